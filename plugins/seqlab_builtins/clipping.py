@@ -1,0 +1,105 @@
+"""Built-in gradient clipping: none, global_norm, value, adaptive_norm."""
+
+from keras import ops
+
+import seqlab
+from seqlab import GradientClipper
+
+
+def _check_positive(name, value):
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        raise seqlab.ConfigError(
+            f"`{name}` must be a positive number. Received: {name}={value!r}")
+
+
+def _scale(grads, factor):
+    return [None if g is None else g * ops.cast(factor, g.dtype) for g in grads]
+
+
+class NoClipping(GradientClipper):
+    """Apply the gradients as they are."""
+
+    def __call__(self, grads, norm):
+        return grads
+
+
+class GlobalNormClipper(GradientClipper):
+    """Pascanu, Mikolov & Bengio (2013), Algorithm 1: if ||g|| > threshold,
+    g <- threshold / ||g|| * g, for all gradients taken together. Keeps the
+    direction of the step and bounds its length."""
+
+    def __init__(self, threshold=5.0):
+        _check_positive("threshold", threshold)
+        self.threshold = float(threshold)
+
+    def __call__(self, grads, norm):
+        factor = ops.where(norm > self.threshold,
+                           self.threshold / ops.maximum(norm, 1e-12), 1.0)
+        return _scale(grads, factor)
+
+
+class ValueClipper(GradientClipper):
+    """Mikolov's element-wise clipping: each gradient entry is cut to
+    [-threshold, threshold]. The RNNLM toolkit uses 15."""
+
+    def __init__(self, threshold=15.0):
+        _check_positive("threshold", threshold)
+        self.threshold = float(threshold)
+
+    def __call__(self, grads, norm):
+        t = self.threshold
+        return [None if g is None else ops.clip(g, -t, t) for g in grads]
+
+
+class AdaptiveNormClipper(GradientClipper):
+    """Global-norm clipping with a threshold of ``factor`` times a running
+    average of recent gradient norms, the heuristic Pascanu et al. (2013)
+    recommend ("half to ten times the average norm").
+
+    The average is an exponential moving average (bias-corrected) of the
+    norms *after* clipping, so an exploding step does not raise the
+    threshold. The first step is never clipped.
+
+    Args:
+        factor: threshold = factor * average norm.
+        decay: weight of the past in the moving average (0.99 averages about
+            the last 100 steps).
+    """
+
+    def __init__(self, factor=5.0, decay=0.99):
+        _check_positive("factor", factor)
+        if not 0.0 < decay < 1.0:
+            raise seqlab.ConfigError(
+                f"`decay` must be in (0, 1). Received: decay={decay!r}")
+        self.factor = float(factor)
+        self.decay = float(decay)
+
+    def build(self, add_variable):
+        self.average = add_variable("adaptive_norm_average")
+        self.steps = add_variable("adaptive_norm_steps")
+
+    def threshold(self):
+        """The current threshold (infinite before the first step)."""
+        correction = 1.0 - ops.power(self.decay, self.steps)
+        return ops.where(self.steps > 0,
+                         self.factor * self.average / ops.maximum(correction, 1e-12),
+                         float("inf"))
+
+    def __call__(self, grads, norm):
+        threshold = self.threshold()
+        factor = ops.where(norm > threshold, threshold / ops.maximum(norm, 1e-12), 1.0)
+        # Only finite steps feed the statistics: one NaN must not disable
+        # (or freeze at zero) the threshold for every later step.
+        finite = ops.isfinite(norm)
+        updated = self.decay * self.average + (1.0 - self.decay) * ops.minimum(norm, threshold)
+        self.average.assign(ops.where(finite, updated, self.average))
+        self.steps.assign(self.steps + ops.cast(finite, "float32"))
+        return _scale(grads, factor)
+
+
+@seqlab.hookimpl
+def seqlab_register_gradient_clippers(register):
+    register("none", NoClipping)
+    register("global_norm", GlobalNormClipper)
+    register("value", ValueClipper)
+    register("adaptive_norm", AdaptiveNormClipper)

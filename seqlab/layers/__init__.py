@@ -1,0 +1,18 @@
+"""Keras layers of seqlab's core."""
+
+from seqlab.layers.heads import OutputHead
+from seqlab.layers.recurrent import ProjectedCell, ProjectedRNN
+from seqlab.layers.stacked import (
+    StackedBidirectional,
+    StackedRNN,
+    make_recurrent_layer,
+)
+
+__all__ = [
+    "OutputHead",
+    "ProjectedCell",
+    "ProjectedRNN",
+    "StackedBidirectional",
+    "StackedRNN",
+    "make_recurrent_layer",
+]

@@ -1,0 +1,162 @@
+"""Stacks of recurrent layers built from registered cells."""
+
+import keras
+
+from seqlab import registry
+from seqlab.errors import ConfigError, PluginError
+from seqlab.layers.recurrent import check_positive_int
+
+MERGE_MODES = ("concat", "sum", "mul", "ave")
+
+
+def make_initializer(spec):
+    """A fresh initializer from a spec, or None (the cell's own default)."""
+    return None if spec is None else registry.create("initializers", spec)
+
+
+def make_recurrent_layer(cell, units, kernel_initializer=None,
+                         recurrent_initializer=None, **rnn_kwargs):
+    """Build one recurrent layer from a cell spec.
+
+    Args:
+        cell: a cell spec (name or dict with ``"name"`` and options).
+        units: positive int.
+        kernel_initializer, recurrent_initializer: initializer specs or None.
+        **rnn_kwargs: ``return_sequences``, ``return_state``,
+            ``go_backwards``, ``name``, passed to the cell's factory.
+
+    Raises:
+        PluginError: the cell's factory did not return a ``keras.layers.RNN``.
+    """
+    layer = registry.create(
+        "cells", cell, units,
+        kernel_initializer=make_initializer(kernel_initializer),
+        recurrent_initializer=make_initializer(recurrent_initializer),
+        **rnn_kwargs,
+    )
+    if not isinstance(layer, keras.layers.RNN):
+        component = registry.get("cells", registry.parse_spec(cell)[0])
+        raise PluginError(
+            f"Cell {component.name!r} from plugin {component.plugin!r} returned "
+            f"{type(layer).__name__}, not a keras.layers.RNN. A cell factory "
+            f"must return a recurrent layer over whole sequences (for example "
+            f"seqlab.layers.ProjectedRNN(cell, **rnn_kwargs)).",
+            plugin=component.plugin,
+        )
+    return layer
+
+
+class _Stack(keras.layers.Layer):
+    """Shared arguments, validation and config of the two stacks."""
+
+    def __init__(self, cell="lstm", units=100, depth=1, dropout=0.0,
+                 kernel_initializer=None, recurrent_initializer=None, **kwargs):
+        check_positive_int("units", units)
+        check_positive_int("depth", depth)
+        if not 0.0 <= dropout < 1.0:
+            raise ConfigError(
+                f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
+        super().__init__(**kwargs)
+        self.cell = registry.normalise_spec(cell, "cells")
+        self.units = units
+        self.depth = depth
+        self.dropout = dropout
+        self.kernel_initializer = kernel_initializer
+        self.recurrent_initializer = recurrent_initializer
+        self.supports_masking = True
+        self.dropouts = [keras.layers.Dropout(dropout, name=f"dropout_{i}")
+                         for i in range(depth - 1)]
+
+    def _recurrent(self, **rnn_kwargs):
+        return make_recurrent_layer(
+            self.cell, self.units, self.kernel_initializer,
+            self.recurrent_initializer, return_sequences=True, **rnn_kwargs)
+
+    def call(self, inputs, mask=None, training=None):
+        x = inputs
+        for i, layer in enumerate(self.recurrent_layers):
+            if i:
+                x = self.dropouts[i - 1](x, training=training)
+            x = layer(x, mask=mask, training=training)
+        return x
+
+    def compute_mask(self, inputs, mask=None):
+        return mask
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "cell": self.cell, "units": self.units, "depth": self.depth,
+            "dropout": self.dropout,
+            "kernel_initializer": self.kernel_initializer,
+            "recurrent_initializer": self.recurrent_initializer,
+        }
+
+
+@keras.saving.register_keras_serializable(package="seqlab")
+class StackedBidirectional(_Stack):
+    """A deep bidirectional RNN (Irsoy & Cardie 2014).
+
+    Layer ``i`` reads the merged forward and backward states of layer
+    ``i - 1``, so every layer sees the whole sentence in both directions.
+
+    Args:
+        cell: cell spec, e.g. ``"lstm"`` or ``{"name": "elman",
+            "activation": "relu"}``.
+        units: positive int, width of each direction.
+        depth: positive int, number of bidirectional layers.
+        merge_mode: how the two directions are merged: ``"concat"`` (the
+            paper's choice), ``"sum"``, ``"mul"`` or ``"ave"``.
+        dropout: dropout rate between layers.
+        kernel_initializer, recurrent_initializer: initializer specs, or
+            None for the cell's defaults.
+
+    Example:
+        >>> layer = StackedBidirectional("gru", units=16, depth=3)
+        >>> layer(np.zeros((2, 7, 8))).shape
+        (2, 7, 32)
+    """
+
+    def __init__(self, cell="lstm", units=100, depth=1, merge_mode="concat",
+                 dropout=0.0, kernel_initializer=None,
+                 recurrent_initializer=None, **kwargs):
+        if merge_mode not in MERGE_MODES:
+            raise ConfigError(
+                f"`merge_mode` must be one of {', '.join(MERGE_MODES)}. "
+                f"Received: merge_mode={merge_mode!r}")
+        super().__init__(cell, units, depth, dropout, kernel_initializer,
+                         recurrent_initializer, **kwargs)
+        self.merge_mode = merge_mode
+        self.recurrent_layers = [
+            keras.layers.Bidirectional(
+                self._recurrent(name=f"forward_{i}"),
+                backward_layer=self._recurrent(name=f"backward_{i}",
+                                               go_backwards=True),
+                merge_mode=merge_mode, name=f"bidirectional_{i}")
+            for i in range(depth)
+        ]
+
+    def compute_output_shape(self, input_shape):
+        width = self.units * (2 if self.merge_mode == "concat" else 1)
+        return tuple(input_shape[:-1]) + (width,)
+
+    def get_config(self):
+        return {**super().get_config(), "merge_mode": self.merge_mode}
+
+
+@keras.saving.register_keras_serializable(package="seqlab")
+class StackedRNN(_Stack):
+    """A deep left-to-right RNN, as used by language models.
+
+    Args are those of `StackedBidirectional` without ``merge_mode``.
+    """
+
+    def __init__(self, cell="lstm", units=100, depth=1, dropout=0.0,
+                 kernel_initializer=None, recurrent_initializer=None, **kwargs):
+        super().__init__(cell, units, depth, dropout, kernel_initializer,
+                         recurrent_initializer, **kwargs)
+        self.recurrent_layers = [self._recurrent(name=f"rnn_{i}")
+                                 for i in range(depth)]
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)

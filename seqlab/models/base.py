@@ -1,0 +1,72 @@
+"""What the tagger and the language model share: compile and the loss."""
+
+import keras
+from keras import ops
+
+from seqlab import registry
+from seqlab.errors import ConfigError
+from seqlab.training import GradientClippingOptimizer
+
+PAD_ID = 0
+
+
+class SequenceModel(keras.Model):
+    """A model over padded id sequences (id 0 is padding) with an output head.
+
+    The head defines the loss (`seqlab.layers.OutputHead.token_loss`); padded
+    positions are masked out of it.
+    """
+
+    def compile(self, optimizer="adam", clipper="global_norm", loss=None,
+                **kwargs):
+        """Configure training. Gradient clipping runs in the compiled step.
+
+        Args:
+            optimizer: a Keras optimizer or its name.
+            clipper: a gradient-clipper spec (``"none"``, ``"global_norm"``,
+                ``{"name": "value", "threshold": 1.0}``, ...).
+            loss: must be None: the output head defines the loss.
+            **kwargs: passed to ``keras.Model.compile`` (``metrics``,
+                ``jit_compile``, ``steps_per_execution``, ...).
+        """
+        if loss is not None:
+            raise ConfigError(
+                "seqlab models take their loss from the output head; choose "
+                f"the head instead of `loss`. Received: loss={loss!r}")
+        if not isinstance(optimizer, GradientClippingOptimizer):
+            optimizer = GradientClippingOptimizer(optimizer, clipper)
+        super().compile(optimizer=optimizer, **kwargs)
+
+    def compile_from_config(self, config):
+        # keras.Model skips compile on load when compile is overridden; ours
+        # accepts everything get_compile_config() records, so restore it.
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
+                     training=True):
+        token_losses = self.head.token_loss(y, y_pred)
+        weights = ops.cast(self.padding_mask(x), token_losses.dtype)
+        if sample_weight is not None:
+            sample_weight = ops.cast(sample_weight, token_losses.dtype)
+            if len(sample_weight.shape) == 1:
+                sample_weight = ops.expand_dims(sample_weight, -1)
+            weights = weights * sample_weight
+        loss = ops.sum(token_losses * weights) / ops.maximum(ops.sum(weights), 1.0)
+        for extra in self.losses:
+            loss = loss + ops.cast(ops.sum(extra), loss.dtype)
+        return loss
+
+    def padding_mask(self, token_ids):
+        """True at real tokens, False at padding."""
+        return ops.not_equal(token_ids, PAD_ID)
+
+    def log_probs(self, token_ids):
+        """Normalised log-probabilities of every output at every position."""
+        return self.head.log_probs(self(token_ids, training=False))
+
+
+def component_config(spec, kind):
+    """A spec in the form stored in a model config."""
+    return None if spec is None else registry.normalise_spec(spec, kind)

@@ -1,0 +1,140 @@
+"""The plugin manager: finds, loads and validates seqlab plugins.
+
+Built-in plugins are the modules named in `DEFAULT_PLUGINS`; third-party
+plugins are found through the ``seqlab`` entry-point group. Nothing is loaded
+at import time: the first lookup of a component calls `load_plugins()`.
+
+Environment:
+    SEQLAB_LOAD_PLUGINS: a comma-separated list of distribution names whose
+        entry points are loaded; ``""`` loads the built-ins only. Unset, every
+        installed plugin is loaded. Read each time plugins are loaded.
+"""
+
+import importlib
+import os
+import threading
+from importlib import metadata
+
+import pluggy
+
+from seqlab import hookspecs
+from seqlab.errors import PluginError
+
+ENTRY_POINT_GROUP = "seqlab"
+
+DEFAULT_PLUGINS = (
+    "seqlab_builtins.cells",
+    "seqlab_builtins.initializers",
+    "seqlab_builtins.clipping",
+    "seqlab_builtins.heads",
+)
+
+pm = pluggy.PluginManager("seqlab")
+pm.add_hookspecs(hookspecs)
+
+_lock = threading.RLock()
+_loaded = False
+# plugin name -> "distribution version" for plugins that came from an entry point
+_distributions = {}
+
+
+def load_plugins():
+    """Load the built-in and installed plugins once; later calls do nothing.
+
+    Raises:
+        PluginError: a plugin failed to import, does not match the hook
+            specifications (for example a misspelt hook name), or
+            ``SEQLAB_LOAD_PLUGINS`` names a distribution that is not installed.
+    """
+    global _loaded
+    with _lock:
+        if _loaded:
+            return
+        for module_name in DEFAULT_PLUGINS:
+            if pm.get_plugin(module_name) is None:
+                _register(importlib.import_module(module_name), module_name)
+        for entry_point, distribution in _selected_entry_points():
+            _load_entry_point(entry_point, distribution)
+        check_plugins()
+        _loaded = True
+
+
+def check_plugins():
+    """Raise a `PluginError` if a registered plugin implements an unknown hook."""
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as error:
+        raise PluginError(
+            f"Plugin {error.plugin_name!r} implements a hook that seqlab does "
+            f"not define: {error}. Hook names are "
+            f"{', '.join(hook_names())}; check the spelling.",
+            plugin=error.plugin_name,
+        ) from error
+
+
+def hook_names():
+    """The names of all hooks a plugin may implement."""
+    return sorted(name for name in dir(hookspecs) if name.startswith("seqlab_"))
+
+
+def distribution_of(plugin_name):
+    """``"name version"`` of the distribution that installed a plugin, or None."""
+    return _distributions.get(plugin_name)
+
+
+def _register(plugin, name):
+    try:
+        pm.register(plugin, name=name)
+    except pluggy.PluginValidationError as error:
+        raise PluginError(
+            f"Plugin {name!r} does not match seqlab's hook specifications: "
+            f"{error}",
+            plugin=name,
+        ) from error
+
+
+def _selected_entry_points():
+    """Entry points to load, honouring SEQLAB_LOAD_PLUGINS."""
+    wanted = os.environ.get("SEQLAB_LOAD_PLUGINS")
+    entry_points = [
+        (ep, ep.dist)
+        for ep in metadata.entry_points(group=ENTRY_POINT_GROUP)
+    ]
+    if wanted is None:
+        return entry_points
+    names = {_normalise(n) for n in wanted.split(",") if n.strip()}
+    found = {_normalise(dist.name) for _, dist in entry_points if dist}
+    missing = sorted(names - found)
+    if missing:
+        raise PluginError(
+            f"SEQLAB_LOAD_PLUGINS names {', '.join(missing)}, but no installed "
+            f"distribution of that name has a {ENTRY_POINT_GROUP!r} entry point. "
+            f"Installed plugin distributions: {', '.join(sorted(found)) or 'none'}.",
+            plugin=missing[0],
+        )
+    return [(ep, dist) for ep, dist in entry_points
+            if dist and _normalise(dist.name) in names]
+
+
+def _load_entry_point(entry_point, distribution):
+    name = entry_point.name
+    if pm.get_plugin(name) is not None or pm.is_blocked(name):
+        return
+    source = f"{distribution.name} {distribution.version}" if distribution else None
+    try:
+        plugin = entry_point.load()
+    except Exception as error:
+        raise PluginError(
+            f"Plugin {name!r} (entry point {entry_point.value!r}"
+            f"{' of ' + source if source else ''}) failed to import: "
+            f"{type(error).__name__}: {error}. Fix or uninstall it, or skip it "
+            f"with SEQLAB_LOAD_PLUGINS set to the plugins you want.",
+            plugin=name,
+        ) from error
+    _register(plugin, name)
+    if source:
+        _distributions[name] = source
+
+
+def _normalise(distribution_name):
+    return distribution_name.lower().replace("_", "-").replace(".", "-")

@@ -1,0 +1,236 @@
+"""Name -> component lookups over everything the plugins registered.
+
+A component is referred to by a *spec*: its name (``"lstm"``) or a dict with
+a ``"name"`` key and the component's options
+(``{"name": "elman", "activation": "sigmoid"}``). Specs are what models store
+in their config, so a saved model always resolves to the same component.
+"""
+
+import dataclasses
+import inspect
+import threading
+
+from seqlab import plugins
+from seqlab.errors import (
+    ConfigError,
+    DuplicateComponentError,
+    PluginError,
+    UnknownComponentError,
+)
+
+#: component kind -> the hook that registers it
+KINDS = {
+    "cells": "seqlab_register_cells",
+    "initializers": "seqlab_register_initializers",
+    "gradient_clippers": "seqlab_register_gradient_clippers",
+    "output_heads": "seqlab_register_output_heads",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Component:
+    """One registered component.
+
+    Attributes:
+        kind: one of `KINDS`.
+        name: the name it is registered under.
+        factory: the callable that builds it.
+        plugin: the name of the plugin that registered it.
+        distribution: ``"name version"`` of the installed distribution that
+            provided the plugin, or None for built-in and in-process plugins.
+    """
+
+    kind: str
+    name: str
+    factory: object
+    plugin: str
+    distribution: str = None
+
+
+_lock = threading.RLock()
+_cache = {"plugins": None, "components": None}
+
+
+def available(kind):
+    """The registered names of one kind, each with the plugin providing it.
+
+    Args:
+        kind: one of ``"cells"``, ``"initializers"``, ``"gradient_clippers"``,
+            ``"output_heads"``.
+
+    Returns:
+        A dict ``{name: plugin_name}`` sorted by name.
+
+    Example:
+        >>> import seqlab
+        >>> seqlab.available("cells")["lstm"]
+        'seqlab_builtins.cells'
+    """
+    return {name: c.plugin for name, c in sorted(_components(kind).items())}
+
+
+def components(kind=None):
+    """Every registered `Component`, optionally of one kind, sorted."""
+    kinds = [kind] if kind else list(KINDS)
+    return [c for k in kinds for _, c in sorted(_components(k).items())]
+
+
+def get(kind, name):
+    """The `Component` of a kind registered under ``name``.
+
+    Raises:
+        UnknownComponentError: no plugin registered that name; the message
+            lists the available names.
+    """
+    registered = _components(kind)
+    if name not in registered:
+        names = sorted(registered)
+        raise UnknownComponentError(
+            f"Unknown {_singular(kind)} {name!r}. Available {kind}: "
+            f"{', '.join(names) or 'none'}. A name that is not listed comes "
+            f"from a plugin that is not installed or not loaded (see "
+            f"`seqlab plugins`).",
+            kind=kind, name=name, available=names,
+        )
+    return registered[name]
+
+
+def parse_spec(spec, kind="components"):
+    """Split a spec into ``(name, options)``.
+
+    Raises:
+        ConfigError: the spec is neither a name nor a dict with a ``"name"``.
+    """
+    if isinstance(spec, str) and spec:
+        return spec, {}
+    if isinstance(spec, dict) and isinstance(spec.get("name"), str):
+        options = dict(spec)
+        return options.pop("name"), options
+    raise ConfigError(
+        f"A {_singular(kind)} is given by its name or by a dict with a "
+        f"'name' key and its options, e.g. {{'name': 'elman', "
+        f"'activation': 'sigmoid'}}. Received: {spec!r}"
+    )
+
+
+def normalise_spec(spec, kind="components"):
+    """The canonical, JSON-friendly form of a spec (a name or a dict)."""
+    name, options = parse_spec(spec, kind)
+    return {"name": name, **options} if options else name
+
+
+def create(kind, spec, *args, **kwargs):
+    """Build the component a spec names.
+
+    ``args`` and ``kwargs`` are what the caller supplies (``units`` for a
+    cell, say); the spec's options are added to them. Options the factory
+    does not accept are reported before it is called.
+
+    Raises:
+        UnknownComponentError: the name is not registered.
+        ConfigError: the spec has an option the factory does not take.
+    """
+    name, options = parse_spec(spec, kind)
+    component = get(kind, name)
+    call_kwargs = {**kwargs, **options}
+    _check_signature(component, args, call_kwargs)
+    return component.factory(*args, **call_kwargs)
+
+
+def _check_signature(component, args, kwargs):
+    try:
+        signature = inspect.signature(component.factory)
+    except (TypeError, ValueError):  # builtins without a signature
+        return
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as error:
+        accepted = [p for p in signature.parameters
+                    if signature.parameters[p].kind not in (
+                        inspect.Parameter.VAR_POSITIONAL,
+                        inspect.Parameter.VAR_KEYWORD)]
+        raise ConfigError(
+            f"{_singular(component.kind).capitalize()} {component.name!r} "
+            f"(from plugin {component.plugin!r}) cannot take these options: "
+            f"{error}. It accepts: {', '.join(accepted)}. "
+            f"Received: {sorted(kwargs)}"
+        ) from None
+
+
+def _components(kind):
+    if kind not in KINDS:
+        raise ConfigError(
+            f"Unknown component kind {kind!r}. Kinds: {', '.join(KINDS)}."
+        )
+    plugins.load_plugins()
+    with _lock:
+        current = frozenset(id(p) for p in plugins.pm.get_plugins())
+        if _cache["plugins"] != current:
+            _cache["components"] = _collect()
+            _cache["plugins"] = current
+        return _cache["components"][kind]
+
+
+def _collect():
+    """Call every plugin's register hooks, one plugin at a time.
+
+    Hooks are called per implementation (not through the combined hook
+    caller) so that each component knows its plugin and a failing hook is
+    reported with the plugin's name.
+    """
+    plugins.check_plugins()
+    collected = {kind: {} for kind in KINDS}
+    for kind, hook_name in KINDS.items():
+        hook = getattr(plugins.pm.hook, hook_name)
+        # get_hookimpls() lists plugins in registration order (built-ins
+        # first), so a duplicate is reported against the earlier plugin.
+        for impl in hook.get_hookimpls():
+            register = _registrar(kind, impl.plugin_name, collected[kind])
+            try:
+                impl.function(register=register)
+            except (DuplicateComponentError, ConfigError):
+                raise
+            except Exception as error:
+                raise PluginError(
+                    f"Plugin {impl.plugin_name!r} failed in {hook_name}: "
+                    f"{type(error).__name__}: {error}",
+                    plugin=impl.plugin_name,
+                ) from error
+    return collected
+
+
+def _registrar(kind, plugin_name, registered):
+    def register(name, factory):
+        if not isinstance(name, str) or not name:
+            raise PluginError(
+                f"Plugin {plugin_name!r} registered a {_singular(kind)} with "
+                f"an invalid name {name!r}: names are non-empty strings.",
+                plugin=plugin_name,
+            )
+        if not callable(factory):
+            raise PluginError(
+                f"Plugin {plugin_name!r} registered {_singular(kind)} "
+                f"{name!r} with a factory that is not callable: {factory!r}.",
+                plugin=plugin_name,
+            )
+        if name in registered:
+            first = registered[name].plugin
+            raise DuplicateComponentError(
+                f"Two plugins register a {_singular(kind)} named {name!r}: "
+                f"{first!r} and {plugin_name!r}. Names must be unique so that "
+                f"saved models load the component they were trained with; "
+                f"uninstall one of them or rename the component.",
+                plugin=plugin_name,
+            )
+        registered[name] = Component(
+            kind, name, factory, plugin_name,
+            plugins.distribution_of(plugin_name),
+        )
+
+    return register
+
+
+def _singular(kind):
+    return {"cells": "cell", "initializers": "initializer",
+            "gradient_clippers": "gradient clipper",
+            "output_heads": "output head"}.get(kind, "component")

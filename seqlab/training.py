@@ -1,0 +1,157 @@
+"""Gradient clipping inside the compiled training step.
+
+Keras trainers hand the gradients to ``optimizer.apply`` (TensorFlow, inside
+``tf.function``) or ``optimizer.stateless_apply`` (JAX, inside ``jit``).
+`GradientClippingOptimizer` wraps any Keras optimizer there: it measures the
+global gradient norm, lets a registered `GradientClipper` rewrite the
+gradients, records whether clipping fired, and passes the result on. No
+backend-specific code is needed, and the statistics are optimizer variables
+that callbacks can read after each step.
+"""
+
+import keras
+from keras import ops
+
+from seqlab import registry
+from seqlab.errors import ConfigError
+
+
+def global_norm(grads):
+    """The L2 norm of all gradients taken together (``None`` entries skipped)."""
+    squares = [ops.sum(ops.square(ops.cast(g, "float32")))
+               for g in grads if g is not None]
+    if not squares:
+        return ops.zeros((), "float32")
+    return ops.sqrt(ops.sum(ops.stack(squares)))
+
+
+class GradientClipper:
+    """Base class of gradient-clipping strategies.
+
+    A clipper is called inside the compiled training step with the list of
+    gradients (entries may be ``None``) and their global norm, and returns
+    the list to apply. Write it with ``keras.ops`` only. A clipper that keeps
+    state (a running average, say) creates it in `build` and updates it with
+    ``variable.assign``; that works under ``tf.function`` and JAX alike.
+    """
+
+    def build(self, add_variable):
+        """Create state. ``add_variable(name, shape=(), dtype="float32",
+        initializer="zeros")`` returns a Keras variable owned by the optimizer."""
+
+    def __call__(self, grads, norm):
+        raise NotImplementedError
+
+
+@keras.saving.register_keras_serializable(package="seqlab")
+class GradientClippingOptimizer(keras.optimizers.Optimizer):
+    """Wraps an optimizer so a registered clipper runs on every step.
+
+    Args:
+        inner_optimizer: a Keras optimizer, or its name (``"adam"``).
+        clipper: a gradient-clipper spec: ``"global_norm"``,
+            ``{"name": "value", "threshold": 1.0}``, ...
+
+    Attributes:
+        gradient_norm: global gradient norm of the last step, before clipping.
+        clipped_norm: global norm of the gradients actually applied.
+        clipped_steps: how many steps so far changed the gradients.
+
+    Example:
+        >>> optimizer = GradientClippingOptimizer("sgd", "global_norm")
+        >>> model.compile(optimizer=optimizer)
+    """
+
+    def __init__(self, inner_optimizer, clipper="global_norm", name=None):
+        inner = keras.optimizers.get(inner_optimizer)
+        if isinstance(inner, GradientClippingOptimizer):
+            raise ConfigError("The inner optimizer is already a "
+                              "GradientClippingOptimizer; wrap the plain one.")
+        fixed = [a for a in ("clipnorm", "clipvalue", "global_clipnorm")
+                 if getattr(inner, a, None)]
+        if fixed:
+            raise ConfigError(
+                f"The inner optimizer already clips ({', '.join(fixed)}); "
+                f"choose clipping with the `clipper` argument instead, e.g. "
+                f"clipper={{'name': 'global_norm', 'threshold': 5.0}}.")
+        super().__init__(learning_rate=0.0, name=name or "gradient_clipping")
+        self.inner_optimizer = inner
+        self.clipper_spec = registry.normalise_spec(clipper, "gradient_clippers")
+        self.clipper = registry.create("gradient_clippers", clipper)
+
+    def build(self, var_list):
+        if self.built:
+            return
+        add = self._add_state
+        self._gradient_norm = add("gradient_norm")
+        self._clipped_norm = add("clipped_norm")
+        self._clipped_steps = add("clipped_steps", dtype="int32")
+        self.clipper.build(add)
+        self.inner_optimizer.build(var_list)
+        super().build(var_list)
+
+    def _add_state(self, name, shape=(), dtype="float32", initializer="zeros"):
+        return self.add_variable(shape=shape, dtype=dtype, name=name,
+                                 initializer=initializer, aggregation="none")
+
+    @property
+    def variables(self):
+        return self._variables + self.inner_optimizer.variables
+
+    def apply(self, grads, trainable_variables=None):
+        if not self.built:
+            self.build(trainable_variables or [])
+        # TensorFlow gives embeddings IndexedSlices gradients whose repeated
+        # rows are not yet summed; the norm of their values is not the norm
+        # of the gradient. Densify, so norms and clipping are exact.
+        grads = [None if g is None else ops.add(g, ops.zeros(g.shape, g.dtype))
+                 for g in grads]
+        norm = global_norm(grads)
+        clipped = list(self.clipper(grads, norm))
+        clipped_norm = global_norm(clipped)
+        self._gradient_norm.assign(norm)
+        self._clipped_norm.assign(clipped_norm)
+        fired = ops.less(clipped_norm, norm * (1.0 - 1e-6))
+        self._clipped_steps.assign_add(ops.cast(fired, "int32"))
+        self.inner_optimizer.apply(clipped, trainable_variables)
+
+    @property
+    def gradient_norm(self):
+        return self._gradient_norm
+
+    @property
+    def clipped_norm(self):
+        return self._clipped_norm
+
+    @property
+    def clipped_steps(self):
+        return self._clipped_steps
+
+    @property
+    def learning_rate(self):
+        return self.inner_optimizer.learning_rate
+
+    @learning_rate.setter
+    def learning_rate(self, learning_rate):
+        self.inner_optimizer.learning_rate = learning_rate
+
+    @property
+    def iterations(self):
+        return self.inner_optimizer.iterations
+
+    def finalize_variable_values(self, var_list):
+        self.inner_optimizer.finalize_variable_values(var_list)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "inner_optimizer": keras.optimizers.serialize(self.inner_optimizer),
+            "clipper": self.clipper_spec,
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        inner = keras.optimizers.deserialize(
+            config.pop("inner_optimizer"), custom_objects=custom_objects)
+        return cls(inner, **config)

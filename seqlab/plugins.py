@@ -64,11 +64,12 @@ def check_plugins():
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as error:
+        name = pm.get_name(error.plugin) or repr(error.plugin)
         raise PluginError(
-            f"Plugin {error.plugin_name!r} implements a hook that seqlab does "
-            f"not define: {error}. Hook names are "
-            f"{', '.join(hook_names())}; check the spelling.",
-            plugin=error.plugin_name,
+            f"Plugin {name!r} implements a hook that seqlab does not define: "
+            f"{error}. Hook names are {', '.join(hook_names())}; check the "
+            f"spelling.",
+            plugin=name,
         ) from error
 
 

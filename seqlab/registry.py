@@ -164,7 +164,8 @@ def _components(kind):
         )
     plugins.load_plugins()
     with _lock:
-        current = frozenset(id(p) for p in plugins.pm.get_plugins())
+        current = (id(plugins.pm),
+                   frozenset(id(p) for p in plugins.pm.get_plugins()))
         if _cache["plugins"] != current:
             _cache["components"] = _collect()
             _cache["plugins"] = current

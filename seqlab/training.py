@@ -104,8 +104,9 @@ class GradientClippingOptimizer(keras.optimizers.Optimizer):
         # TensorFlow gives embeddings IndexedSlices gradients whose repeated
         # rows are not yet summed; the norm of their values is not the norm
         # of the gradient. Densify, so norms and clipping are exact.
-        grads = [None if g is None else ops.add(g, ops.zeros(g.shape, g.dtype))
-                 for g in grads]
+        variables = trainable_variables or self._trainable_variables
+        grads = [None if g is None else ops.add(g, ops.zeros(v.shape, g.dtype))
+                 for g, v in zip(grads, variables)]
         norm = global_norm(grads)
         clipped = list(self.clipper(grads, norm))
         clipped_norm = global_norm(clipped)

@@ -80,9 +80,10 @@ class AdaptiveNormClipper(GradientClipper):
 
     def threshold(self):
         """The current threshold (infinite before the first step)."""
-        correction = 1.0 - ops.power(self.decay, self.steps)
-        return ops.where(self.steps > 0,
-                         self.factor * self.average / ops.maximum(correction, 1e-12),
+        steps, average = self.steps.value, self.average.value
+        correction = 1.0 - ops.power(self.decay, steps)
+        return ops.where(steps > 0,
+                         self.factor * average / ops.maximum(correction, 1e-12),
                          float("inf"))
 
     def __call__(self, grads, norm):
@@ -91,9 +92,10 @@ class AdaptiveNormClipper(GradientClipper):
         # Only finite steps feed the statistics: one NaN must not disable
         # (or freeze at zero) the threshold for every later step.
         finite = ops.isfinite(norm)
-        updated = self.decay * self.average + (1.0 - self.decay) * ops.minimum(norm, threshold)
-        self.average.assign(ops.where(finite, updated, self.average))
-        self.steps.assign(self.steps + ops.cast(finite, "float32"))
+        average = self.average.value
+        updated = self.decay * average + (1.0 - self.decay) * ops.minimum(norm, threshold)
+        self.average.assign(ops.where(finite, updated, average))
+        self.steps.assign(self.steps.value + ops.cast(finite, "float32"))
         return _scale(grads, factor)
 
 

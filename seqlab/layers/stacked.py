@@ -1,6 +1,7 @@
 """Stacks of recurrent layers built from registered cells."""
 
 import keras
+from keras import ops
 
 from seqlab import registry
 from seqlab.errors import ConfigError, PluginError
@@ -74,10 +75,10 @@ class _Stack(keras.layers.Layer):
 
     def call(self, inputs, mask=None, training=None):
         x = inputs
-        for i, layer in enumerate(self.recurrent_layers):
+        for i in range(self.depth):
             if i:
                 x = self.dropouts[i - 1](x, training=training)
-            x = layer(x, mask=mask, training=training)
+            x = self._run_layer(i, x, mask, training)
         return x
 
     def compute_mask(self, inputs, mask=None):
@@ -127,14 +128,27 @@ class StackedBidirectional(_Stack):
         super().__init__(cell, units, depth, dropout, kernel_initializer,
                          recurrent_initializer, **kwargs)
         self.merge_mode = merge_mode
-        self.recurrent_layers = [
-            keras.layers.Bidirectional(
-                self._recurrent(name=f"forward_{i}"),
-                backward_layer=self._recurrent(name=f"backward_{i}",
-                                               go_backwards=True),
-                merge_mode=merge_mode, name=f"bidirectional_{i}")
-            for i in range(depth)
-        ]
+        # Not keras.layers.Bidirectional: it rebuilds the forward layer from
+        # its serialized config, which would force every plugin cell to be
+        # registered with Keras just to run.
+        self.forward_layers = [self._recurrent(name=f"forward_{i}")
+                               for i in range(depth)]
+        self.backward_layers = [
+            self._recurrent(name=f"backward_{i}", go_backwards=True)
+            for i in range(depth)]
+
+    def _run_layer(self, i, x, mask, training):
+        forward = self.forward_layers[i](x, mask=mask, training=training)
+        # go_backwards returns the outputs in reversed time order
+        backward = ops.flip(
+            self.backward_layers[i](x, mask=mask, training=training), axis=1)
+        if self.merge_mode == "concat":
+            return ops.concatenate([forward, backward], axis=-1)
+        if self.merge_mode == "sum":
+            return forward + backward
+        if self.merge_mode == "mul":
+            return forward * backward
+        return (forward + backward) / 2.0
 
     def compute_output_shape(self, input_shape):
         width = self.units * (2 if self.merge_mode == "concat" else 1)
@@ -157,6 +171,9 @@ class StackedRNN(_Stack):
                          recurrent_initializer, **kwargs)
         self.recurrent_layers = [self._recurrent(name=f"rnn_{i}")
                                  for i in range(depth)]
+
+    def _run_layer(self, i, x, mask, training):
+        return self.recurrent_layers[i](x, mask=mask, training=training)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)

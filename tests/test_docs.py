@@ -1,0 +1,81 @@
+"""The docs are tested: hook examples run, the tutorial matches its plugin."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+import seqlab
+from seqlab import plugins, registry
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+EXAMPLE = DOCS / "plugins" / "seqlab-example-cell"
+
+
+def python_blocks(text):
+    return re.findall(r"```python\n(.*?)```", text, re.S)
+
+
+def sections(text):
+    """``{heading: body}`` for the level-2 sections of a markdown page."""
+    parts = re.split(r"^## (.+)$", text, flags=re.M)
+    return dict(zip(parts[1::2], parts[2::2]))
+
+
+HOOKS_PAGE = (DOCS / "plugin-hooks.md").read_text()
+
+
+def test_every_hook_has_a_section_with_an_example():
+    documented = sections(HOOKS_PAGE)
+    for hook in plugins.hook_names():
+        assert hook in documented, f"docs/plugin-hooks.md lacks a section for {hook}"
+        assert len(python_blocks(documented[hook])) == 1, hook
+        assert f"def {hook}(register)" in documented[hook], hook
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("hook", plugins.hook_names())
+def test_hook_examples_run(hook, capsys):
+    (code,) = python_blocks(sections(HOOKS_PAGE)[hook])
+    plugins.load_plugins()  # so only what the example registers is removed
+    before = set(plugins.pm.get_plugins())
+    try:
+        exec(compile(code, f"docs/plugin-hooks.md#{hook}", "exec"), {})
+    finally:
+        for plugin in set(plugins.pm.get_plugins()) - before:
+            plugins.pm.unregister(plugin)
+    assert capsys.readouterr().out.strip()
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("index", range(len(python_blocks((DOCS / "index.md").read_text()))))
+def test_user_guide_examples_run(index, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code = python_blocks((DOCS / "index.md").read_text())[index]
+    namespace = {}
+    if "tagger.save" in code:  # continues the tagger example
+        exec(python_blocks((DOCS / "index.md").read_text())[0], namespace)
+    exec(compile(code, f"docs/index.md[{index}]", "exec"), namespace)
+
+
+def test_tutorial_listings_are_the_example_plugin():
+    tutorial = (DOCS / "plugin-tutorial.md").read_text()
+    module = (EXAMPLE / "seqlab_example_cell" / "__init__.py").read_text()
+    pyproject = (EXAMPLE / "pyproject.toml").read_text()
+    assert f"```python\n{module}```" in tutorial
+    assert f"```toml\n{pyproject}```" in tutorial
+
+
+def test_example_plugin_is_installed_and_found_by_entry_point():
+    component = registry.get("cells", "mgu")
+    assert component.plugin == "example_cell"
+    assert component.distribution == "seqlab-example-cell 0.1.0", (
+        "the tutorial's plugin must be installed (./dev test does it)")
+
+
+@pytest.mark.backend
+def test_tutorial_usage_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = python_blocks((DOCS / "plugin-tutorial.md").read_text())[-1]
+    exec(compile(code, "docs/plugin-tutorial.md", "exec"), {})
+    assert isinstance(seqlab.load_model(tmp_path / "mgu-tagger.keras"), seqlab.Tagger)

@@ -1,0 +1,128 @@
+"""Stacked bidirectional and unidirectional layers, ProjectedRNN."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import seqlab
+from seqlab.layers import ProjectedCell, ProjectedRNN, StackedBidirectional, StackedRNN
+
+pytestmark = pytest.mark.backend
+
+
+def test_each_layer_reads_both_directions_of_the_layer_below(rng, seed):
+    layer = StackedBidirectional("elman", units=5, depth=3)
+    out = layer(rng.normal(size=(2, 4, 3)).astype("float32"))
+    assert tuple(out.shape) == (2, 4, 10)
+    input_widths = [
+        (f.cell.kernel.shape[0], b.cell.kernel.shape[0])
+        for f, b in zip(layer.forward_layers, layer.backward_layers)]
+    assert input_widths == [(3, 3), (10, 10), (10, 10)]
+    assert [b.go_backwards for b in layer.backward_layers] == [True] * 3
+    assert [f.go_backwards for f in layer.forward_layers] == [False] * 3
+
+
+@pytest.mark.parametrize("merge_mode, width", [("concat", 8), ("sum", 4), ("ave", 4), ("mul", 4)])
+def test_merge_modes(merge_mode, width, rng, seed):
+    layer = StackedBidirectional("gru", units=4, depth=2, merge_mode=merge_mode)
+    x = rng.normal(size=(2, 3, 5)).astype("float32")
+    assert tuple(layer(x).shape) == (2, 3, width)
+    assert layer.compute_output_shape((2, 3, 5)) == (2, 3, width)
+
+
+def test_backward_direction_ignores_padding(rng, seed):
+    """The backward pass of a padded sentence must equal that of the unpadded one."""
+    layer = StackedBidirectional("lstm", units=4, depth=2)
+    x = rng.normal(size=(1, 6, 3)).astype("float32")
+    short = ops.convert_to_numpy(layer(x[:, :4]))
+    mask = np.array([[True] * 4 + [False] * 2])
+    padded = ops.convert_to_numpy(layer(x, mask=mask))
+    np.testing.assert_allclose(padded[:, :4], short, rtol=1e-5, atol=1e-6)
+
+
+def test_backward_direction_reads_the_future(rng, seed):
+    layer = StackedBidirectional("elman", units=3, depth=1, merge_mode="concat")
+    x = rng.normal(size=(1, 5, 2)).astype("float32")
+    changed = x.copy()
+    changed[:, -1] += 5.0
+    a, b = ops.convert_to_numpy(layer(x)), ops.convert_to_numpy(layer(changed))
+    np.testing.assert_allclose(a[:, :4, :3], b[:, :4, :3], rtol=1e-6)  # forward half
+    assert not np.allclose(a[:, 0, 3:], b[:, 0, 3:])  # backward half at t=0 saw t=4
+
+
+def test_stacked_rnn_is_causal(rng, seed):
+    layer = StackedRNN("elman", units=4, depth=2)
+    x = rng.normal(size=(1, 6, 3)).astype("float32")
+    changed = x.copy()
+    changed[:, 4:] += 10.0
+    a, b = ops.convert_to_numpy(layer(x)), ops.convert_to_numpy(layer(changed))
+    np.testing.assert_allclose(a[:, :4], b[:, :4], rtol=1e-6)
+    assert not np.allclose(a[:, 4:], b[:, 4:])
+
+
+def test_projected_rnn_matches_the_elman_recurrence(rng, seed):
+    rnn = seqlab.registry.create("cells", {"name": "elman", "activation": "sigmoid"}, 3,
+                                 return_sequences=True)
+    assert isinstance(rnn, ProjectedRNN)
+    x = rng.normal(size=(2, 5, 4)).astype("float32")
+    out = ops.convert_to_numpy(rnn(x))
+    cell = rnn.cell
+    W, U, b = (ops.convert_to_numpy(v) for v in (cell.kernel, cell.recurrent_kernel, cell.bias))
+    h = np.zeros((2, 3))
+    for t in range(5):
+        h = 1 / (1 + np.exp(-(x[:, t] @ W + h @ U + b)))
+        np.testing.assert_allclose(out[:, t], h, rtol=1e-5, atol=1e-6)
+
+
+def test_irnn_starts_from_the_identity():
+    rnn = seqlab.registry.create("cells", {"name": "irnn", "gain": 0.5}, 4,
+                                 return_sequences=True)
+    rnn(np.zeros((1, 2, 3), "float32"))
+    np.testing.assert_allclose(ops.convert_to_numpy(rnn.cell.recurrent_kernel),
+                               0.5 * np.eye(4))
+    assert rnn.cell.activation == "relu"
+
+
+def test_projected_rnn_requires_a_projected_cell():
+    with pytest.raises(seqlab.ConfigError, match="ProjectedCell"):
+        ProjectedRNN(keras.layers.SimpleRNNCell(3))
+
+
+def test_projected_cell_without_step_says_so():
+    rnn = ProjectedRNN(ProjectedCell(3))
+    with pytest.raises(NotImplementedError, match="must implement step"):
+        rnn(np.zeros((1, 2, 3), "float32"))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"depth": 0}, "`depth` must be a positive integer. Received: depth=0"),
+    ({"units": 2.5}, "`units` must be a positive integer. Received: units=2.5"),
+    ({"dropout": 1.0}, "`dropout` must be in \\[0, 1\\)"),
+    ({"merge_mode": "max"}, "`merge_mode` must be one of concat, sum, mul, ave. Received: merge_mode='max'"),
+    ({"cell": "lstn"}, "Unknown cell 'lstn'"),
+    ({"cell": {"name": "elman", "activation": "softplus"}}, "`activation` must be one of"),
+])
+def test_argument_errors(kwargs, message):
+    with pytest.raises(seqlab.SeqlabError, match=message):
+        StackedBidirectional(**{"cell": "elman", **kwargs})
+
+
+def test_a_cell_factory_returning_the_wrong_type_names_its_plugin(register_plugin):
+    class BadCell:
+        @staticmethod
+        @seqlab.hookimpl
+        def seqlab_register_cells(register):
+            register("bad_cell", lambda units, **kwargs: keras.layers.Dense(units))
+
+    register_plugin(BadCell, "bad_cell_plugin")
+    with pytest.raises(seqlab.PluginError, match="'bad_cell' from plugin 'bad_cell_plugin' returned Dense"):
+        StackedRNN("bad_cell", units=3)
+
+
+def test_layer_configs_round_trip():
+    for layer in (StackedBidirectional({"name": "elman", "activation": "relu"}, 4, 2, "sum", 0.1,
+                                       "uniform", {"name": "identity", "gain": 0.9}),
+                  StackedRNN("gru", 3, 2)):
+        clone = layer.__class__.from_config(layer.get_config())
+        assert clone.get_config() == layer.get_config()

@@ -1,0 +1,125 @@
+"""Tagger and LanguageModel: they learn, mask padding, save and load."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import seqlab
+
+from conftest import padded_batch
+
+pytestmark = pytest.mark.backend
+
+
+def test_the_api_in_the_issue():
+    tagger = seqlab.Tagger(vocab_size=20000, num_tags=9, cell="lstm", depth=3,
+                           units=100, head="softmax")
+    lm = seqlab.LanguageModel(vocab_size=10000, cell="elman", units=200,
+                              head="class_softmax", num_classes=100)
+    assert tagger.encoder.depth == 3 and lm.head.num_classes == 100
+    assert seqlab.available("cells")["irnn"] == "seqlab_builtins.cells"
+
+
+def test_tagger_learns_a_context_dependent_task(rng, seed):
+    # tag = 1 where the *previous* word is 1, else 0: needs the recurrence
+    words = rng.integers(1, 4, size=(256, 10))
+    tags = np.zeros_like(words)
+    tags[:, 1:] = words[:, :-1] == 1
+    model = seqlab.Tagger(vocab_size=4, num_tags=2, cell="gru", units=8,
+                          embedding_dim=4)
+    model.compile(optimizer=keras.optimizers.Adam(0.02))
+    history = model.fit(words, tags, epochs=8, batch_size=32, verbose=0)
+    assert history.history["loss"][-1] < 0.1 * history.history["loss"][0]
+    assert (model.predict_tags(words[:32]) == tags[:32]).mean() > 0.97
+
+
+def test_language_model_learns_a_deterministic_sequence(seed):
+    start = np.arange(64) % 9
+    words = (start[:, None] + np.arange(12)) % 9 + 1   # 1..9, each followed by the next
+    lm = seqlab.LanguageModel(vocab_size=10, cell="lstm", units=16,
+                              head="class_softmax", num_classes=3)
+    lm.compile(optimizer=keras.optimizers.Adam(0.05))
+    lm.fit(words[:, :-1], words[:, 1:], epochs=15, batch_size=16, verbose=0)
+    loss = lm.evaluate(words[:, :-1], words[:, 1:], verbose=0)
+    assert np.exp(loss) < 1.5  # perplexity: 9 without learning
+
+
+def test_loss_ignores_padded_positions(rng, seed):
+    words, tags = padded_batch(rng)
+    model = seqlab.Tagger(vocab_size=30, num_tags=5, units=4, embedding_dim=4)
+    model.compile(optimizer="adam")
+    other_tags = tags.copy()
+    other_tags[words == 0] = 4
+    assert model.evaluate(words, tags, verbose=0) == pytest.approx(
+        model.evaluate(words, other_tags, verbose=0), rel=1e-6)
+
+
+def test_loss_is_the_mean_over_real_tokens(rng, seed):
+    words, tags = padded_batch(rng)
+    model = seqlab.Tagger(vocab_size=30, num_tags=5, units=4, embedding_dim=4)
+    model.compile(optimizer="adam")
+    log_probs = ops.convert_to_numpy(model.log_probs(words))
+    nll = -np.take_along_axis(log_probs, tags[..., None], -1)[..., 0]
+    expected = nll[words != 0].mean()
+    assert model.evaluate(words, tags, batch_size=len(words), verbose=0) == pytest.approx(expected, rel=1e-5)
+
+
+def test_predict_tags_is_zero_at_padding(rng, seed):
+    words, _ = padded_batch(rng)
+    model = seqlab.Tagger(vocab_size=30, num_tags=5, units=4, embedding_dim=4)
+    tags = model.predict_tags(words, batch_size=4)
+    assert tags.shape == words.shape
+    assert np.all(tags[words == 0] == 0)
+
+
+def test_token_log_probs_agree_with_log_probs(rng, seed):
+    words, _ = padded_batch(rng)
+    lm = seqlab.LanguageModel(vocab_size=30, units=5, head="class_softmax")
+    targets = np.roll(words, -1, 1)
+    full = ops.convert_to_numpy(lm.log_probs(words))
+    picked = np.take_along_axis(full, targets[..., None], -1)[..., 0]
+    np.testing.assert_allclose(ops.convert_to_numpy(lm.token_log_probs(words, targets)),
+                               picked, rtol=1e-4, atol=1e-5)
+
+
+def test_loading_without_the_plugin_names_the_missing_component(register_plugin, rng, tmp_path):
+    from seqlab.layers import ProjectedRNN
+    from seqlab_builtins.cells import ElmanCell
+
+    class TempCell:
+        @staticmethod
+        @seqlab.hookimpl
+        def seqlab_register_cells(register):
+            register("temp_cell", lambda units, kernel_initializer=None,
+                     recurrent_initializer=None, **kw: ProjectedRNN(ElmanCell(units), **kw))
+
+    register_plugin(TempCell, "temp_plugin")
+    words, _ = padded_batch(rng)
+    model = seqlab.Tagger(vocab_size=30, num_tags=5, cell="temp_cell", units=4)
+    model(words)
+    model.save(tmp_path / "tagger.keras")
+    seqlab.plugins.pm.unregister(name="temp_plugin")
+    with pytest.raises(seqlab.UnknownComponentError) as info:
+        seqlab.load_model(tmp_path / "tagger.keras")
+    assert "tagger.keras" in str(info.value)
+    assert "Unknown cell 'temp_cell'" in str(info.value)
+    assert info.value.kind == "cells" and info.value.name == "temp_cell"
+
+
+def test_load_model_errors(tmp_path):
+    with pytest.raises(seqlab.SeqlabError, match="No model file"):
+        seqlab.load_model(tmp_path / "missing.keras")
+    (tmp_path / "model.h5").write_bytes(b"")
+    with pytest.raises(seqlab.SeqlabError, match="not a .keras file"):
+        seqlab.load_model(tmp_path / "model.h5")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"vocab_size": 0}, "`vocab_size` must be a positive integer"),
+    ({"num_tags": None}, "`num_tags` must be a positive integer"),
+    ({"head": "sofmax"}, "Unknown output head 'sofmax'. Available output_heads: class_softmax, softmax"),
+])
+def test_tagger_argument_errors(kwargs, message):
+    with pytest.raises(seqlab.SeqlabError, match=message):
+        seqlab.Tagger(**{"vocab_size": 10, "num_tags": 3, **kwargs})

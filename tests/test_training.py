@@ -1,0 +1,140 @@
+"""Clipping inside the compiled step: the applied update is bounded exactly."""
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+import seqlab
+
+from conftest import padded_batch
+
+pytestmark = pytest.mark.backend
+
+
+INITIAL = {}
+
+
+def weights(model):
+    return [ops.convert_to_numpy(w) for w in model.trainable_weights]
+
+
+def norm(arrays):
+    return float(np.sqrt(sum(np.sum(a.astype(np.float64) ** 2) for a in arrays)))
+
+
+def sgd_updates(clipper, words, tags, steps=1):
+    """Per-step updates (w_before - w_after) of SGD(lr=1): the applied gradients.
+
+    Every call starts from the same initial weights, so updates of different
+    clippers are comparable.
+    """
+    keras.utils.set_random_seed(7)
+    model = seqlab.Tagger(vocab_size=30, num_tags=5, cell="elman", units=6,
+                          embedding_dim=4, depth=2)
+    model(words)
+    model.set_weights(INITIAL.setdefault(
+        keras.backend.backend(), model.get_weights()))
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=1.0), clipper=clipper)
+    updates = []
+    for _ in range(steps):
+        before = weights(model)
+        model.train_on_batch(words, tags)
+        updates.append([b - a for b, a in zip(before, weights(model))])
+    return model, updates
+
+
+@pytest.fixture
+def batch(rng):
+    return padded_batch(rng)
+
+
+def test_none_applies_the_raw_gradient(batch):
+    model, (update,) = sgd_updates("none", *batch)
+    assert norm(update) == pytest.approx(float(model.optimizer.gradient_norm), rel=1e-4)
+    assert int(model.optimizer.clipped_steps) == 0
+
+
+def test_global_norm_rescales_to_the_threshold(batch):
+    _, (raw,) = sgd_updates("none", *batch)
+    raw_norm = norm(raw)
+    threshold = raw_norm / 4
+    model, (update,) = sgd_updates({"name": "global_norm", "threshold": threshold},
+                                   *batch)
+    assert norm(update) == pytest.approx(threshold, rel=1e-4)
+    for u, r in zip(update, raw):  # same direction, scaled
+        np.testing.assert_allclose(u, r * threshold / raw_norm, rtol=1e-3, atol=1e-7)
+    assert int(model.optimizer.clipped_steps) == 1
+    assert float(model.optimizer.clipped_norm) == pytest.approx(threshold, rel=1e-4)
+
+
+def test_global_norm_leaves_small_gradients_alone(batch):
+    _, (raw,) = sgd_updates("none", *batch)
+    model, (update,) = sgd_updates({"name": "global_norm", "threshold": 1e6},
+                                   *batch)
+    for u, r in zip(update, raw):
+        np.testing.assert_allclose(u, r, rtol=1e-4, atol=1e-7)
+    assert int(model.optimizer.clipped_steps) == 0
+
+
+def test_value_clips_each_entry(batch):
+    _, (raw,) = sgd_updates("none", *batch)
+    threshold = float(np.median(np.abs(np.concatenate([r.ravel() for r in raw]))))
+    model, (update,) = sgd_updates({"name": "value", "threshold": threshold},
+                                   *batch)
+    for u, r in zip(update, raw):
+        np.testing.assert_allclose(u, np.clip(r, -threshold, threshold),
+                                   rtol=1e-3, atol=1e-7)
+    assert max(np.abs(u).max() for u in update) <= threshold * (1 + 1e-5)
+    assert int(model.optimizer.clipped_steps) == 1
+
+
+def test_adaptive_norm_clips_relative_to_the_running_average(batch):
+    factor = 0.25
+    _, (raw_first, raw_second) = sgd_updates("none", *batch, steps=2)
+    model, (first, second) = sgd_updates(
+        {"name": "adaptive_norm", "factor": factor, "decay": 0.9}, *batch, steps=2)
+    # Step 1 is never clipped; after it the (bias-corrected) average is the
+    # first norm, so step 2 is cut to factor * that norm.
+    for u, r in zip(first, raw_first):
+        np.testing.assert_allclose(u, r, rtol=1e-4, atol=1e-7)
+    threshold = factor * norm(raw_first)
+    assert norm(raw_second) > threshold  # the case under test
+    assert norm(second) == pytest.approx(threshold, rel=1e-4)
+    for u, r in zip(second, raw_second):
+        np.testing.assert_allclose(u, r * threshold / norm(raw_second), rtol=1e-3, atol=1e-7)
+    assert int(model.optimizer.clipped_steps) == 1
+
+
+def test_compile_rejects_a_loss():
+    model = seqlab.Tagger(vocab_size=10, num_tags=3)
+    with pytest.raises(seqlab.ConfigError, match="loss from the output head"):
+        model.compile(optimizer="adam", loss="mse")
+
+
+def test_inner_optimizer_must_not_clip_itself():
+    with pytest.raises(seqlab.ConfigError, match="already clips \\(clipnorm\\)"):
+        seqlab.GradientClippingOptimizer(keras.optimizers.Adam(clipnorm=1.0))
+
+
+def test_unknown_clipper():
+    with pytest.raises(seqlab.UnknownComponentError, match="gradient clipper 'norm'"):
+        seqlab.GradientClippingOptimizer("adam", "norm")
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"name": "global_norm", "threshold": 0}, "threshold"),
+    ({"name": "value", "threshold": -1.0}, "threshold"),
+    ({"name": "adaptive_norm", "decay": 1.0}, "decay"),
+])
+def test_clipper_options_are_validated(options, message):
+    with pytest.raises(seqlab.ConfigError, match=message):
+        seqlab.GradientClippingOptimizer("adam", options)
+
+
+def test_learning_rate_is_the_inner_optimizers():
+    optimizer = seqlab.GradientClippingOptimizer(keras.optimizers.SGD(0.5))
+    assert float(ops.convert_to_numpy(optimizer.learning_rate)) == pytest.approx(0.5)
+    optimizer.learning_rate = 0.25
+    assert float(ops.convert_to_numpy(
+        optimizer.inner_optimizer.learning_rate)) == pytest.approx(0.25)

@@ -55,6 +55,28 @@ def test_loss_ignores_padded_positions(rng, seed):
         model.evaluate(words, other_tags, verbose=0), rel=1e-6)
 
 
+def test_compiled_metrics_ignore_padding(rng, seed):
+    words, tags = padded_batch(rng)
+    model = seqlab.Tagger(vocab_size=30, num_tags=5, units=4, embedding_dim=4)
+    model.compile(optimizer="adam", metrics=["sparse_categorical_accuracy"])
+    result = model.evaluate(words, tags, batch_size=len(words), verbose=0, return_dict=True)
+    predicted = ops.convert_to_numpy(model.log_probs(words)).argmax(-1)
+    expected = (predicted == tags)[words != 0].mean()
+    assert result["sparse_categorical_accuracy"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_sample_weights_scale_sentences(rng, seed):
+    words, tags = padded_batch(rng)
+    model = seqlab.Tagger(vocab_size=30, num_tags=5, units=4, embedding_dim=4)
+    model.compile(optimizer="adam")
+    weights = np.zeros(len(words))
+    weights[0] = 1.0
+    only_first = model.evaluate(words, tags, sample_weight=weights,
+                                batch_size=len(words), verbose=0)
+    first_alone = model.evaluate(words[:1], tags[:1], verbose=0)
+    assert only_first == pytest.approx(first_alone, rel=1e-5)
+
+
 def test_loss_is_the_mean_over_real_tokens(rng, seed):
     words, tags = padded_batch(rng)
     model = seqlab.Tagger(vocab_size=30, num_tags=5, units=4, embedding_dim=4)

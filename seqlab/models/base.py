@@ -47,16 +47,26 @@ class SequenceModel(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
                      training=True):
         token_losses = self.head.token_loss(y, y_pred)
-        weights = ops.cast(self.padding_mask(x), token_losses.dtype)
-        if sample_weight is not None:
-            sample_weight = ops.cast(sample_weight, token_losses.dtype)
-            if len(sample_weight.shape) == 1:
-                sample_weight = ops.expand_dims(sample_weight, -1)
-            weights = weights * sample_weight
+        weights = self._token_weights(x, sample_weight, token_losses.dtype)
         loss = ops.sum(token_losses * weights) / ops.maximum(ops.sum(weights), 1.0)
         for extra in self.losses:
             loss = loss + ops.cast(ops.sum(extra), loss.dtype)
         return loss
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        # Compiled metrics see real tokens only, like the loss.
+        return super().compute_metrics(
+            x, y, y_pred, self._token_weights(x, sample_weight, "float32"))
+
+    def _token_weights(self, x, sample_weight, dtype):
+        """Per-token weights: 0 at padding, times any sample weights."""
+        weights = ops.cast(self.padding_mask(x), dtype)
+        if sample_weight is not None:
+            sample_weight = ops.cast(sample_weight, dtype)
+            if len(sample_weight.shape) == 1:
+                sample_weight = ops.expand_dims(sample_weight, -1)
+            weights = weights * sample_weight
+        return weights
 
     def padding_mask(self, token_ids):
         """True at real tokens, False at padding."""

@@ -1,0 +1,173 @@
+"""Readers: CoNLL column files, two-column ``token TAG`` files, raw text.
+
+Every reader returns a list of `Sentence` and reports bad input as a
+`DataError` naming the file, the line and what was expected.
+"""
+
+import dataclasses
+import json
+import os
+
+from seqlab.data.schemes import SchemeError, check_scheme, validate
+from seqlab.errors import DataError
+
+DOCSTART = "-DOCSTART-"
+
+
+@dataclasses.dataclass
+class Sentence:
+    """One sentence.
+
+    Attributes:
+        tokens: the tokens.
+        tags: one tag per token, or None for unlabelled text.
+        line: 1-based line of the first token in its file (0 if not from a file).
+        document: index of the document the sentence belongs to.
+    """
+
+    tokens: list
+    tags: list = None
+    line: int = 0
+    document: int = 0
+
+
+def _lines(path):
+    """``(line_number, text)`` for every line, decoded as UTF-8 with errors
+    that say where."""
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise DataError(f"{path}: no such file.")
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, 1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise DataError(
+                    f"{path}:{number}: bytes that are not UTF-8 at column "
+                    f"{error.start + 1} ({raw[error.start:error.start + 4]!r}). "
+                    f"Convert the file to UTF-8 (e.g. `iconv -f latin1 -t utf-8`)."
+                ) from None
+            yield number, text.rstrip("\r\n")
+
+
+def read_conll(path, token_column=0, tag_column=-1, scheme=None):
+    """Read a CoNLL column file: one token per line, blank lines between
+    sentences, ``-DOCSTART-`` lines between documents.
+
+    Args:
+        path: the file.
+        token_column: index of the token column.
+        tag_column: index of the tag column (negative counts from the end).
+        scheme: if given (``"iob1"``, ``"iob2"``, ``"iobes"``), every
+            sentence's tags are validated in it.
+
+    Raises:
+        DataError: missing file, not UTF-8, no sentences, a line with a
+            different number of columns than the file's first token line,
+            or tags that are not valid in ``scheme``.
+    """
+    path = os.fspath(path)
+    scheme = check_scheme(scheme) if scheme else None
+    sentences, current, width, document = [], [], None, 0
+    for number, text in _lines(path):
+        fields = text.split()
+        if not fields or fields[0] == DOCSTART:
+            if current:
+                sentences.append(_sentence(path, current, document, scheme,
+                                           token_column, tag_column))
+                current = []
+            if fields:
+                document += 1 if sentences else 0
+            continue
+        if width is None:
+            width = len(fields)
+            _check_columns(path, number, width, token_column, tag_column)
+        elif len(fields) != width:
+            raise DataError(
+                f"{path}:{number}: {len(fields)} columns, but the file's first "
+                f"token line has {width}. Columns are separated by whitespace "
+                f"and tokens cannot contain spaces. Line: {text!r}")
+        current.append((number, fields))
+    if current:
+        sentences.append(_sentence(path, current, document, scheme,
+                                   token_column, tag_column))
+    if not sentences:
+        raise DataError(f"{path}: no sentences: the file is empty or has only "
+                        f"blank and {DOCSTART} lines.")
+    return sentences
+
+
+def _check_columns(path, number, width, token_column, tag_column):
+    for name, column in (("token_column", token_column), ("tag_column", tag_column)):
+        if not -width <= column < width:
+            raise DataError(
+                f"{path}:{number}: {name}={column} is out of range: the "
+                f"file has {width} columns.")
+    if width < 2:
+        raise DataError(f"{path}:{number}: one column only; expected a token "
+                        f"and a tag on each line.")
+
+
+def _sentence(path, rows, document, scheme, token_column, tag_column):
+    tokens = [fields[token_column] for _, fields in rows]
+    tags = [fields[tag_column] for _, fields in rows]
+    if scheme:
+        try:
+            validate(tags, scheme)
+        except SchemeError as error:
+            number = rows[error.position][0]
+            raise DataError(
+                f"{path}:{number}: {error}. Is the file in {scheme.upper()}? "
+                f"Say which scheme it uses; seqlab converts explicitly.") from None
+    return Sentence(tokens, tags, rows[0][0], document)
+
+
+def read_two_column(path, scheme=None):
+    """Read ``token TAG`` lines (a CoNLL file with two columns)."""
+    return read_conll(path, token_column=0, tag_column=1, scheme=scheme)
+
+
+def read_text(path):
+    """Read raw text for tagging: one sentence per line, tokens split on
+    whitespace; blank lines are skipped."""
+    path = os.fspath(path)
+    sentences = [Sentence(text.split(), None, number)
+                 for number, text in _lines(path) if text.strip()]
+    if not sentences:
+        raise DataError(f"{path}: no sentences: the file is empty.")
+    return sentences
+
+
+def read_jsonl(path):
+    """Read JSON lines, each ``{"tokens": [...]}`` (an optional ``"tags"``
+    list is kept)."""
+    path = os.fspath(path)
+    sentences = []
+    for number, text in _lines(path):
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise DataError(f"{path}:{number}: not JSON: {error.msg}.") from None
+        tokens = record.get("tokens") if isinstance(record, dict) else None
+        if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+            raise DataError(f"{path}:{number}: expected an object with a "
+                            f"\"tokens\" list of strings.")
+        sentences.append(Sentence(tokens, record.get("tags"), number))
+    if not sentences:
+        raise DataError(f"{path}: no sentences: the file is empty.")
+    return sentences
+
+
+def write_conll(path, sentences, predictions):
+    """Write ``token gold predicted`` lines (blank line between sentences),
+    the input format of the conlleval script. Written atomically."""
+    from seqlab.io import atomic_write
+
+    lines = []
+    for sentence, predicted in zip(sentences, predictions):
+        gold = sentence.tags or ["O"] * len(sentence.tokens)
+        lines += [f"{t} {g} {p}" for t, g, p in zip(sentence.tokens, gold, predicted)]
+        lines.append("")
+    atomic_write(path, "\n".join(lines) + "\n")

@@ -11,22 +11,26 @@ Example:
 from seqlab import layers
 from seqlab.errors import (
     ConfigError,
+    DataError,
     DuplicateComponentError,
     PluginError,
     SeqlabError,
     TrainingError,
     UnknownComponentError,
 )
+from seqlab.config import load_config
 from seqlab.hookspecs import hookimpl
 from seqlab.models import LanguageModel, Tagger
 from seqlab.registry import available, components
 from seqlab.saving import load_model
+from seqlab.tagging import evaluate_tagger, train_tagger
 from seqlab.training import GradientClipper, GradientClippingOptimizer, global_norm
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError",
+    "DataError",
     "DuplicateComponentError",
     "GradientClipper",
     "GradientClippingOptimizer",
@@ -40,6 +44,9 @@ __all__ = [
     "components",
     "global_norm",
     "hookimpl",
+    "evaluate_tagger",
     "layers",
+    "load_config",
     "load_model",
+    "train_tagger",
 ]

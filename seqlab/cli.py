@@ -28,6 +28,101 @@ def _cmd_plugins(args):
     return 0
 
 
+def _verbosity(quiet):
+    """Keras verbosity: progress bars on a terminal, a line per epoch in logs."""
+    return 0 if quiet else (1 if sys.stdout.isatty() else 2)
+
+
+def _print_scores(scores, label):
+    print(scores["report"])
+    overlap = scores["overlap"]
+    print(f"{label}: entity F1 {100 * scores['f1']:.2f} (strict "
+          f"{100 * scores['strict']['f1']:.2f}), token accuracy "
+          f"{100 * scores['token_accuracy']:.2f}, binary-overlap F1 "
+          f"{100 * overlap['binary']['f1']:.2f}, proportional-overlap F1 "
+          f"{100 * overlap['proportional']['f1']:.2f}")
+
+
+def _cmd_train(args):
+    from seqlab.config import load_config
+    from seqlab.tagging import train_tagger
+
+    overrides = list(args.set)
+    for key, value in (("output", args.output), ("training.epochs", args.epochs),
+                       ("training.seed", args.seed)):
+        if value is not None:
+            overrides.append(f"{key}={json.dumps(value)}")
+    run = train_tagger(load_config(args.config, overrides), resume=not args.restart,
+                       verbose=_verbosity(args.quiet))
+    split, scores = ("test", run.test) if run.test else ("dev", run.dev)
+    _print_scores(scores, f"{split} (best epoch {run.best_epoch})")
+    print(f"model: {run.output}/best.keras; report: {run.output}/report.json")
+    return 0
+
+
+def _cmd_evaluate(args):
+    from seqlab.saving import load_model
+    from seqlab.tagging import evaluate_tagger, read_tagged
+
+    model = load_model(args.model)
+    data = {"format": args.format, "token_column": args.token_column,
+            "tag_column": args.tag_column, "scheme": args.scheme}
+    scores = evaluate_tagger(model, read_tagged(args.data, data), data["scheme"],
+                             args.predictions)
+    if args.json:
+        print(json.dumps({k: v for k, v in scores.items() if k != "report"}, indent=1))
+    else:
+        _print_scores(scores, args.data)
+    return 0
+
+
+def _cmd_tag(args):
+    from seqlab.data import read_conll, read_jsonl, read_text
+    from seqlab.data.schemes import convert
+    from seqlab.saving import load_model
+
+    model = load_model(args.model)
+    reader = {"text": read_text, "jsonl": read_jsonl,
+              "conll": lambda p: read_conll(p, tag_column=0)}[args.input_format]
+    sentences = reader(args.input)
+    tagged = [convert(t, model.scheme, args.scheme)
+              for t in model.tag([s.tokens for s in sentences])]
+    for sentence, tags in zip(sentences, tagged):
+        if args.output_format == "jsonl":
+            print(json.dumps({"tokens": sentence.tokens, "tags": tags}))
+        else:
+            print("\n".join(f"{t} {g}" for t, g in zip(sentence.tokens, tags)) + "\n")
+    return 0
+
+
+def _cmd_demo(args):
+    import os
+    import time
+
+    from seqlab.config import load_config
+    from seqlab.demo import DEMO_CONFIG, write_ner_corpus
+    from seqlab.io import atomic_write
+    from seqlab.tagging import train_tagger
+
+    start = time.time()
+    output = os.path.abspath(args.output)
+    paths = write_ner_corpus(os.path.join(output, "data"), seed=args.seed)
+    config_path = os.path.join(output, "demo.toml")
+    atomic_write(config_path, DEMO_CONFIG.format(
+        output=os.path.join(output, "model"), epochs=args.epochs, seed=args.seed,
+        **paths))
+    print(f"Generated a synthetic NER corpus in {output}/data "
+          f"(PER, LOC, ORG, MISC; IOB2); training with {config_path}.", flush=True)
+    run = train_tagger(load_config(config_path), resume=False,
+                       verbose=_verbosity(args.quiet))
+    print("\nseqeval report on the test split (entities whose names were "
+          "never seen in training included):")
+    _print_scores(run.test, f"test (best epoch {run.best_epoch})")
+    print(f"{time.time() - start:.0f} s. Model: {run.output}/best.keras. Try: "
+          f"echo 'Anna Chen flew to Oslo .' | seqlab tag {run.output}/best.keras")
+    return 0
+
+
 def build_parser():
     from seqlab import __version__
     from seqlab.registry import KINDS
@@ -45,6 +140,50 @@ def build_parser():
     plugins.add_argument("--json", action="store_true",
                          help="print JSON instead of a table")
     plugins.set_defaults(run=_cmd_plugins)
+
+    train = commands.add_parser("train", help="train a tagger as a TOML config describes")
+    train.add_argument("config", help="the TOML config (see docs/tagging.md)")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config key, e.g. --set model.cell=gru (repeatable)")
+    train.add_argument("--output", help="run directory (overrides `output`)")
+    train.add_argument("--epochs", type=int, help="overrides training.epochs")
+    train.add_argument("--seed", type=int, help="overrides training.seed")
+    train.add_argument("--restart", action="store_true",
+                       help="start afresh instead of resuming an unfinished run")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.set_defaults(run=_cmd_train)
+
+    evaluate = commands.add_parser("evaluate", help="score a saved tagger on a tagged file")
+    evaluate.add_argument("model", help="a .keras file")
+    evaluate.add_argument("data", help="a tagged file")
+    evaluate.add_argument("--format", choices=("conll", "two_column"), default="conll")
+    evaluate.add_argument("--token-column", type=int, default=0)
+    evaluate.add_argument("--tag-column", type=int, default=-1)
+    evaluate.add_argument("--scheme", default="iob2",
+                          help="scheme of the file: iob1 (CoNLL-2003), iob2 (default), iobes")
+    evaluate.add_argument("--predictions", metavar="FILE",
+                          help="write token/gold/predicted lines (conlleval's input)")
+    evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
+    evaluate.set_defaults(run=_cmd_evaluate)
+
+    tag = commands.add_parser("tag", help="tag text with a saved tagger")
+    tag.add_argument("model", help="a .keras file")
+    tag.add_argument("input", nargs="?", default="-", help="input file (default: stdin)")
+    tag.add_argument("--input-format", choices=("text", "jsonl", "conll"), default="text",
+                     help="text: one tokenised sentence per line; jsonl: "
+                          "{\"tokens\": [...]} per line; conll: tokens in column 0")
+    tag.add_argument("--output-format", choices=("conll", "jsonl"), default="conll")
+    tag.add_argument("--scheme", default="iob2",
+                     help="scheme of the output tags: iob1, iob2 (default), iobes")
+    tag.set_defaults(run=_cmd_tag)
+
+    demo = commands.add_parser(
+        "demo", help="generate a small NER dataset, train a tagger, print a seqeval report")
+    demo.add_argument("--output", default="runs/demo", help="where data and model go")
+    demo.add_argument("--epochs", type=int, default=10)
+    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--quiet", action="store_true", help="no progress bars")
+    demo.set_defaults(run=_cmd_demo)
     return parser
 
 
@@ -56,3 +195,7 @@ def main(argv=None):
     except SeqlabError as error:
         print(f"seqlab: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("seqlab: interrupted. Checkpoints of finished epochs are kept; "
+              "run the same command again to resume.", file=sys.stderr)
+        return 130

@@ -51,3 +51,7 @@ class UnknownComponentError(SeqlabError, KeyError):
 
 class TrainingError(SeqlabError):
     """Training cannot go on (for example, the loss became NaN)."""
+
+
+class DataError(SeqlabError, ValueError):
+    """An input file is malformed; the message names the file and line."""

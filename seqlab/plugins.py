@@ -83,6 +83,12 @@ def distribution_of(plugin_name):
     return _distributions.get(plugin_name)
 
 
+def loaded_distributions():
+    """Names of the distributions whose plugins are loaded."""
+    load_plugins()
+    return {source.rsplit(" ", 1)[0] for source in _distributions.values()}
+
+
 def _register(plugin, name):
     try:
         pm.register(plugin, name=name)

@@ -55,3 +55,98 @@ def test_usage_error_exits_2(capsys):
     with pytest.raises(SystemExit) as info:
         main(["no-such-command"])
     assert info.value.code == 2
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    from seqlab.demo import write_ner_corpus
+
+    return write_ner_corpus(tmp_path_factory.mktemp("corpus"), seed=5,
+                            train=400, dev=60, test=60)
+
+
+@pytest.fixture(scope="module")
+def trained(corpus, tmp_path_factory):
+    """A config file and the model `seqlab train` made from it."""
+    directory = tmp_path_factory.mktemp("run")
+    config = directory / "ner.toml"
+    config.write_text(f"""output = "out"
+[data]
+train = "{corpus['train']}"
+dev = "{corpus['dev']}"
+test = "{corpus['test']}"
+format = "two_column"
+scheme = "iob2"
+[model]
+units = 16
+embedding_dim = 16
+depth = 1
+dropout = 0.1
+[training]
+epochs = 2
+learning_rate = 0.02
+""")
+    assert main(["train", str(config), "--quiet", "--set", "model.cell=gru"]) == 0
+    return config, directory / "out" / "best.keras"
+
+
+def test_train_prints_the_report_and_agrees_with_the_api(trained, capsys):
+    config, model = trained
+    report = json.loads((model.parent / "report.json").read_text())
+    saved = json.loads((model.parent / "config.json").read_text())
+    assert saved["model"]["cell"] == "gru"  # the --set override was applied
+    assert main(["evaluate", str(model), str(config.parent / saved["data"]["test"]),
+                 "--format", "two_column", "--scheme", "iob2", "--json"]) == 0
+    scores = json.loads(capsys.readouterr().out)
+    assert scores["f1"] == pytest.approx(report["test"]["f1"])
+
+
+def test_evaluate_text_report_and_predictions(trained, corpus, tmp_path, capsys):
+    _, model = trained
+    predictions = tmp_path / "pred.conll"
+    assert main(["evaluate", str(model), corpus["test"], "--format", "two_column",
+                 "--predictions", str(predictions)]) == 0
+    out = capsys.readouterr().out
+    assert "micro avg" in out and "binary-overlap F1" in out
+    assert len(predictions.read_text().splitlines()[0].split()) == 3
+
+
+def test_tag_text_and_jsonl(trained, tmp_path, capsys):
+    _, model = trained
+    text = tmp_path / "in.txt"
+    text.write_text("Anna Chen flew to Oslo .\n\nZenith Bank fined Okafor .\n")
+    assert main(["tag", str(model), str(text)]) == 0
+    blocks = capsys.readouterr().out.strip().split("\n\n")
+    assert [len(b.splitlines()) for b in blocks] == [6, 5]
+    assert all(line.split()[1] == "O" or line.split()[1][:2] in ("B-", "I-")
+               for b in blocks for line in b.splitlines())  # IOB2 by default
+    assert main(["tag", str(model), str(text), "--output-format", "jsonl",
+                 "--scheme", "iobes"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rows[0]["tokens"] == ["Anna", "Chen", "flew", "to", "Oslo", "."]
+    assert len(rows[0]["tags"]) == 6
+
+
+def test_tag_reports_bad_input(trained, tmp_path, capsys):
+    _, model = trained
+    bad = tmp_path / "in.jsonl"
+    bad.write_text("[1, 2]\n")
+    assert main(["tag", str(model), str(bad), "--input-format", "jsonl"]) == 2
+    assert "in.jsonl:1: expected an object" in capsys.readouterr().err
+
+
+def test_train_with_an_unknown_component(trained, capsys):
+    config, _ = trained
+    assert main(["train", str(config), "--quiet", "--restart", "--output",
+                 str(config.parent / "other"), "--set", "model.cell=lstn"]) == 2
+    assert "Unknown cell 'lstn'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_demo(tmp_path, capsys):
+    assert main(["demo", "--output", str(tmp_path / "demo"), "--epochs", "2", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "seqeval report on the test split" in out
+    for label in ("LOC", "MISC", "ORG", "PER", "micro avg"):
+        assert label in out
+    assert (tmp_path / "demo" / "model" / "best.keras").exists()

@@ -79,3 +79,15 @@ def test_tutorial_usage_runs(tmp_path, monkeypatch):
     code = python_blocks((DOCS / "plugin-tutorial.md").read_text())[-1]
     exec(compile(code, "docs/plugin-tutorial.md", "exec"), {})
     assert isinstance(seqlab.load_model(tmp_path / "mgu-tagger.keras"), seqlab.Tagger)
+
+
+def test_tagging_guide_config_is_valid(tmp_path):
+    from seqlab.config import load_config
+
+    text = (DOCS / "tagging.md").read_text()
+    (toml,) = re.findall(r"```toml\n(.*?)```", text, re.S)
+    path = tmp_path / "ner.toml"
+    path.write_text(toml)
+    config = load_config(path)
+    assert config["data"]["scheme"] == "iob1"
+    assert config["training"]["clipper"] == {"name": "global_norm", "threshold": 5.0}

@@ -7,6 +7,7 @@ Every reader returns a list of `Sentence` and reports bad input as a
 import dataclasses
 import json
 import os
+import sys
 
 from seqlab.data.schemes import SchemeError, check_scheme, validate
 from seqlab.errors import DataError
@@ -33,21 +34,28 @@ class Sentence:
 
 def _lines(path):
     """``(line_number, text)`` for every line, decoded as UTF-8 with errors
-    that say where."""
+    that say where. ``"-"`` reads standard input."""
     path = os.fspath(path)
+    if path == "-":
+        yield from _decode(sys.stdin.buffer, "<stdin>")
+        return
     if not os.path.isfile(path):
         raise DataError(f"{path}: no such file.")
     with open(path, "rb") as handle:
-        for number, raw in enumerate(handle, 1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise DataError(
-                    f"{path}:{number}: bytes that are not UTF-8 at column "
-                    f"{error.start + 1} ({raw[error.start:error.start + 4]!r}). "
-                    f"Convert the file to UTF-8 (e.g. `iconv -f latin1 -t utf-8`)."
-                ) from None
-            yield number, text.rstrip("\r\n")
+        yield from _decode(handle, path)
+
+
+def _decode(handle, path):
+    for number, raw in enumerate(handle, 1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise DataError(
+                f"{path}:{number}: bytes that are not UTF-8 at column "
+                f"{error.start + 1} ({raw[error.start:error.start + 4]!r}). "
+                f"Convert the file to UTF-8 (e.g. `iconv -f latin1 -t utf-8`)."
+            ) from None
+        yield number, text.rstrip("\r\n")
 
 
 def read_conll(path, token_column=0, tag_column=-1, scheme=None):
@@ -98,14 +106,14 @@ def read_conll(path, token_column=0, tag_column=-1, scheme=None):
 
 
 def _check_columns(path, number, width, token_column, tag_column):
+    if width < 2:
+        raise DataError(f"{path}:{number}: one column only; expected a token "
+                        f"and a tag on each line.")
     for name, column in (("token_column", token_column), ("tag_column", tag_column)):
         if not -width <= column < width:
             raise DataError(
                 f"{path}:{number}: {name}={column} is out of range: the "
                 f"file has {width} columns.")
-    if width < 2:
-        raise DataError(f"{path}:{number}: one column only; expected a token "
-                        f"and a tag on each line.")
 
 
 def _sentence(path, rows, document, scheme, token_column, tag_column):

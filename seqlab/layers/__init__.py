@@ -1,6 +1,7 @@
 """Keras layers of seqlab's core."""
 
 from seqlab.layers.heads import OutputHead
+from seqlab.layers.word_dropout import WordDropout
 from seqlab.layers.recurrent import ProjectedCell, ProjectedRNN
 from seqlab.layers.stacked import (
     StackedBidirectional,
@@ -14,5 +15,6 @@ __all__ = [
     "ProjectedRNN",
     "StackedBidirectional",
     "StackedRNN",
+    "WordDropout",
     "make_recurrent_layer",
 ]

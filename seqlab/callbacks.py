@@ -1,0 +1,105 @@
+"""Keras callbacks for seqlab's training loops."""
+
+import json
+import math
+import os
+
+import keras
+
+from seqlab.errors import TrainingError
+from seqlab.io import atomic_save_model, atomic_write
+
+BEST = "best.keras"
+LAST = "last.keras"
+STATE = "state.json"
+
+
+def read_state(directory):
+    """The saved training state of a run directory, or None."""
+    path = os.path.join(directory, STATE)
+    if not (os.path.exists(path) and os.path.exists(os.path.join(directory, LAST))):
+        return None
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+class DevCheckpoint(keras.callbacks.Callback):
+    """Select the model on a dev score, stop early, checkpoint atomically.
+
+    After every epoch: score the model on dev (``score_fn(model)``, higher is
+    better), save ``best.keras`` when it improved, always save
+    ``last.keras`` and ``state.json`` (so an interrupted run resumes from
+    the last finished epoch), and stop after ``patience`` epochs without
+    improvement. Files are replaced atomically: an interruption leaves the
+    previous version.
+
+    Args:
+        score_fn: model -> float.
+        directory: where the files go.
+        patience: epochs without improvement before stopping (0: never stop).
+        state: a state read by `read_state` when resuming.
+        name: what the score is called in logs (``"dev_f1"``).
+    """
+
+    def __init__(self, score_fn, directory, patience=5, state=None, name="dev_f1"):
+        super().__init__()
+        self.score_fn, self.directory = score_fn, directory
+        self.patience, self.name = patience, name
+        state = state or {}
+        self.best = state.get("best", -math.inf)
+        self.best_epoch = state.get("best_epoch", 0)
+        self.wait = state.get("wait", 0)
+        self.history = state.get("history", [])
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        score = float(self.score_fn(self.model))
+        logs[self.name] = score
+        if score > self.best:
+            self.best, self.best_epoch, self.wait = score, epoch + 1, 0
+            atomic_save_model(self.model, os.path.join(self.directory, BEST))
+        else:
+            self.wait += 1
+        self.history.append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}})
+        atomic_save_model(self.model, os.path.join(self.directory, LAST))
+        atomic_write(os.path.join(self.directory, STATE), json.dumps({
+            "epoch": epoch + 1, "best": self.best, "best_epoch": self.best_epoch,
+            "wait": self.wait, "history": self.history}, indent=1))
+        print(f"epoch {epoch + 1}: {self.name} {100 * score:.2f} "
+              f"(best {100 * self.best:.2f} at epoch {self.best_epoch})", flush=True)
+        if self.patience and self.wait >= self.patience:
+            self.model.stop_training = True
+
+
+class StopOnNaN(keras.callbacks.Callback):
+    """Stop with a `TrainingError` naming the step when the loss is not finite.
+
+    The checkpoints of earlier epochs are left as they are.
+    """
+
+    def __init__(self, checkpoint_directory=None):
+        super().__init__()
+        self.checkpoint_directory = checkpoint_directory
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            kept = ""
+            if self.checkpoint_directory and os.path.exists(
+                    os.path.join(self.checkpoint_directory, LAST)):
+                kept = (f" The last good checkpoint, "
+                        f"{os.path.join(self.checkpoint_directory, LAST)}, is kept.")
+            raise TrainingError(
+                f"The training loss became {float(loss)} at epoch "
+                f"{self.epoch + 1}, step {batch + 1}.{kept} Lower the learning "
+                f"rate or clip gradients (clipper='global_norm').")
+
+
+def inverse_time_decay(learning_rate, decay):
+    """lr(epoch) = learning_rate / (1 + decay * epoch) (Lample et al. 2016)."""
+    return keras.callbacks.LearningRateScheduler(
+        lambda epoch: learning_rate / (1.0 + decay * epoch))

@@ -1,0 +1,142 @@
+"""Training configurations: TOML files, defaults, overrides, validation.
+
+A config fully describes a run::
+
+    output = "runs/ner"            # checkpoints, predictions, reports
+
+    [data]
+    train = "train.txt"            # paths relative to this file
+    dev = "dev.txt"
+    test = "test.txt"              # optional
+    format = "conll"               # "conll" or "two_column"
+    token_column = 0
+    tag_column = -1
+    scheme = "iob1"                # scheme of the files
+
+    [vocabulary]
+    min_count = 1
+    max_size = 0                   # 0: no limit
+    lowercase = false
+    digits = false                 # map every digit to 0
+
+    [model]                        # seqlab.Tagger arguments
+    scheme = "iobes"               # scheme the model learns and predicts
+    cell = "lstm"
+    units = 100
+    depth = 2
+
+    [training]
+    epochs = 30
+    learning_rate = 0.001
+    clipper = { name = "global_norm", threshold = 5.0 }
+
+    [plugins]
+    require = ["seqlab-example-cell"]   # fail early if a plugin is missing
+"""
+
+import copy
+import difflib
+import os
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+from seqlab.errors import ConfigError
+
+DEFAULTS = {
+    "output": "runs/tagger",
+    "data": {"train": None, "dev": None, "test": None, "format": "conll",
+             "token_column": 0, "tag_column": -1, "scheme": "iob2"},
+    "vocabulary": {"min_count": 1, "max_size": 0, "lowercase": False, "digits": False},
+    "model": {"scheme": "iobes", "cell": "lstm", "units": 100, "depth": 2,
+              "embedding_dim": 100, "merge_mode": "concat", "dropout": 0.5,
+              "head": "softmax", "kernel_initializer": None,
+              "recurrent_initializer": None, "word_dropout": 0.0},
+    "training": {"epochs": 30, "batch_size": 32, "optimizer": "adam",
+                 "learning_rate": 0.001, "lr_decay": 0.0,
+                 "clipper": "global_norm", "patience": 5, "seed": 1},
+    "plugins": {"require": []},
+}
+PATH_KEYS = ("train", "dev", "test")
+
+
+def load_config(path=None, overrides=(), data=None):
+    """Read a TOML config, apply ``section.key=value`` overrides, validate.
+
+    Args:
+        path: a TOML file, or None to start from the defaults (and ``data``).
+        overrides: strings like ``"training.epochs=3"`` or
+            ``"model.cell=\\"gru\\""``; values are TOML, bare words are strings.
+        data: a dict merged over the file before the overrides.
+
+    Returns:
+        A complete config dict; data paths are absolute.
+
+    Raises:
+        ConfigError: unreadable TOML, an unknown section or key (with the
+            closest valid one), or a missing required key.
+    """
+    raw, base = {}, os.getcwd()
+    if path is not None:
+        path = os.fspath(path)
+        try:
+            with open(path, "rb") as handle:
+                raw = tomllib.load(handle)
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no such config file.") from None
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: not valid TOML: {error}") from None
+        base = os.path.dirname(os.path.abspath(path))
+    config = copy.deepcopy(DEFAULTS)
+    _merge(config, raw, where=path or "config")
+    if data:
+        _merge(config, data, where="arguments")
+    for override in overrides:
+        _merge(config, _parse_override(override), where=f"override {override!r}")
+    for key in PATH_KEYS:
+        value = config["data"][key]
+        if value is not None:
+            config["data"][key] = os.path.join(base, os.path.expanduser(value))
+    config["output"] = os.path.join(base, os.path.expanduser(config["output"]))
+    for key in ("train", "dev"):
+        if not config["data"][key]:
+            raise ConfigError(f"The config must give data.{key} (a file path).")
+    if config["data"]["format"] not in ("conll", "two_column"):
+        raise ConfigError(f"data.format must be 'conll' or 'two_column'. "
+                          f"Received: {config['data']['format']!r}")
+    return config
+
+
+def _merge(config, update, where, prefix=""):
+    for key, value in update.items():
+        name = f"{prefix}{key}"
+        if key not in config:
+            close = difflib.get_close_matches(key, list(config), n=1)
+            hint = f" Did you mean {prefix + close[0]!r}?" if close else ""
+            raise ConfigError(
+                f"{where}: unknown config key {name!r}.{hint} Valid keys here: "
+                f"{', '.join(prefix + k for k in config)}.")
+        # Recurse into sections only; a component spec (a name or a table
+        # like {name = "value", threshold = 1.0}) is replaced whole.
+        if not prefix and isinstance(DEFAULTS.get(key), dict):
+            if not isinstance(value, dict):
+                raise ConfigError(f"{where}: {name!r} must be a table.")
+            _merge(config[key], value, where, prefix=f"{name}.")
+        else:
+            config[key] = value
+
+
+def _parse_override(text):
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"An override is section.key=value. Received: {text!r}")
+    try:
+        parsed = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value  # a bare word: a string
+    nested = parsed
+    for part in reversed(key.strip().split(".")):
+        nested = {part: nested}
+    return nested

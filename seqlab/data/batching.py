@@ -1,0 +1,97 @@
+"""Length-bucketed, padded batches for Keras ``fit``/``predict``."""
+
+import math
+
+import keras
+import numpy as np
+
+from seqlab.errors import ConfigError
+
+
+def pad(sequences, length=None, multiple=1):
+    """Right-pad id sequences with 0 into an int32 array.
+
+    ``length`` defaults to the longest sequence, rounded up to ``multiple``
+    (few distinct shapes mean few retraces of compiled steps).
+    """
+    longest = max((len(s) for s in sequences), default=1)
+    length = length or multiple * math.ceil(max(longest, 1) / multiple)
+    out = np.zeros((len(sequences), length), dtype="int32")
+    for i, seq in enumerate(sequences):
+        out[i, :len(seq)] = seq[:length]
+    return out
+
+
+def bucketed_batches(lengths, batch_size, rng=None):
+    """Index batches of sentences of similar length.
+
+    Sentences are sorted by length (ties broken at random when ``rng`` is
+    given) and cut into batches; with ``rng`` the batch order is shuffled
+    too, so an epoch sees every sentence once in a random order of batches
+    with little padding.
+    """
+    lengths = np.asarray(lengths)
+    tie_break = rng.random(len(lengths)) if rng is not None else np.arange(len(lengths))
+    order = np.lexsort((tie_break, lengths))
+    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    if rng is not None:
+        rng.shuffle(batches)
+    return batches
+
+
+class SequenceBatches(keras.utils.PyDataset):
+    """Padded ``(inputs, targets)`` batches, bucketed by length.
+
+    Args:
+        inputs: id sequences (lists of ints).
+        targets: id sequences aligned with ``inputs``, or None (prediction).
+        batch_size: sentences per batch.
+        shuffle: reshuffle the buckets every epoch (training).
+        seed: seed of the shuffling; each epoch's order depends on
+            ``(seed, epoch)`` only, so a resumed run sees the same batches.
+        multiple: pad lengths up to a multiple of this.
+        epoch: the epoch the first pass counts as (when resuming).
+    """
+
+    def __init__(self, inputs, targets=None, batch_size=32, shuffle=False,
+                 seed=0, multiple=8, epoch=0):
+        super().__init__()
+        if batch_size < 1:
+            raise ConfigError(f"`batch_size` must be positive. Received: batch_size={batch_size}")
+        if targets is not None and len(targets) != len(inputs):
+            raise ConfigError("inputs and targets differ in length.")
+        self.inputs, self.targets = inputs, targets
+        self.batch_size, self.multiple = batch_size, multiple
+        self.shuffle, self.seed, self.epoch = shuffle, seed, epoch
+        self._bucket()
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __getitem__(self, index):
+        rows = self.batches[index]
+        x = pad([self.inputs[i] for i in rows], length=self._width(rows))
+        if self.targets is None:
+            return (x,)
+        return x, pad([self.targets[i] for i in rows], length=x.shape[1])
+
+    def _bucket(self):
+        rng = np.random.default_rng([self.seed, self.epoch]) if self.shuffle else None
+        self.batches = bucketed_batches([len(s) for s in self.inputs],
+                                        self.batch_size, rng)
+        # Keras's TensorFlow adapter infers the dataset's signature from
+        # batches 0 and 1: if they pad to the same length, the time axis
+        # is fixed and every other length fails. Put a differing one second.
+        widths = [self._width(b) for b in self.batches]
+        other = next((i for i, w in enumerate(widths) if w != widths[0]), None)
+        if other is not None and widths[1] == widths[0]:
+            self.batches[1], self.batches[other] = self.batches[other], self.batches[1]
+
+    def _width(self, rows):
+        longest = max(max(len(self.inputs[i]) for i in rows), 1)
+        return self.multiple * math.ceil(longest / self.multiple)
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        if self.shuffle:
+            self._bucket()

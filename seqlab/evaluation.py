@@ -1,0 +1,135 @@
+"""Scores over tag sequences: pure functions, no model in sight.
+
+- `entity_scores`: seqeval entity-level precision/recall/F1 and its report.
+  ``mode="default"`` scores like the conlleval script; ``mode="strict"``
+  only counts entities that are well-formed in the scheme.
+- `token_accuracy`: the share of tokens tagged right.
+- `overlap_scores`: Irsoy & Cardie's (2014) binary- and proportional-overlap
+  precision/recall/F1 for opinion expressions.
+
+Sequences are lists of tag strings; ``gold`` and ``predicted`` must align.
+"""
+
+import math
+
+from seqeval import metrics as seqeval_metrics
+from seqeval import scheme as seqeval_scheme
+
+from seqlab.data.schemes import check_scheme, convert, spans
+from seqlab.errors import ConfigError
+
+_SEQEVAL_SCHEMES = {"iob2": seqeval_scheme.IOB2, "iobes": seqeval_scheme.IOBES}
+
+
+def _check_aligned(gold, predicted):
+    if len(gold) != len(predicted):
+        raise ConfigError(f"gold has {len(gold)} sentences, predicted "
+                          f"{len(predicted)}.")
+    for i, (g, p) in enumerate(zip(gold, predicted)):
+        if len(g) != len(p):
+            raise ConfigError(f"sentence {i}: gold has {len(g)} tags, "
+                              f"predicted {len(p)}.")
+
+
+def entity_scores(gold, predicted, scheme="iob2", mode="default", digits=4):
+    """Entity-level scores with seqeval.
+
+    Args:
+        gold, predicted: lists of tag sequences in ``scheme``.
+        scheme: ``"iob1"``, ``"iob2"`` or ``"iobes"``. IOB1 is converted to
+            IOB2 first (seqeval reads IOB2 and IOBES).
+        mode: ``"default"`` (conlleval's lenient chunking) or ``"strict"``.
+        digits: decimals in the text report.
+
+    Returns:
+        A dict with ``precision``, ``recall``, ``f1`` (fractions),
+        ``per_type`` ({type: {precision, recall, f1, support}}) and
+        ``report`` (seqeval's classification report as text).
+    """
+    _check_aligned(gold, predicted)
+    scheme = check_scheme(scheme)
+    if mode not in ("default", "strict"):
+        raise ConfigError(f"`mode` must be 'default' or 'strict'. Received: mode={mode!r}")
+    if scheme == "iob1":
+        gold = [convert(g, "iob1", "iob2") for g in gold]
+        predicted = [convert(p, "iob1", "iob2") for p in predicted]
+        scheme = "iob2"
+    options = ({"mode": "strict", "scheme": _SEQEVAL_SCHEMES[scheme]}
+               if mode == "strict" else {})
+    per_type = seqeval_metrics.classification_report(
+        gold, predicted, output_dict=True, zero_division=0, **options)
+    return {
+        "precision": seqeval_metrics.precision_score(gold, predicted, zero_division=0, **options),
+        "recall": seqeval_metrics.recall_score(gold, predicted, zero_division=0, **options),
+        "f1": seqeval_metrics.f1_score(gold, predicted, zero_division=0, **options),
+        "per_type": {k: {m: float(v[m]) for m in ("precision", "recall", "f1-score", "support")}
+                     for k, v in per_type.items() if not k.endswith(" avg")},
+        "report": seqeval_metrics.classification_report(
+            gold, predicted, digits=digits, zero_division=0, **options),
+    }
+
+
+def token_accuracy(gold, predicted):
+    """Share of tokens whose predicted tag equals the gold tag."""
+    _check_aligned(gold, predicted)
+    total = sum(len(g) for g in gold)
+    right = sum(a == b for g, p in zip(gold, predicted) for a, b in zip(g, p))
+    return right / total if total else 0.0
+
+
+def _f1(precision, recall):
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def overlap_scores(gold, predicted, scheme="iob2"):
+    """Binary- and proportional-overlap scores (Irsoy & Cardie 2014).
+
+    Spans are read leniently from the tags (an ``I`` after ``O`` opens a
+    span), as Irsoy's released code does. With P the predicted and G the
+    gold spans:
+
+    - binary: precision = |{p : p overlaps some g}| / |P|,
+      recall = |{g : g overlaps some p}| / |G|;
+    - proportional: precision = sum over p, g of |p & g| / |p|, over |P|;
+      recall = sum over g, p of |p & g| / |g|, over |G|.
+
+    F1 = 2PR / (P + R). A ratio with a zero denominator (no predicted or no
+    gold spans) is defined as 0.
+
+    Returns:
+        ``{"binary": {"precision", "recall", "f1"}, "proportional": {...}}``
+    """
+    _check_aligned(gold, predicted)
+    counts = {"binary": [0.0, 0.0], "proportional": [0.0, 0.0]}
+    n_predicted = n_gold = 0
+    for g_tags, p_tags in zip(gold, predicted):
+        g_spans = [(s, e) for _, s, e in spans(list(g_tags), scheme)]
+        p_spans = [(s, e) for _, s, e in spans(list(p_tags), scheme)]
+        n_predicted += len(p_spans)
+        n_gold += len(g_spans)
+        for p in p_spans:
+            overlaps = [_overlap(p, g) for g in g_spans]
+            counts["binary"][0] += any(overlaps)
+            counts["proportional"][0] += sum(overlaps) / (p[1] - p[0])
+        for g in g_spans:
+            overlaps = [_overlap(p, g) for p in p_spans]
+            counts["binary"][1] += any(overlaps)
+            counts["proportional"][1] += sum(overlaps) / (g[1] - g[0])
+    result = {}
+    for kind, (p_sum, g_sum) in counts.items():
+        precision = p_sum / n_predicted if n_predicted else 0.0
+        recall = g_sum / n_gold if n_gold else 0.0
+        result[kind] = {"precision": precision, "recall": recall,
+                        "f1": _f1(precision, recall)}
+    return result
+
+
+def _overlap(a, b):
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def perplexity(total_negative_log_likelihood, num_tokens):
+    """exp(mean negative log-likelihood per token) (natural logs)."""
+    if num_tokens <= 0:
+        raise ConfigError("perplexity needs at least one token.")
+    return math.exp(total_negative_log_likelihood / num_tokens)

@@ -27,6 +27,7 @@ DEFAULT_PLUGINS = (
     "seqlab_builtins.initializers",
     "seqlab_builtins.clipping",
     "seqlab_builtins.heads",
+    "seqlab_builtins.crf",
 )
 
 pm = pluggy.PluginManager("seqlab")

@@ -30,7 +30,7 @@ def test_plugins_lists_every_component(capsys):
 def test_plugins_json_and_kind_filter(capsys):
     assert main(["plugins", "--kind", "output_heads", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [r["name"] for r in rows] == ["class_softmax", "softmax"]
+    assert [r["name"] for r in rows] == ["class_softmax", "crf", "softmax"]
     assert rows[0] == {"kind": "output_heads", "name": "class_softmax",
                        "plugin": "seqlab_builtins.heads", "distribution": None}
 

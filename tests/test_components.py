@@ -4,6 +4,8 @@ Parametrized over the registry itself: a new built-in (or an installed
 plugin, like the tutorial's ``mgu`` cell) is tested by being registered.
 """
 
+import itertools
+
 import keras
 import numpy as np
 import pytest
@@ -94,20 +96,30 @@ def test_clipper_contract(clipper, rng, seed, tmp_path):
 
 
 @pytest.mark.parametrize("head", names("output_heads"))
-def test_head_contract(head, rng, seed):
-    layer = registry.create("output_heads", head, 12)
+@pytest.mark.parametrize("length", [3, 2])
+def test_head_contract(head, length, rng, seed):
+    """By brute force over every label sequence of a tiny input: the loss is
+    a normalised sequence distribution, decode is its argmax, log_probs are
+    its marginals. Padding (length 2 of 3) must not change any of it."""
+    k, time = 4, 3
+    layer = registry.create("output_heads", head, k)
     assert isinstance(layer, OutputHead)
-    features = rng.normal(size=(2, 4, 5)).astype("float32")
-    targets = rng.integers(0, 12, size=(2, 4))
-    scores = layer(features)
-    log_probs = ops.convert_to_numpy(layer.log_probs(scores))
-    assert log_probs.shape == (2, 4, 12)
-    np.testing.assert_allclose(np.exp(log_probs).sum(-1), 1.0, rtol=1e-5)
-    loss = ops.convert_to_numpy(layer.token_loss(targets, scores))
-    expected = -np.take_along_axis(log_probs, targets[..., None], -1)[..., 0]
-    np.testing.assert_allclose(loss, expected, rtol=1e-5, atol=1e-5)
-    decoded = ops.convert_to_numpy(layer.decode(scores))
-    np.testing.assert_array_equal(decoded, log_probs.argmax(-1))
+    scores = layer(rng.normal(size=(1, time, 5)).astype("float32"))
+    mask = np.arange(time)[None] < length
+    sequences = np.array(list(itertools.product(range(k), repeat=length)))
+    sequences = np.pad(sequences, ((0, 0), (0, time - length)))
+    tiled = ops.repeat(scores, len(sequences), axis=0)
+    tiled_mask = np.repeat(mask, len(sequences), axis=0)
+    loss = ops.convert_to_numpy(layer.token_loss(sequences, tiled, tiled_mask))
+    nll = (loss * tiled_mask).sum(1)
+    probability = np.exp(-nll)
+    np.testing.assert_allclose(probability.sum(), 1.0, rtol=1e-4)
+    decoded = ops.convert_to_numpy(layer.decode(scores, mask))[0]
+    np.testing.assert_array_equal(decoded, sequences[np.argmax(probability)])
+    log_probs = ops.convert_to_numpy(layer.log_probs(scores, mask))[0]
+    for t in range(length):
+        marginal = [probability[sequences[:, t] == j].sum() for j in range(k)]
+        np.testing.assert_allclose(np.exp(log_probs[t]), marginal, rtol=1e-3, atol=1e-6)
     clone = layer.__class__.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
 

@@ -82,8 +82,8 @@ def test_nan_loss_stops_with_the_step_and_keeps_the_checkpoint(corpus, tmp_path,
     from seqlab_builtins.heads import SoftmaxHead
 
     class NaNAfterWarmup(SoftmaxHead):
-        def token_loss(self, targets, scores):
-            loss = super().token_loss(targets, scores)
+        def token_loss(self, targets, scores, mask=None):
+            loss = super().token_loss(targets, scores, mask)
             return loss * np.float32("nan")
 
     class Plugin:
@@ -133,3 +133,13 @@ def test_word_dropout_only_in_training(seed):
     assert np.all((dropped == ids) | (dropped == 1))
     padded = np.zeros((1, 50), "int32")
     assert np.all(ops.convert_to_numpy(layer(padded, training=True)) == 0)
+
+
+def test_crf_tagger_trains_and_reloads(corpus, tmp_path):
+    run = train_tagger(config_for(corpus, tmp_path / "run", 'model.head="crf"'), verbose=0)
+    assert run.test["f1"] > 0.5
+    loaded = seqlab.load_model(tmp_path / "run" / "best.keras")
+    sentences = [["Anna", "Chen", "flew", "to", "Oslo", "."], ["Okafor", "won"]]
+    assert loaded.tag(sentences) == run.model.tag(sentences)
+    transitions = ops.convert_to_numpy(loaded.head.transitions)
+    assert np.abs(transitions).max() > 0  # learned, and saved with the model

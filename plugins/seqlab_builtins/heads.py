@@ -23,11 +23,11 @@ class SoftmaxHead(OutputHead):
     def call(self, features):
         return ops.matmul(features, self.kernel) + self.bias
 
-    def token_loss(self, targets, scores):
+    def token_loss(self, targets, scores, mask=None):
         return ops.sparse_categorical_crossentropy(
             ops.cast(targets, "int32"), scores, from_logits=True)
 
-    def log_probs(self, scores):
+    def log_probs(self, scores, mask=None):
         return ops.log_softmax(scores, axis=-1)
 
 
@@ -131,7 +131,7 @@ class ClassSoftmaxHead(OutputHead):
         logits = ops.matmul(features, self.class_kernel) + self.class_bias
         return ops.log_softmax(logits, axis=-1)
 
-    def token_loss(self, targets, scores):
+    def token_loss(self, targets, scores, mask=None):
         targets = ops.cast(targets, "int32")
         target_class = ops.take(self.word_class, targets)
         class_lp = ops.take_along_axis(self._class_log_probs(scores),
@@ -147,7 +147,7 @@ class ClassSoftmaxHead(OutputHead):
         word_lp = target_logit - ops.logsumexp(logits, axis=-1)
         return -(class_lp + word_lp)
 
-    def log_probs(self, scores):
+    def log_probs(self, scores, mask=None):
         shape = ops.shape(scores)
         features = ops.reshape(scores, (-1, shape[-1]))
         logits = ops.transpose(

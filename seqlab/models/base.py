@@ -46,7 +46,7 @@ class SequenceModel(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
                      training=True):
-        token_losses = self.head.token_loss(y, y_pred)
+        token_losses = self.head.token_loss(y, y_pred, self.padding_mask(x))
         weights = self._token_weights(x, sample_weight, token_losses.dtype)
         loss = ops.sum(token_losses * weights) / ops.maximum(ops.sum(weights), 1.0)
         for extra in self.losses:
@@ -74,7 +74,8 @@ class SequenceModel(keras.Model):
 
     def log_probs(self, token_ids):
         """Normalised log-probabilities of every output at every position."""
-        return self.head.log_probs(self(token_ids, training=False))
+        return self.head.log_probs(self(token_ids, training=False),
+                                   self.padding_mask(token_ids))
 
 
 def component_config(spec, kind):

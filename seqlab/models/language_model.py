@@ -75,7 +75,8 @@ class LanguageModel(SequenceModel):
 
     def token_log_probs(self, token_ids, targets):
         """log p(target_t | history) at every position, ``(batch, time)``."""
-        return -self.head.token_loss(targets, self(token_ids, training=False))
+        return -self.head.token_loss(targets, self(token_ids, training=False),
+                                     self.padding_mask(token_ids))
 
     def get_config(self):
         decoder = self.decoder

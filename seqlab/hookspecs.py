@@ -57,3 +57,16 @@ def seqlab_register_output_heads(register):
     a layer mapping features to scores that also defines the per-token loss,
     normalised log-probabilities and decoding.
     """
+
+
+@hookspec
+def seqlab_register_token_encoders(register):
+    """Register token encoders: ``register(name, factory)``.
+
+    ``factory(vocabulary, **options)`` returns a
+    ``seqlab.layers.TokenEncoder``: a layer mapping the ids of one input
+    (``"words"``: ``(batch, time)``, or ``"chars"``: ``(batch, time,
+    chars)``) to one vector per token. ``vocabulary`` is the
+    ``seqlab.data.Vocabulary`` of that input. A tagger concatenates the
+    vectors of all its encoders.
+    """

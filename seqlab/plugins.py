@@ -28,6 +28,7 @@ DEFAULT_PLUGINS = (
     "seqlab_builtins.clipping",
     "seqlab_builtins.heads",
     "seqlab_builtins.crf",
+    "seqlab_builtins.encoders",
 )
 
 pm = pluggy.PluginManager("seqlab")

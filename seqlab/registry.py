@@ -24,6 +24,7 @@ KINDS = {
     "initializers": "seqlab_register_initializers",
     "gradient_clippers": "seqlab_register_gradient_clippers",
     "output_heads": "seqlab_register_output_heads",
+    "token_encoders": "seqlab_register_token_encoders",
 }
 
 
@@ -234,4 +235,5 @@ def _registrar(kind, plugin_name, registered):
 def _singular(kind):
     return {"cells": "cell", "initializers": "initializer",
             "gradient_clippers": "gradient clipper",
-            "output_heads": "output head"}.get(kind, "component")
+            "output_heads": "output head",
+            "token_encoders": "token encoder"}.get(kind, "component")

@@ -120,6 +120,7 @@ def train_tagger(config, resume=True, verbose=1):
             config["vocabulary"]["lowercase"], config["vocabulary"]["digits"])
         tag_names = ["O"] + sorted({t for tags in train_tags for t in tags} - {"O"})
         model = Tagger(vocabulary=vocabulary, tag_names=tag_names,
+                       char_vocabulary=Vocabulary.characters(train),
                        scheme=model_scheme, **model_options)
         optimizer = keras.optimizers.get(
             {"class_name": training["optimizer"],
@@ -129,7 +130,7 @@ def train_tagger(config, resume=True, verbose=1):
         atomic_write(os.path.join(output, "config.json"), json.dumps(config, indent=1))
 
     tag_index = {t: i for i, t in enumerate(model.tag_names)}
-    x = [model.vocabulary.ids(s.tokens) for s in train]
+    x = model.encode_inputs([s.tokens for s in train])
     y = [[tag_index[t] for t in tags] for tags in train_tags]
     epoch = state["epoch"] if state else 0
     batches = SequenceBatches(x, y, training["batch_size"], shuffle=True,

@@ -22,6 +22,15 @@ def pad(sequences, length=None, multiple=1):
     return out
 
 
+def pad_chars(sequences, length, width):
+    """Character ids ``[sentence][token][char]`` -> int32 ``(batch, length, width)``."""
+    out = np.zeros((len(sequences), length, width), dtype="int32")
+    for i, tokens in enumerate(sequences):
+        for j, chars in enumerate(tokens[:length]):
+            out[i, j, :len(chars[:width])] = chars[:width]
+    return out
+
+
 def bucketed_batches(lengths, batch_size, rng=None):
     """Index batches of sentences of similar length.
 
@@ -43,7 +52,9 @@ class SequenceBatches(keras.utils.PyDataset):
     """Padded ``(inputs, targets)`` batches, bucketed by length.
 
     Args:
-        inputs: id sequences (lists of ints).
+        inputs: id sequences (lists of ints), or a dict with ``"words"``
+            (id sequences) and ``"chars"`` (per token, a list of char ids),
+            which gives dict batches with chars padded to ``char_width``.
         targets: id sequences aligned with ``inputs``, or None (prediction).
         batch_size: sentences per batch.
         shuffle: reshuffle the buckets every epoch (training).
@@ -51,16 +62,20 @@ class SequenceBatches(keras.utils.PyDataset):
             ``(seed, epoch)`` only, so a resumed run sees the same batches.
         multiple: pad lengths up to a multiple of this.
         epoch: the epoch the first pass counts as (when resuming).
+        char_width: characters kept per token (fixed, so batch shapes only
+            vary in time).
     """
 
     def __init__(self, inputs, targets=None, batch_size=32, shuffle=False,
-                 seed=0, multiple=8, epoch=0):
+                 seed=0, multiple=8, epoch=0, char_width=20):
         super().__init__()
         if batch_size < 1:
             raise ConfigError(f"`batch_size` must be positive. Received: batch_size={batch_size}")
-        if targets is not None and len(targets) != len(inputs):
+        self.chars = inputs.get("chars") if isinstance(inputs, dict) else None
+        self.inputs = inputs["words"] if isinstance(inputs, dict) else inputs
+        if targets is not None and len(targets) != len(self.inputs):
             raise ConfigError("inputs and targets differ in length.")
-        self.inputs, self.targets = inputs, targets
+        self.targets, self.char_width = targets, char_width
         self.batch_size, self.multiple = batch_size, multiple
         self.shuffle, self.seed, self.epoch = shuffle, seed, epoch
         self._bucket()
@@ -71,9 +86,13 @@ class SequenceBatches(keras.utils.PyDataset):
     def __getitem__(self, index):
         rows = self.batches[index]
         x = pad([self.inputs[i] for i in rows], length=self._width(rows))
+        if self.chars is not None:
+            x = {"words": x, "chars": pad_chars([self.chars[i] for i in rows],
+                                                x.shape[1], self.char_width)}
         if self.targets is None:
             return (x,)
-        return x, pad([self.targets[i] for i in rows], length=x.shape[1])
+        length = (x["words"] if isinstance(x, dict) else x).shape[1]
+        return x, pad([self.targets[i] for i in rows], length=length)
 
     def _bucket(self):
         rng = np.random.default_rng([self.seed, self.epoch]) if self.shuffle else None

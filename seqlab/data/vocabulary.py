@@ -47,6 +47,20 @@ class Vocabulary:
         kept = [t for t, c in counts.most_common() if c >= min_count]
         return cls(kept[:max_size] if max_size else kept, lowercase, digits)
 
+    @classmethod
+    def sized(cls, size):
+        """A stand-in of ``size`` entries for models built from sizes alone."""
+        if size < 2:
+            raise ConfigError(f"A vocabulary has at least 2 entries (padding and "
+                              f"unknown). Received: size={size}")
+        return cls([f"<{i}>" for i in range(2, size)])
+
+    @classmethod
+    def characters(cls, sentences):
+        """The characters of ``sentences``, most frequent first."""
+        counts = collections.Counter(c for s in sentences for t in s.tokens for c in t)
+        return cls([c for c, _ in counts.most_common()])
+
     def __len__(self):
         return len(self.tokens)
 

@@ -1,5 +1,6 @@
 """Keras layers of seqlab's core."""
 
+from seqlab.layers.encoders import TokenEncoder
 from seqlab.layers.heads import OutputHead
 from seqlab.layers.word_dropout import WordDropout
 from seqlab.layers.recurrent import ProjectedCell, ProjectedRNN
@@ -15,6 +16,7 @@ __all__ = [
     "ProjectedRNN",
     "StackedBidirectional",
     "StackedRNN",
+    "TokenEncoder",
     "WordDropout",
     "make_recurrent_layer",
 ]

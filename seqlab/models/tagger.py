@@ -1,4 +1,4 @@
-"""The sequence tagger: embeddings, a deep bidirectional RNN, an output head."""
+"""The sequence tagger: token encoders, a deep bidirectional RNN, an output head."""
 
 import keras
 import numpy as np
@@ -8,40 +8,51 @@ from seqlab import registry
 from seqlab.data.batching import SequenceBatches
 from seqlab.data.schemes import check_scheme
 from seqlab.data.vocabulary import Vocabulary
-from seqlab.errors import ConfigError
+from seqlab.errors import ConfigError, PluginError
+from seqlab.layers.encoders import INPUTS, TokenEncoder
 from seqlab.layers.recurrent import check_positive_int
 from seqlab.layers.stacked import StackedBidirectional
 from seqlab.layers.word_dropout import WordDropout
 from seqlab.models.base import SequenceModel, component_config
+
+MAX_WORD_CHARS = 20
 
 
 @keras.saving.register_keras_serializable(package="seqlab")
 class Tagger(SequenceModel):
     """A stacked bidirectional RNN tagger (Irsoy & Cardie 2014).
 
-    Inputs are ``(batch, time)`` word ids with 0 as padding; targets are tag
-    ids of the same shape. ``predict`` returns the head's scores;
-    `predict_tags` returns tag ids.
+    Inputs are ``(batch, time)`` word ids with 0 as padding or, when an
+    encoder reads characters, ``{"words": (batch, time), "chars": (batch,
+    time, chars)}``; targets are tag ids ``(batch, time)``. ``predict``
+    returns the head's scores; `predict_tags` tag ids; `tag` tag names for
+    tokenised text.
 
     Args:
-        vocab_size: number of word ids, padding included.
-        num_tags: number of tags.
+        vocab_size: number of word ids, padding included (default: the
+            vocabulary's size).
+        num_tags: number of tags (default: the number of ``tag_names``).
         cell: cell spec (``"lstm"``, ``"gru"``, ``"elman"``, ...).
         units: width of each direction of each layer.
         depth: number of bidirectional layers.
-        embedding_dim: width of the word embeddings.
+        embedding_dim: width of the word embeddings when ``encoders`` is None.
         merge_mode: ``"concat"``, ``"sum"``, ``"mul"`` or ``"ave"``.
-        dropout: dropout on the embeddings, between layers and before the head.
-        head: output-head spec (``"softmax"``, ...).
+        dropout: dropout on the token vectors, between layers and before the head.
+        head: output-head spec (``"softmax"``, ``"crf"``, ...).
         kernel_initializer, recurrent_initializer: initializer specs for the
             recurrent layers, or None for each cell's defaults.
         vocabulary: a `seqlab.data.Vocabulary` (or its config); with it and
             ``tag_names`` the model tags raw tokens (`tag`) and carries both
-            in its saved file. ``vocab_size`` then defaults to its length.
+            in its saved file.
         tag_names: the tag of each tag id.
         scheme: the tag scheme of ``tag_names`` (``"iob2"``, ``"iobes"``, ...).
         word_dropout: in training, the probability of replacing a word by
             ``<unk>`` (id 1), so unknown words are tagged from context.
+        encoders: token-encoder specs whose vectors are concatenated, e.g.
+            ``["word_embedding", {"name": "char_cnn", "filters": 50}]``.
+            Default: one ``word_embedding`` of ``embedding_dim``.
+        char_vocabulary: the character `Vocabulary` (or its config), needed
+            by encoders that read characters.
 
     Example:
         >>> tagger = seqlab.Tagger(vocab_size=20000, num_tags=9, cell="lstm",
@@ -55,24 +66,27 @@ class Tagger(SequenceModel):
                  depth=1, embedding_dim=100, merge_mode="concat", dropout=0.0,
                  head="softmax", kernel_initializer=None,
                  recurrent_initializer=None, vocabulary=None, tag_names=None,
-                 scheme="iob2", word_dropout=0.0, **kwargs):
-        if isinstance(vocabulary, dict):
-            vocabulary = Vocabulary.from_config(vocabulary)
+                 scheme="iob2", word_dropout=0.0, encoders=None,
+                 char_vocabulary=None, **kwargs):
+        vocabulary = _vocabulary(vocabulary)
         vocab_size = _size("vocab_size", vocab_size, vocabulary, "vocabulary")
         num_tags = _size("num_tags", num_tags, tag_names, "tag_names")
         check_positive_int("embedding_dim", embedding_dim)
         super().__init__(**kwargs)
+        self.vocab_size, self.num_tags = vocab_size, num_tags
+        self.embedding_dim, self.dropout = embedding_dim, dropout
         self.vocabulary = vocabulary
+        self.char_vocabulary = _vocabulary(char_vocabulary)
         self.tag_names = None if tag_names is None else list(tag_names)
         self.scheme = check_scheme(scheme)
-        self.vocab_size = vocab_size
-        self.num_tags = num_tags
-        self.embedding_dim = embedding_dim
-        self.dropout = dropout
         self.head_spec = component_config(head, "output_heads")
+        if encoders is None:
+            encoders = [{"name": "word_embedding", "dim": embedding_dim}]
+        self.encoder_specs = [component_config(e, "token_encoders") for e in encoders]
+        if not self.encoder_specs:
+            raise ConfigError("`encoders` must name at least one token encoder.")
+        self.token_encoders = [self._make_encoder(spec) for spec in self.encoder_specs]
         self.word_dropout = WordDropout(word_dropout, name="word_dropout")
-        self.embedding = keras.layers.Embedding(vocab_size, embedding_dim,
-                                                name="embedding")
         self.input_dropout = keras.layers.Dropout(dropout, name="input_dropout")
         self.encoder = StackedBidirectional(
             cell, units, depth, merge_mode, dropout,
@@ -82,13 +96,52 @@ class Tagger(SequenceModel):
         self.output_dropout = keras.layers.Dropout(dropout, name="output_dropout")
         self.head = registry.create("output_heads", head, num_tags)
 
+    def _make_encoder(self, spec):
+        vocabularies = {"words": self.vocabulary or Vocabulary.sized(self.vocab_size),
+                        "chars": self.char_vocabulary}
+        layer = registry.create("token_encoders", spec, vocabularies)
+        if not isinstance(layer, TokenEncoder) or layer.input_name not in INPUTS:
+            component = registry.get("token_encoders", registry.parse_spec(spec)[0])
+            raise PluginError(
+                f"Token encoder {component.name!r} from plugin {component.plugin!r} "
+                f"returned {type(layer).__name__}; it must return a "
+                f"seqlab.layers.TokenEncoder whose input_name is 'words' or 'chars'.",
+                plugin=component.plugin)
+        return layer
+
+    @property
+    def reads_chars(self):
+        return any(e.input_name == "chars" for e in self.token_encoders)
+
     def call(self, inputs, training=None):
+        words = _words(inputs)
         mask = self.padding_mask(inputs)
-        words = self.word_dropout(inputs, training=training)
-        x = self.input_dropout(self.embedding(words), training=training)
+        dropped = self.word_dropout(words, training=training)
+        vectors = [e(dropped if e.input_name == "words" else inputs[e.input_name])
+                   for e in self.token_encoders]
+        x = vectors[0] if len(vectors) == 1 else ops.concatenate(vectors, axis=-1)
+        x = self.input_dropout(x, training=training)
         x = self.encoder(x, mask=mask, training=training)
         x = self.output_dropout(x, training=training)
         return self.head(x, training=training)
+
+    def padding_mask(self, inputs):
+        return super().padding_mask(_words(inputs))
+
+    def encode_inputs(self, sentences):
+        """Model inputs (unpadded) for tokenised sentences: word id lists, or
+        a dict with ``"words"`` and ``"chars"`` when an encoder reads characters."""
+        if self.vocabulary is None or self.tag_names is None:
+            raise ConfigError(
+                "This tagger has no vocabulary or tag names, so it can only "
+                "tag ids (predict_tags). Train it with seqlab.train_tagger or "
+                "pass vocabulary= and tag_names= when building it.")
+        words = [self.vocabulary.ids(tokens) or [1] for tokens in sentences]
+        if not self.reads_chars:
+            return words
+        chars = [[self.char_vocabulary.ids(list(t))[:MAX_WORD_CHARS] or [1] for t in tokens]
+                 or [[1]] for tokens in sentences]
+        return {"words": words, "chars": chars}
 
     def tag(self, sentences, batch_size=128):
         """Tag tokenised sentences with tag names (in the model's scheme).
@@ -103,36 +156,31 @@ class Tagger(SequenceModel):
         Raises:
             ConfigError: the model was built without a vocabulary and tag names.
         """
-        if self.vocabulary is None or self.tag_names is None:
-            raise ConfigError(
-                "This tagger has no vocabulary or tag names, so it can only "
-                "tag ids (predict_tags). Train it with seqlab.train_tagger or "
-                "pass vocabulary= and tag_names= when building it.")
-        ids = [self.vocabulary.ids(tokens) for tokens in sentences]
-        batches = SequenceBatches([i or [1] for i in ids], batch_size=batch_size)
-        tagged = [None] * len(ids)
+        batches = SequenceBatches(self.encode_inputs(sentences), batch_size=batch_size)
+        tagged = [None] * len(sentences)
         for index, rows in enumerate(batches.batches):
             (x,) = batches[index]
             best = ops.convert_to_numpy(self._decode(x))
             for row, i in enumerate(rows):
-                tagged[i] = [self.tag_names[t] for t in best[row, :len(ids[i])]]
+                tagged[i] = [self.tag_names[t] for t in best[row, :len(sentences[i])]]
         return tagged
 
     def predict_tags(self, token_ids, batch_size=64):
         """Tag ids for padded word ids, 0 at padded positions (numpy)."""
         token_ids = ops.convert_to_numpy(token_ids)
-        tags = [ops.convert_to_numpy(self._decode(token_ids[i:i + batch_size]))
-                for i in range(0, len(token_ids), batch_size)]
-        if not tags:
+        if not len(token_ids):
             raise ConfigError("predict_tags received no sequences.")
-        return np.concatenate(tags)
+        return np.concatenate([ops.convert_to_numpy(self._decode(token_ids[i:i + batch_size]))
+                               for i in range(0, len(token_ids), batch_size)])
 
-    def _decode(self, token_ids):
-        scores = self.predict_on_batch(token_ids)  # compiled
-        return self.head.decode(scores, mask=self.padding_mask(token_ids))
+    def _decode(self, inputs):
+        scores = self.predict_on_batch(inputs)  # compiled
+        return self.head.decode(scores, mask=self.padding_mask(inputs))
 
     def get_config(self):
         encoder = self.encoder
+        saved_encoders = [_without(spec, layer.init_only_options)
+                          for spec, layer in zip(self.encoder_specs, self.token_encoders)]
         return {
             **super().get_config(),
             "vocab_size": self.vocab_size, "num_tags": self.num_tags,
@@ -145,7 +193,25 @@ class Tagger(SequenceModel):
             "vocabulary": None if self.vocabulary is None else self.vocabulary.get_config(),
             "tag_names": self.tag_names, "scheme": self.scheme,
             "word_dropout": self.word_dropout.rate,
+            "encoders": saved_encoders,
+            "char_vocabulary": (None if self.char_vocabulary is None
+                                else self.char_vocabulary.get_config()),
         }
+
+
+def _words(inputs):
+    return inputs["words"] if isinstance(inputs, dict) else inputs
+
+
+def _vocabulary(vocabulary):
+    return Vocabulary.from_config(vocabulary) if isinstance(vocabulary, dict) else vocabulary
+
+
+def _without(spec, options):
+    if not isinstance(spec, dict) or not options:
+        return spec
+    kept = {k: v for k, v in spec.items() if k not in options}
+    return registry.normalise_spec(kept)
 
 
 def _size(name, size, items, items_name):

@@ -1,0 +1,110 @@
+"""Token encoders: the contract every registered one meets, pretrained vectors."""
+
+import numpy as np
+import pytest
+from keras import ops
+
+import seqlab
+from seqlab import registry
+from seqlab.data import Sentence, Vocabulary
+from seqlab.layers import TokenEncoder
+
+pytestmark = pytest.mark.backend
+
+SENTENCES = [["Peter", "Blackburn", "visited", "Brussels", "."],
+             ["EU", "rejects", "German", "call"], ["Hi"]]
+
+
+def tagger(encoders, **kwargs):
+    sentences = [Sentence(s) for s in SENTENCES]
+    return seqlab.Tagger(vocabulary=Vocabulary.build(sentences), tag_names=["O", "B-X", "I-X"],
+                         char_vocabulary=Vocabulary.characters(sentences), units=4,
+                         encoders=encoders, **kwargs)
+
+
+@pytest.mark.parametrize("name", [c.name for c in registry.components("token_encoders")])
+def test_encoder_contract(name, seed, tmp_path):
+    model = tagger([name])
+    (encoder,) = model.token_encoders
+    assert isinstance(encoder, TokenEncoder) and encoder.input_name in ("words", "chars")
+    batches = seqlab.data.SequenceBatches(model.encode_inputs(SENTENCES), batch_size=3)
+    (x,) = batches[0]
+    vectors = ops.convert_to_numpy(encoder(x[encoder.input_name] if isinstance(x, dict) else x))
+    assert vectors.shape[:2] == (3, 8) and vectors.ndim == 3
+    tags = model.tag(SENTENCES)
+    assert [len(t) for t in tags] == [len(s) for s in SENTENCES]
+    model.save(tmp_path / "model.keras")
+    loaded = seqlab.load_model(tmp_path / "model.keras")
+    assert loaded.tag(SENTENCES) == tags
+    np.testing.assert_allclose(ops.convert_to_numpy(loaded.predict_on_batch(x)),
+                               ops.convert_to_numpy(model.predict_on_batch(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_char_encoders_give_unseen_words_their_own_vectors(seed):
+    model = tagger(["char_cnn"])
+    inputs = model.encode_inputs([["Blackburn", "Blackburne", "Zzz"]])
+    (x,) = seqlab.data.SequenceBatches(inputs)[0]
+    vectors = ops.convert_to_numpy(model.token_encoders[0](x["chars"]))[0]
+    assert not np.allclose(vectors[1], vectors[2])  # both unknown words, told apart
+    assert np.allclose(vectors[3:], 0.0)  # padding tokens
+
+
+def test_encoders_concatenate(seed):
+    model = tagger(["word_embedding", {"name": "char_lstm", "units": 3}], embedding_dim=5)
+    assert model.reads_chars
+    x = model.encode_inputs(SENTENCES)
+    assert set(x) == {"words", "chars"}
+    (batch,) = seqlab.data.SequenceBatches(x, batch_size=3)[0]
+    vectors = [ops.convert_to_numpy(e(batch[e.input_name])) for e in model.token_encoders]
+    assert [v.shape[-1] for v in vectors] == [100, 6]
+
+
+def test_char_encoder_without_char_vocabulary():
+    with pytest.raises(seqlab.ConfigError, match="'char_cnn' reads characters"):
+        seqlab.Tagger(vocab_size=10, num_tags=2, encoders=["char_cnn"])
+
+
+def test_pretrained_vectors(tmp_path, seed):
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("3 2\npeter 1.0 2.0\nPeter 5.0 6.0\neu 3.0 4.0\n")
+    model = tagger([{"name": "word_embedding", "dim": 2, "pretrained": str(vectors)}])
+    (encoder,) = model.token_encoders
+    model.tag([["Peter"]])  # builds the weights
+    table = ops.convert_to_numpy(encoder.embedding.embeddings)
+    index = model.vocabulary.index
+    np.testing.assert_allclose(table[index["Peter"]], [5.0, 6.0])  # exact match first
+    np.testing.assert_allclose(table[index["EU"]], [3.0, 4.0])     # then lower-cased
+    assert encoder.coverage == pytest.approx(2 / (len(model.vocabulary) - 2))
+    # the saved model does not need the vectors file any more
+    model.save(tmp_path / "model.keras")
+    vectors.unlink()
+    loaded = seqlab.load_model(tmp_path / "model.keras")
+    assert "pretrained" not in str(loaded.get_config()["encoders"])
+    np.testing.assert_allclose(
+        ops.convert_to_numpy(loaded.token_encoders[0].embedding.embeddings), table)
+
+
+def test_pretrained_vectors_of_the_wrong_width(tmp_path):
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("peter 1.0 2.0\neu 3.0\n")
+    with pytest.raises(seqlab.DataError, match="vectors.txt:2: 1 numbers, but the embedding has dim=2"):
+        tagger([{"name": "word_embedding", "dim": 2, "pretrained": str(vectors)}])
+
+
+def test_pipeline_with_char_features(tmp_path):
+    from seqlab.config import load_config
+    from seqlab.demo import write_ner_corpus
+    from seqlab.tagging import train_tagger
+
+    corpus = write_ner_corpus(tmp_path / "data", seed=1, train=600, dev=50, test=50)
+    config = load_config(data={
+        "output": str(tmp_path / "run"),
+        "data": {**corpus, "format": "two_column", "scheme": "iob2"},
+        "model": {"units": 16, "depth": 1, "dropout": 0.1,
+                  "encoders": [{"name": "word_embedding", "dim": 16},
+                               {"name": "char_cnn", "filters": 16}]},
+        "training": {"epochs": 3, "learning_rate": 0.02},
+    })
+    run = train_tagger(config, verbose=0)
+    assert run.model.reads_chars
+    assert run.test["f1"] > 0.1  # a broken pipeline tags everything O: 0

@@ -1,5 +1,7 @@
 """The sequence tagger: token encoders, a deep bidirectional RNN, an output head."""
 
+import weakref
+
 import keras
 import numpy as np
 from keras import ops
@@ -174,8 +176,10 @@ class Tagger(SequenceModel):
                                for i in range(0, len(token_ids), batch_size)])
 
     def _decode(self, inputs):
-        scores = self.predict_on_batch(inputs)  # compiled
-        return self.head.decode(scores, mask=self.padding_mask(inputs))
+        decoder = _DECODERS.get(self)
+        if decoder is None:
+            decoder = _DECODERS[self] = _Decoder(self)
+        return decoder.predict_on_batch(inputs)
 
     def get_config(self):
         encoder = self.encoder
@@ -197,6 +201,25 @@ class Tagger(SequenceModel):
             "char_vocabulary": (None if self.char_vocabulary is None
                                 else self.char_vocabulary.get_config()),
         }
+
+
+class _Decoder(keras.Model):
+    """Scores and decodes in one compiled predict step (Viterbi included).
+
+    Kept outside the tagger (in `_DECODERS`) so the tagger neither tracks
+    nor saves it; it shares the tagger's weights.
+    """
+
+    def __init__(self, tagger):
+        super().__init__(name=f"{tagger.name}_decoder")
+        self.tagger = tagger
+
+    def call(self, inputs):
+        scores = self.tagger(inputs, training=False)
+        return self.tagger.head.decode(scores, mask=self.tagger.padding_mask(inputs))
+
+
+_DECODERS = weakref.WeakKeyDictionary()
 
 
 def _words(inputs):

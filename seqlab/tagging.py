@@ -106,10 +106,11 @@ def train_tagger(config, resume=True, verbose=1):
     train_tags = [convert(s.tags, data["scheme"], model_scheme) for s in train]
 
     state = seqlab_callbacks.read_state(output) if resume else None
-    if state and _saved_config(output) != config:
+    if state and _run_defining(_saved_config(output)) != _run_defining(config):
         raise ConfigError(
             f"{output} holds a run of a different config; resuming it would mix "
-            f"the two. Choose another output directory or delete that one.")
+            f"the two (only training.epochs and training.patience may change). "
+            f"Choose another output directory, or restart (--restart).")
     if state:
         model = load_model(os.path.join(output, seqlab_callbacks.LAST))
         print(f"Resuming {output} after epoch {state['epoch']}.", flush=True)
@@ -126,8 +127,8 @@ def train_tagger(config, resume=True, verbose=1):
             {"class_name": training["optimizer"],
              "config": {"learning_rate": training["learning_rate"]}})
         model.compile(optimizer=optimizer, clipper=training["clipper"])
-        os.makedirs(output, exist_ok=True)
-        atomic_write(os.path.join(output, "config.json"), json.dumps(config, indent=1))
+    os.makedirs(output, exist_ok=True)
+    atomic_write(os.path.join(output, "config.json"), json.dumps(config, indent=1))
 
     tag_index = {t: i for i, t in enumerate(model.tag_names)}
     x = model.encode_inputs([s.tokens for s in train])
@@ -168,6 +169,15 @@ def _finish(config, output, checkpoint):
 
 def _without_report(scores):
     return None if scores is None else {k: v for k, v in scores.items() if k != "report"}
+
+
+def _run_defining(config):
+    """A config without the keys a resumed run may change (train longer)."""
+    if config is None:
+        return None
+    training = {k: v for k, v in config["training"].items()
+                if k not in ("epochs", "patience")}
+    return {**config, "training": training}
 
 
 def _saved_config(output):

@@ -55,6 +55,7 @@ def machine():
 
 def quick_split(path, directory, sentences):
     """The first ``sentences`` sentences of a CoNLL file, for --quick."""
+    os.makedirs(directory, exist_ok=True)
     out = os.path.join(directory, os.path.basename(path))
     with open(path) as source, open(out, "w") as target:
         count = 0
@@ -126,7 +127,6 @@ def main(argv=None):
              for split, name in (("train", "train"), ("dev", "valid"), ("test", "test"))}
     epochs, seeds = None, list(range(1, args.seeds + 1))
     if args.quick:
-        os.makedirs(args.output, exist_ok=True)
         files["train"] = quick_split(files["train"], args.output, 2000)
         epochs, seeds = 3, [1]
     data = {**files, "format": "conll", "token_column": 0, "tag_column": -1, "scheme": "iob1"}

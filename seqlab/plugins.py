@@ -91,6 +91,23 @@ def loaded_distributions():
     return {source.rsplit(" ", 1)[0] for source in _distributions.values()}
 
 
+def require_distributions(names):
+    """Raise a `PluginError` unless each named plugin distribution is
+    installed and its plugins are loaded (a config's ``plugins.require``)."""
+    loaded = {_normalise(d) for d in loaded_distributions()}
+    for name in names:
+        try:
+            metadata.distribution(name)
+        except metadata.PackageNotFoundError:
+            raise PluginError(
+                f"Plugin distribution {name!r} is required but not installed "
+                f"(pip install {name}).", plugin=name) from None
+        if _normalise(name) not in loaded:
+            raise PluginError(
+                f"Plugin distribution {name!r} is required and installed but "
+                f"not loaded; check SEQLAB_LOAD_PLUGINS.", plugin=name)
+
+
 def _register(plugin, name):
     try:
         pm.register(plugin, name=name)

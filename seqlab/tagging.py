@@ -10,16 +10,15 @@ Example:
 import dataclasses
 import json
 import os
-from importlib import metadata
-
 import keras
 
 from seqlab import callbacks as seqlab_callbacks
+from seqlab import plugins
 from seqlab.data.batching import SequenceBatches
 from seqlab.data.readers import read_conll, read_two_column, write_conll
 from seqlab.data.schemes import check_scheme, convert
 from seqlab.data.vocabulary import Vocabulary
-from seqlab.errors import ConfigError, PluginError
+from seqlab.errors import ConfigError
 from seqlab.evaluation import entity_scores, overlap_scores, token_accuracy
 from seqlab.io import atomic_write
 from seqlab.models.tagger import Tagger
@@ -96,7 +95,7 @@ def train_tagger(config, resume=True, verbose=1):
     Returns:
         A `TaggerRun`.
     """
-    _require_plugins(config["plugins"]["require"])
+    plugins.require_distributions(config["plugins"]["require"])
     data, training, output = config["data"], config["training"], config["output"]
     keras.utils.set_random_seed(training["seed"])
     train = read_tagged(data["train"], data)
@@ -148,13 +147,13 @@ def train_tagger(config, resume=True, verbose=1):
                       seqlab_callbacks.inverse_time_decay(training["learning_rate"],
                                                           training["lr_decay"]),
                       seqlab_callbacks.StopOnNaN(output), checkpoint])
-    return _finish(config, output, checkpoint)
+    return _finish(config, output, checkpoint, dev)
 
 
-def _finish(config, output, checkpoint):
+def _finish(config, output, checkpoint, dev):
     data = config["data"]
     model = load_model(os.path.join(output, seqlab_callbacks.BEST))
-    dev_scores = evaluate_tagger(model, read_tagged(data["dev"], data), data["scheme"],
+    dev_scores = evaluate_tagger(model, dev, data["scheme"],
                                  os.path.join(output, "dev.predictions.conll"))
     test_scores = None
     if data["test"]:
@@ -186,24 +185,3 @@ def _saved_config(output):
         return None
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
-
-
-def _require_plugins(distributions):
-    from seqlab import plugins
-
-    loaded = {_normalise(d) for d in plugins.loaded_distributions()}
-    for name in distributions:
-        try:
-            metadata.distribution(name)
-        except metadata.PackageNotFoundError:
-            raise PluginError(
-                f"The config requires plugin distribution {name!r}, which is "
-                f"not installed (pip install {name}).", plugin=name) from None
-        if _normalise(name) not in loaded:
-            raise PluginError(
-                f"The config requires plugin {name!r}, which is installed but "
-                f"not loaded; check SEQLAB_LOAD_PLUGINS.", plugin=name)
-
-
-def _normalise(name):
-    return name.lower().replace("_", "-").replace(".", "-")

@@ -149,3 +149,15 @@ def test_unregistered_plugins_disappear(register_plugin):
 
 def test_hook_names_match_the_registry_kinds():
     assert sorted(registry.KINDS.values()) == plugins.hook_names()
+
+
+def test_required_distributions():
+    plugins.require_distributions(["seqlab-example-cell"])
+    with pytest.raises(seqlab.PluginError, match="'seqlab-nope' is required but not installed"):
+        plugins.require_distributions(["seqlab-nope"])
+
+
+def test_required_distribution_that_is_not_loaded(fresh_plugins, monkeypatch):
+    monkeypatch.setenv("SEQLAB_LOAD_PLUGINS", "")
+    with pytest.raises(seqlab.PluginError, match="installed but not loaded; check SEQLAB_LOAD_PLUGINS"):
+        plugins.require_distributions(["seqlab_example_cell"])

@@ -58,10 +58,13 @@ def entity_scores(gold, predicted, scheme="iob2", mode="default", digits=4):
                if mode == "strict" else {})
     per_type = seqeval_metrics.classification_report(
         gold, predicted, output_dict=True, zero_division=0, **options)
+    # The micro average is what precision_score/recall_score/f1_score
+    # return; reading it here saves three more passes over the data.
+    micro = per_type["micro avg"]
     return {
-        "precision": seqeval_metrics.precision_score(gold, predicted, zero_division=0, **options),
-        "recall": seqeval_metrics.recall_score(gold, predicted, zero_division=0, **options),
-        "f1": seqeval_metrics.f1_score(gold, predicted, zero_division=0, **options),
+        "precision": float(micro["precision"]),
+        "recall": float(micro["recall"]),
+        "f1": float(micro["f1-score"]),
         "per_type": {k: {m: float(v[m]) for m in ("precision", "recall", "f1-score", "support")}
                      for k, v in per_type.items() if not k.endswith(" avg")},
         "report": seqeval_metrics.classification_report(

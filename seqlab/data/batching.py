@@ -85,7 +85,7 @@ class SequenceBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         rows = self.batches[index]
-        x = pad([self.inputs[i] for i in rows], length=self._width(rows))
+        x = pad([self.inputs[i] for i in rows], length=self.widths[index])
         if self.chars is not None:
             x = {"words": x, "chars": pad_chars([self.chars[i] for i in rows],
                                                 x.shape[1], self.char_width)}
@@ -101,10 +101,12 @@ class SequenceBatches(keras.utils.PyDataset):
         # Keras's TensorFlow adapter infers the dataset's signature from
         # batches 0 and 1: if they pad to the same length, the time axis
         # is fixed and every other length fails. Put a differing one second.
-        widths = [self._width(b) for b in self.batches]
+        self.widths = [self._width(b) for b in self.batches]
+        widths = self.widths
         other = next((i for i, w in enumerate(widths) if w != widths[0]), None)
         if other is not None and widths[1] == widths[0]:
             self.batches[1], self.batches[other] = self.batches[other], self.batches[1]
+            widths[1], widths[other] = widths[other], widths[1]
 
     def _width(self, rows):
         longest = max(max(len(self.inputs[i]) for i in rows), 1)

@@ -163,17 +163,42 @@ class StackedRNN(_Stack):
     """A deep left-to-right RNN, as used by language models.
 
     Args are those of `StackedBidirectional` without ``merge_mode``.
+
+    ``call(inputs, initial_state=..., return_state=True)`` starts from given
+    states and also returns the final ones: one list of state tensors per
+    layer (one tensor for Elman cells, ``[h, c]`` for an LSTM). That is how
+    a language model carries its hidden state from one window of text to
+    the next (truncated backpropagation through time).
     """
 
     def __init__(self, cell="lstm", units=100, depth=1, dropout=0.0,
                  kernel_initializer=None, recurrent_initializer=None, **kwargs):
         super().__init__(cell, units, depth, dropout, kernel_initializer,
                          recurrent_initializer, **kwargs)
-        self.recurrent_layers = [self._recurrent(name=f"rnn_{i}")
+        self.recurrent_layers = [self._recurrent(name=f"rnn_{i}", return_state=True)
                                  for i in range(depth)]
 
-    def _run_layer(self, i, x, mask, training):
-        return self.recurrent_layers[i](x, mask=mask, training=training)
+    def state_sizes(self):
+        """The width of each state tensor, per layer: ``[[200, 200], ...]``."""
+        sizes = []
+        for layer in self.recurrent_layers:
+            size = layer.cell.state_size
+            sizes.append(list(size) if isinstance(size, (list, tuple)) else [size])
+        return sizes
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.units,)
+    def zero_states(self, batch_size):
+        """All-zero states for ``batch_size`` streams."""
+        return [[ops.zeros((batch_size, size)) for size in layer]
+                for layer in self.state_sizes()]
+
+    def call(self, inputs, mask=None, training=None, initial_state=None,
+             return_state=False):
+        x, states = inputs, []
+        for i, layer in enumerate(self.recurrent_layers):
+            if i:
+                x = self.dropouts[i - 1](x, training=training)
+            start = None if initial_state is None else list(initial_state[i])
+            output = layer(x, mask=mask, training=training, initial_state=start)
+            x, final = output[0], list(output[1:])
+            states.append(final)
+        return (x, states) if return_state else x

@@ -4,9 +4,11 @@ import keras
 from keras import ops
 
 from seqlab import registry
+from seqlab.errors import ConfigError
 from seqlab.layers.recurrent import check_positive_int
 from seqlab.layers.stacked import StackedRNN
 from seqlab.models.base import SequenceModel, component_config
+from seqlab.models.tagger import _size, _vocabulary
 
 
 @keras.saving.register_keras_serializable(package="seqlab")
@@ -18,18 +20,29 @@ class LanguageModel(SequenceModel):
     log-likelihood per real token, so ``exp(loss)`` is the perplexity.
 
     Args:
-        vocab_size: number of word ids, padding included.
+        vocab_size: number of word ids, padding included (or give
+            ``vocabulary``).
         cell: cell spec: ``{"name": "elman", "activation": "sigmoid"}`` is
             Mikolov's RNNLM; ``"lstm"`` and ``"gru"`` its successors.
         units: hidden width of each layer.
         depth: number of recurrent layers.
         embedding_dim: width of the word embeddings (default: ``units``).
-        dropout: dropout on non-recurrent connections.
+        dropout: dropout on the non-recurrent connections (embeddings,
+            between layers, before the output), as in Zaremba et al. 2014.
         head: ``"softmax"`` or ``"class_softmax"`` (or another registered head).
         num_classes: number of word classes, for class-factored heads.
         word_counts: unigram count of each word id, for class-factored heads
             (classes are frequency bins). Without it, ids are taken to be
             sorted by decreasing frequency.
+        tie_embeddings: share the input embedding matrix with the output
+            layer (Press & Wolf 2017; Inan et al. 2017). Needs a head that
+            can tie (``softmax``) and ``embedding_dim == units``.
+        stream_batch_size: number of parallel text streams whose hidden
+            state is carried from one training window to the next
+            (truncated BPTT, see `seqlab.lm`). None: every batch starts from
+            zero states.
+        vocabulary: a `seqlab.data.Vocabulary` (or its config), so the
+            model can read and write words.
         kernel_initializer, recurrent_initializer: initializer specs, or None.
 
     Example:
@@ -37,19 +50,31 @@ class LanguageModel(SequenceModel):
         ...                           head="class_softmax", num_classes=100)
     """
 
-    def __init__(self, vocab_size, cell="lstm", units=200, depth=1,
+    def __init__(self, vocab_size=None, cell="lstm", units=200, depth=1,
                  embedding_dim=None, dropout=0.0, head="softmax",
                  num_classes=None, word_counts=None, kernel_initializer=None,
-                 recurrent_initializer=None, **kwargs):
-        check_positive_int("vocab_size", vocab_size)
+                 recurrent_initializer=None, tie_embeddings=False,
+                 stream_batch_size=None, vocabulary=None, **kwargs):
+        vocabulary = _vocabulary(vocabulary)
+        vocab_size = _size("vocab_size", vocab_size, vocabulary, "vocabulary")
         embedding_dim = units if embedding_dim is None else embedding_dim
         check_positive_int("embedding_dim", embedding_dim)
+        if stream_batch_size is not None:
+            check_positive_int("stream_batch_size", stream_batch_size)
+        if tie_embeddings and embedding_dim != units:
+            raise ConfigError(
+                f"Tied embeddings need embedding_dim == units (the output "
+                f"layer reads the last layer's {units} units). Received: "
+                f"embedding_dim={embedding_dim}, units={units}.")
         super().__init__(**kwargs)
         self.vocab_size = vocab_size
+        self.vocabulary = vocabulary
         self.embedding_dim = embedding_dim
         self.dropout = dropout
         self.num_classes = num_classes
         self.word_counts = None if word_counts is None else [int(c) for c in word_counts]
+        self.tie_embeddings = bool(tie_embeddings)
+        self.stream_batch_size = stream_batch_size
         self.head_spec = component_config(head, "output_heads")
         self.embedding = keras.layers.Embedding(vocab_size, embedding_dim,
                                                 name="embedding")
@@ -65,18 +90,72 @@ class LanguageModel(SequenceModel):
                         if v is not None}
         self.head = registry.create("output_heads", head, vocab_size,
                                     **head_options)
+        if self.tie_embeddings:
+            tie = getattr(self.head, "tie", None)
+            if tie is None:
+                raise ConfigError(
+                    f"The {self.head_spec!r} head cannot share the embedding "
+                    f"matrix; use head='softmax' or tie_embeddings=False.")
+            tie(self.embedding)
+        self.stream_states = None
+        if stream_batch_size is not None:
+            self.stream_states = [
+                [self.add_weight(shape=(stream_batch_size, size), initializer="zeros",
+                                 trainable=False, name=f"state_{i}_{j}")
+                 for j, size in enumerate(sizes)]
+                for i, sizes in enumerate(self.decoder.state_sizes())]
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, initial_state=None, return_state=False,
+             carry_state=None):
+        """Scores for the next word at every position.
+
+        Args:
+            inputs: ``(batch, time)`` word ids.
+            initial_state: per-layer state lists (see `StackedRNN`), or None.
+            return_state: also return the final states.
+            carry_state: start from the carried stream states and store the
+                final ones there. Default: True when the model was built
+                with ``stream_batch_size`` and no ``initial_state`` is given.
+        """
+        if carry_state is None:
+            carry_state = self.stream_states is not None and initial_state is None
+        if carry_state:
+            if self.stream_states is None:
+                raise ConfigError("carry_state=True needs a model built with "
+                                  "stream_batch_size.")
+            initial_state = [[v.value for v in layer] for layer in self.stream_states]
         mask = self.padding_mask(inputs)
         x = self.input_dropout(self.embedding(inputs), training=training)
-        x = self.decoder(x, mask=mask, training=training)
+        x, states = self.decoder(x, mask=mask, training=training,
+                                 initial_state=initial_state, return_state=True)
+        if carry_state:
+            for variables, values in zip(self.stream_states, states):
+                for variable, value in zip(variables, values):
+                    variable.assign(ops.stop_gradient(ops.cast(value, variable.dtype)))
         x = self.output_dropout(x, training=training)
-        return self.head(x, training=training)
+        scores = self.head(x, training=training)
+        return (scores, states) if return_state else scores
 
-    def token_log_probs(self, token_ids, targets):
-        """log p(target_t | history) at every position, ``(batch, time)``."""
-        return -self.head.token_loss(targets, self(token_ids, training=False),
-                                     self.padding_mask(token_ids))
+    def reset_states(self):
+        """Zero the carried stream states (the start of a pass over a text)."""
+        for layer in self.stream_states or []:
+            for variable in layer:
+                variable.assign(ops.zeros_like(variable.value))
+
+    def log_probs(self, token_ids):
+        """Normalised log-probabilities of every next word at every position,
+        each sentence read from zero states."""
+        return self.head.log_probs(self(token_ids, training=False, carry_state=False),
+                                   self.padding_mask(token_ids))
+
+    def token_log_probs(self, token_ids, targets, initial_state=None,
+                        return_state=False):
+        """log p(target_t | history) at every position, ``(batch, time)``,
+        from ``initial_state`` (default: zero states)."""
+        scores, states = self(token_ids, training=False, initial_state=initial_state,
+                              return_state=True, carry_state=False)
+        log_probs = -self.head.token_loss(targets, scores, self.padding_mask(token_ids))
+        return (log_probs, states) if return_state else log_probs
 
     def get_config(self):
         decoder = self.decoder
@@ -89,4 +168,7 @@ class LanguageModel(SequenceModel):
             "word_counts": self.word_counts,
             "kernel_initializer": decoder.kernel_initializer,
             "recurrent_initializer": decoder.recurrent_initializer,
+            "tie_embeddings": self.tie_embeddings,
+            "stream_batch_size": self.stream_batch_size,
+            "vocabulary": None if self.vocabulary is None else self.vocabulary.get_config(),
         }

@@ -39,12 +39,18 @@ class DevCheckpoint(keras.callbacks.Callback):
         patience: epochs without improvement before stopping (0: never stop).
         state: a state read by `read_state` when resuming.
         name: what the score is called in logs (``"dev_f1"``).
+        display: score -> the text printed for it (default: a percentage).
+        logged: score -> the value put in the logs and history (default:
+            the score itself; a perplexity run logs ``-score``).
     """
 
-    def __init__(self, score_fn, directory, patience=5, state=None, name="dev_f1"):
+    def __init__(self, score_fn, directory, patience=5, state=None, name="dev_f1",
+                 display=None, logged=None):
         super().__init__()
         self.score_fn, self.directory = score_fn, directory
         self.patience, self.name = patience, name
+        self.display = display or (lambda score: f"{100 * score:.2f}")
+        self.logged = logged or (lambda score: score)
         state = state or {}
         self.best = state.get("best", -math.inf)
         self.best_epoch = state.get("best_epoch", 0)
@@ -54,7 +60,7 @@ class DevCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         score = float(self.score_fn(self.model))
-        logs[self.name] = score
+        logs[self.name] = self.logged(score)
         if score > self.best:
             self.best, self.best_epoch, self.wait = score, epoch + 1, 0
             atomic_save_model(self.model, os.path.join(self.directory, BEST))
@@ -65,8 +71,8 @@ class DevCheckpoint(keras.callbacks.Callback):
         atomic_write(os.path.join(self.directory, STATE), json.dumps({
             "epoch": epoch + 1, "best": self.best, "best_epoch": self.best_epoch,
             "wait": self.wait, "history": self.history}, indent=1))
-        print(f"epoch {epoch + 1}: {self.name} {100 * score:.2f} "
-              f"(best {100 * self.best:.2f} at epoch {self.best_epoch})", flush=True)
+        print(f"epoch {epoch + 1}: {self.name} {self.display(score)} "
+              f"(best {self.display(self.best)} at epoch {self.best_epoch})", flush=True)
         if self.patience and self.wait >= self.patience:
             self.model.stop_training = True
 

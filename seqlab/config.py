@@ -60,10 +60,26 @@ DEFAULTS = {
                  "clipper": "global_norm", "patience": 5, "seed": 1},
     "plugins": {"require": []},
 }
+LM_DEFAULTS = {
+    "output": "runs/lm",
+    "data": {"train": None, "dev": None, "test": None},
+    "vocabulary": {"min_count": 1, "max_size": 0},
+    "model": {"cell": "lstm", "units": 200, "depth": 2, "embedding_dim": None,
+              "dropout": 0.0, "head": "softmax", "num_classes": 0,
+              "tie_embeddings": False, "kernel_initializer": None,
+              "recurrent_initializer": None},
+    "training": {"epochs": 13, "batch_size": 20, "num_steps": 35,
+                 "optimizer": "sgd", "learning_rate": 1.0, "lr_decay": 0.5,
+                 "decay_after": 4, "init_scale": 0.1,
+                 "clipper": {"name": "global_norm", "threshold": 5.0},
+                 "patience": 0, "seed": 1},
+    "plugins": {"require": []},
+}
+TASKS = {"tagger": DEFAULTS, "lm": LM_DEFAULTS}
 PATH_KEYS = ("train", "dev", "test")
 
 
-def load_config(path=None, overrides=(), data=None):
+def load_config(path=None, overrides=(), data=None, task="tagger"):
     """Read a TOML config, apply ``section.key=value`` overrides, validate.
 
     Args:
@@ -71,6 +87,8 @@ def load_config(path=None, overrides=(), data=None):
         overrides: strings like ``"training.epochs=3"`` or
             ``"model.cell=\\"gru\\""``; values are TOML, bare words are strings.
         data: a dict merged over the file before the overrides.
+        task: ``"tagger"`` (``seqlab train``) or ``"lm"`` (``seqlab lm
+            train``; see `seqlab.lm`), which sets the defaults and keys.
 
     Returns:
         A complete config dict; data paths are absolute.
@@ -79,6 +97,10 @@ def load_config(path=None, overrides=(), data=None):
         ConfigError: unreadable TOML, an unknown section or key (with the
             closest valid one), or a missing required key.
     """
+    if task not in TASKS:
+        raise ConfigError(f"`task` must be one of {', '.join(TASKS)}. "
+                          f"Received: task={task!r}")
+    defaults = TASKS[task]
     raw, base = {}, os.getcwd()
     if path is not None:
         path = os.fspath(path)
@@ -90,12 +112,13 @@ def load_config(path=None, overrides=(), data=None):
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"{path}: not valid TOML: {error}") from None
         base = os.path.dirname(os.path.abspath(path))
-    config = copy.deepcopy(DEFAULTS)
-    _merge(config, raw, where=path or "config")
+    config = copy.deepcopy(defaults)
+    _merge(config, raw, where=path or "config", defaults=defaults)
     if data:
-        _merge(config, data, where="arguments")
+        _merge(config, data, where="arguments", defaults=defaults)
     for override in overrides:
-        _merge(config, _parse_override(override), where=f"override {override!r}")
+        _merge(config, _parse_override(override), where=f"override {override!r}",
+               defaults=defaults)
     for key in PATH_KEYS:
         value = config["data"][key]
         if value is not None:
@@ -104,13 +127,13 @@ def load_config(path=None, overrides=(), data=None):
     for key in ("train", "dev"):
         if not config["data"][key]:
             raise ConfigError(f"The config must give data.{key} (a file path).")
-    if config["data"]["format"] not in ("conll", "two_column"):
+    if task == "tagger" and config["data"]["format"] not in ("conll", "two_column"):
         raise ConfigError(f"data.format must be 'conll' or 'two_column'. "
                           f"Received: {config['data']['format']!r}")
     return config
 
 
-def _merge(config, update, where, prefix=""):
+def _merge(config, update, where, prefix="", defaults=DEFAULTS):
     for key, value in update.items():
         name = f"{prefix}{key}"
         if key not in config:
@@ -121,10 +144,10 @@ def _merge(config, update, where, prefix=""):
                 f"{', '.join(prefix + k for k in config)}.")
         # Recurse into sections only; a component spec (a name or a table
         # like {name = "value", threshold = 1.0}) is replaced whole.
-        if not prefix and isinstance(DEFAULTS.get(key), dict):
+        if not prefix and isinstance(defaults.get(key), dict):
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: {name!r} must be a table.")
-            _merge(config[key], value, where, prefix=f"{name}.")
+            _merge(config[key], value, where, prefix=f"{name}.", defaults=defaults)
         else:
             config[key] = value
 

@@ -1,0 +1,108 @@
+"""Plain-text corpora for language models: reading, ids, and the stream
+batching of Zaremba et al. (2014).
+
+A corpus file has one sentence per line, tokens separated by whitespace;
+``<eos>`` is appended to every line, so the model also predicts sentence
+ends (the Penn Treebank setup of Mikolov et al.).
+"""
+
+import collections
+import os
+
+import numpy as np
+
+from seqlab.data.readers import _lines
+from seqlab.data.vocabulary import Vocabulary
+from seqlab.errors import DataError
+
+EOS = "<eos>"
+
+
+def read_corpus(path, eos=EOS):
+    """Read a corpus: a list of sentences (token lists), each ending in ``eos``.
+
+    Blank lines are skipped. Raises `DataError` for a missing, empty or
+    non-UTF-8 file (naming the line).
+    """
+    path = os.fspath(path)
+    sentences = [text.split() + ([eos] if eos else [])
+                 for _, text in _lines(path) if text.strip()]
+    if not sentences:
+        raise DataError(f"{path}: no sentences: the file is empty. A corpus "
+                        f"has one sentence per line.")
+    return sentences
+
+
+def build_vocabulary(sentences, max_size=None, min_count=1):
+    """A vocabulary of the corpus's words, most frequent first.
+
+    Words seen fewer than ``min_count`` times, or beyond the ``max_size``
+    most frequent, become ``<unk>`` (id 1). A corpus that already writes
+    ``<unk>`` (the Penn Treebank does) maps it to the same id.
+    """
+    counts = collections.Counter(t for s in sentences for t in s)
+    counts.pop("<unk>", None)
+    kept = [t for t, c in counts.most_common() if c >= min_count]
+    return Vocabulary(kept[:max_size] if max_size else kept)
+
+
+def corpus_ids(sentences, vocabulary):
+    """The corpus as one int32 stream of word ids."""
+    return np.asarray([i for s in sentences for i in vocabulary.ids(s)], dtype="int32")
+
+
+def word_counts(ids, vocab_size):
+    """Unigram count of every id (for frequency-binned word classes)."""
+    return np.bincount(ids, minlength=vocab_size)
+
+
+def check_vocabulary(model_vocabulary, ids_or_sentences, path, limit=0.5):
+    """Raise `DataError` when a text looks like it was not written in the
+    model's vocabulary (more than ``limit`` of its words unknown)."""
+    tokens = [t for s in ids_or_sentences for t in s]
+    if not tokens:
+        return
+    unknown = sum(1 for i in model_vocabulary.ids(tokens) if i == 1)
+    explicit = sum(1 for t in tokens if t == "<unk>")
+    share = (unknown - explicit) / len(tokens)
+    if share > limit:
+        raise DataError(
+            f"{path}: {100 * share:.0f}% of its words are not in the model's "
+            f"{len(model_vocabulary)}-word vocabulary; the text and the model "
+            f"do not match (another language, tokenisation or corpus?). Train "
+            f"a model on this kind of text, or check the file.")
+
+
+def stream_windows(ids, batch_size, num_steps):
+    """Cut a stream into ``batch_size`` parallel streams and unrolled windows.
+
+    As Zaremba et al. (2014) do: the stream is trimmed to a multiple of
+    ``batch_size`` and laid out as ``batch_size`` rows; window ``k`` holds
+    columns ``k*num_steps .. (k+1)*num_steps`` of every row, and its
+    targets are the same columns shifted by one. Window ``k+1`` of row
+    ``b`` continues window ``k`` of row ``b``, so the hidden state can be
+    carried from one to the next.
+
+    Returns:
+        ``(x, y)``, int32 arrays of shape ``(num_windows * batch_size,
+        num_steps)``; rows ``k*batch_size .. (k+1)*batch_size`` are window
+        ``k``. Feed them in order (``shuffle=False``, ``batch_size``).
+
+    Raises:
+        DataError: the stream is too short for one window.
+    """
+    ids = np.asarray(ids, dtype="int32")
+    row_length = len(ids) // batch_size
+    num_windows = (row_length - 1) // num_steps
+    if num_windows < 1:
+        raise DataError(
+            f"A stream of {len(ids)} tokens is too short for one window of "
+            f"{batch_size} streams x {num_steps} steps (needs at least "
+            f"{batch_size * (num_steps + 1)} tokens). Use a smaller batch_size "
+            f"or num_steps, or more text.")
+    rows = ids[:batch_size * row_length].reshape(batch_size, row_length)
+    span = num_windows * num_steps
+    x = rows[:, :span].reshape(batch_size, num_windows, num_steps)
+    y = rows[:, 1:span + 1].reshape(batch_size, num_windows, num_steps)
+    return (np.ascontiguousarray(x.transpose(1, 0, 2).reshape(-1, num_steps)),
+            np.ascontiguousarray(y.transpose(1, 0, 2).reshape(-1, num_steps)))

@@ -123,6 +123,122 @@ def _cmd_demo(args):
     return 0
 
 
+def _load_lm(path):
+    from seqlab.errors import ConfigError
+    from seqlab.models import LanguageModel
+    from seqlab.saving import load_model
+
+    model = load_model(path)
+    if not isinstance(model, LanguageModel):
+        raise ConfigError(f"{path} holds a {type(model).__name__}, not a "
+                          f"language model; `seqlab lm` commands need one "
+                          f"(train it with `seqlab lm train`).")
+    return model
+
+
+def _print_perplexity(scores, label):
+    print(f"{label}: perplexity {scores['perplexity']:.2f} "
+          f"({scores['bits']:.3f} bits per word, {scores['tokens']} tokens)")
+
+
+def _cmd_lm_train(args):
+    from seqlab.config import load_config
+    from seqlab.lm import train_language_model
+
+    overrides = list(args.set)
+    for key, value in (("output", args.output), ("training.epochs", args.epochs),
+                       ("training.seed", args.seed)):
+        if value is not None:
+            overrides.append(f"{key}={json.dumps(value)}")
+    run = train_language_model(load_config(args.config, overrides, task="lm"),
+                               resume=not args.restart, verbose=_verbosity(args.quiet))
+    _print_perplexity(run.dev, f"dev (best epoch {run.best_epoch})")
+    if run.test:
+        _print_perplexity(run.test, "test")
+    print(f"model: {run.output}/best.keras; report: {run.output}/report.json")
+    return 0
+
+
+def _cmd_lm_perplexity(args):
+    from seqlab.lm import text_perplexity
+
+    scores = text_perplexity(_load_lm(args.model), args.text, args.batch_size,
+                             args.num_steps)
+    if args.json:
+        print(json.dumps(scores))
+    else:
+        _print_perplexity(scores, args.text)
+    return 0
+
+
+def _cmd_lm_score(args):
+    from seqlab.data import read_text
+    from seqlab.lm import sentence_log_probs
+
+    sentences = [s.tokens for s in read_text(args.input)]
+    for result in sentence_log_probs(_load_lm(args.model), sentences):
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(f"{result['log10_prob']:.4f}\t{result['perplexity']:.2f}\t"
+                  f"{result['sentence']}")
+    return 0
+
+
+def _cmd_lm_generate(args):
+    from seqlab.lm import generate
+
+    words = generate(_load_lm(args.model), args.words, args.temperature,
+                     args.prompt, args.seed)
+    text = " ".join(([args.prompt] if args.prompt else []) + words)
+    print(text.replace(" <eos> ", "\n").replace(" <eos>", "").replace("<eos> ", ""))
+    return 0
+
+
+def _add_lm_commands(commands):
+    lm = commands.add_parser(
+        "lm", help="language models: train, perplexity, score, generate")
+    sub = lm.add_subparsers(dest="lm_command", required=True)
+    train = sub.add_parser("train", help="train a language model as a TOML config describes")
+    train.add_argument("config", help="the TOML config (see docs/language-modelling.md)")
+    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config key, e.g. --set model.cell=gru (repeatable)")
+    train.add_argument("--output", help="run directory (overrides `output`)")
+    train.add_argument("--epochs", type=int, help="overrides training.epochs")
+    train.add_argument("--seed", type=int, help="overrides training.seed")
+    train.add_argument("--restart", action="store_true",
+                       help="start afresh instead of resuming an unfinished run")
+    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    train.set_defaults(run=_cmd_lm_train)
+
+    ppl = sub.add_parser("perplexity", help="perplexity of a saved model on a text file")
+    ppl.add_argument("model", help="a .keras language model")
+    ppl.add_argument("text", help="one sentence per line, tokenised like the training text")
+    ppl.add_argument("--batch-size", type=int, default=20,
+                     help="parallel streams the text is cut into (default 20)")
+    ppl.add_argument("--num-steps", type=int, default=35,
+                     help="window length; the state is carried across windows")
+    ppl.add_argument("--json", action="store_true", help="print the scores as JSON")
+    ppl.set_defaults(run=_cmd_lm_perplexity)
+
+    score = sub.add_parser(
+        "score", help="log-probability of each sentence (one per line)")
+    score.add_argument("model", help="a .keras language model")
+    score.add_argument("input", nargs="?", default="-", help="input file (default: stdin)")
+    score.add_argument("--json", action="store_true",
+                       help="JSON lines instead of `log10 p <TAB> perplexity <TAB> sentence`")
+    score.set_defaults(run=_cmd_lm_score)
+
+    gen = sub.add_parser("generate", help="sample text from a saved model")
+    gen.add_argument("model", help="a .keras language model")
+    gen.add_argument("--words", type=int, default=50, help="how many words to sample")
+    gen.add_argument("--temperature", type=float, default=1.0,
+                     help="below 1: safer text; above 1: more varied (default 1)")
+    gen.add_argument("--prompt", help="words to continue")
+    gen.add_argument("--seed", type=int, help="for reproducible samples")
+    gen.set_defaults(run=_cmd_lm_generate)
+
+
 def build_parser():
     from seqlab import __version__
     from seqlab.registry import KINDS
@@ -184,6 +300,7 @@ def build_parser():
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(run=_cmd_demo)
+    _add_lm_commands(commands)
     return parser
 
 

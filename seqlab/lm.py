@@ -22,7 +22,7 @@ from seqlab import plugins, registry
 from seqlab.data.corpus import (EOS, build_vocabulary, check_vocabulary,
                                 corpus_ids, read_corpus, stream_windows,
                                 word_counts)
-from seqlab.errors import ConfigError, DataError
+from seqlab.errors import ConfigError, DataError, TrainingError
 from seqlab.io import atomic_write
 from seqlab.models.language_model import LanguageModel
 from seqlab.saving import load_model
@@ -129,7 +129,8 @@ def perplexity(model, ids, batch_size=20, num_steps=35):
     """
     total, count = stream_log_likelihood(model, ids, batch_size, num_steps)
     nll = -total / count
-    return {"perplexity": math.exp(nll), "bits": nll / math.log(2),
+    return {"perplexity": math.exp(nll) if nll < 700 else math.inf,
+            "bits": nll / math.log(2),
             "nll": nll, "tokens": count}
 
 
@@ -320,8 +321,20 @@ def train_language_model(config, resume=True, verbose=1):
 
     x, y = stream_windows(train_ids, batch_size, num_steps)
     epoch = state["epoch"] if state else 0
+    def dev_score(m):
+        value = perplexity(m, dev_ids, batch_size, num_steps)["perplexity"]
+        if not math.isfinite(value):
+            kept = os.path.join(output, seqlab_callbacks.LAST)
+            raise TrainingError(
+                f"The dev perplexity became {value} after epoch "
+                f"{len(checkpoint.history) + 1}: training diverged. "
+                + (f"The last good checkpoint, {kept}, is kept. "
+                   if os.path.exists(kept) else "")
+                + "Lower the learning rate or clip gradients.")
+        return -value
+
     checkpoint = seqlab_callbacks.DevCheckpoint(
-        lambda m: -perplexity(m, dev_ids, batch_size, num_steps)["perplexity"],
+        dev_score,
         output, training["patience"], state, name="dev_ppl",
         display=lambda score: f"{-score:.2f}", logged=lambda score: -score)
     schedule = step_decay(training["learning_rate"], training["lr_decay"],

@@ -1,0 +1,201 @@
+"""Penn Treebank language modelling with seqlab (BENCHMARKS.md, section 3).
+
+    python benchmarks/lm_ptb.py --data ../shared/data/ptb --config NAME [--seeds N] [--quick]
+
+Configs:
+  kn5     interpolated modified Kneser-Ney 5-gram (`seqlab.ngram`), the
+          traditional baseline, with its memory use.
+  rnnlm   Elman RNN (tanh) with a class-factored softmax, Mikolov's RNNLM
+          shape with dropout.
+  small   LSTM 2x200, no dropout, 13 epochs (Zaremba et al. 2014, "small").
+  medium  LSTM 2x650, dropout 0.5, 39 epochs (Zaremba et al. 2014,
+          "medium"); meant for the GPU machine (KERAS_BACKEND=jax).
+
+Models are selected on the validation split (dev perplexity, every epoch);
+the test split is reported. Perplexity is exp of the mean negative
+log-likelihood per token over every token of the file (words and <eos>),
+the same definition for the n-gram and the RNNs.
+
+Prints progress, then one JSON line last: valid_ppl, test_ppl (mean over
+seeds, and per seed), parameters, tokens/s (training), wall time, and for
+the RNNs log p(sentence) of the lecture's pair ("the cat is small" versus
+"small the is cat"). --quick trains on the first 3,000 training sentences
+for one epoch: a check that the command works, not a result.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+
+LECTURE_PAIR = ["the cat is small", "small the is cat"]
+
+CONFIGS = {
+    "rnnlm": {
+        # Mikolov's RNNLM shape (one Elman layer, class-factored softmax) with
+        # what has been learned since: dropout on the non-recurrent
+        # connections, Adam, gradient-norm clipping, and classes sized for
+        # batched training (see benchmarks/class_softmax.py).
+        "model": {"cell": {"name": "elman", "activation": "tanh"}, "units": 512,
+                  "depth": 1, "dropout": 0.5, "head": "class_softmax",
+                  "num_classes": 200},
+        "training": {"epochs": 12, "batch_size": 20, "num_steps": 35,
+                     "optimizer": "adam", "learning_rate": 0.001, "lr_decay": 0.5,
+                     "decay_after": 6, "init_scale": 0.0,
+                     "clipper": {"name": "global_norm", "threshold": 1.0}},
+    },
+    "small": {
+        "model": {"cell": "lstm", "units": 200, "depth": 2, "dropout": 0.0,
+                  "head": "softmax"},
+        # Zaremba et al. sum the loss over the num_steps positions of a
+        # window (and average over the batch); seqlab averages over tokens.
+        # Their lr 1 and clip 5 are lr num_steps and clip 5 / num_steps here.
+        "training": {"epochs": 13, "batch_size": 20, "num_steps": 20,
+                     "optimizer": "sgd", "learning_rate": 20.0, "lr_decay": 0.5,
+                     "decay_after": 4, "init_scale": 0.1,
+                     "clipper": {"name": "global_norm", "threshold": 0.25}},
+    },
+    "medium": {
+        "model": {"cell": "lstm", "units": 650, "depth": 2, "dropout": 0.5,
+                  "head": "softmax"},
+        "training": {"epochs": 39, "batch_size": 20, "num_steps": 35,
+                     "optimizer": "sgd", "learning_rate": 35.0, "lr_decay": 0.8,
+                     "decay_after": 6, "init_scale": 0.05,
+                     "clipper": {"name": "global_norm", "threshold": 5.0 / 35}},
+    },
+}
+TARGETS = {"kn5": 141.2, "rnnlm": 124.7, "small": 114.5, "medium": 82.7}
+
+
+def machine():
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return f"{line.split(':', 1)[1].strip()} ({os.cpu_count()} cores)"
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def files(data, quick, workdir):
+    paths = {split: os.path.join(data, f"ptb.{split}.txt")
+             for split in ("train", "valid", "test")}
+    for split, path in paths.items():
+        if not os.path.exists(path):
+            sys.exit(f"lm_ptb.py: {path} not found; give --data the folder "
+                     f"holding ptb.train.txt, ptb.valid.txt and ptb.test.txt.")
+    if quick:
+        os.makedirs(workdir, exist_ok=True)
+        with open(paths["train"]) as handle:
+            head = [next(handle) for _ in range(3000)]
+        paths["train"] = os.path.join(workdir, "ptb.train.quick.txt")
+        with open(paths["train"], "w") as handle:
+            handle.writelines(head)
+    return paths
+
+
+def run_kn5(paths, order):
+    from seqlab.data.corpus import build_vocabulary, read_corpus
+    from seqlab.ngram import KneserNey
+
+    train = read_corpus(paths["train"])
+    vocabulary = build_vocabulary(train)
+    start = time.perf_counter()
+    model = KneserNey(order=order).fit(train, vocabulary)
+    fit_s = time.perf_counter() - start
+    valid = model.perplexity(read_corpus(paths["valid"]))
+    test = model.perplexity(read_corpus(paths["test"]))
+    memory = model.memory()
+    return {"valid_ppl": valid["perplexity"], "test_ppl": test["perplexity"],
+            "test_tokens": test["tokens"], "order": order,
+            "ngrams": model.num_ngrams(), "memory_bytes": memory,
+            "memory_mib": memory / 2 ** 20, "fit_s": fit_s,
+            "parameters": sum(model.num_ngrams().values())}
+
+
+def run_rnn(name, paths, seed, output, overrides):
+    import seqlab
+    import seqlab.lm
+
+    settings = CONFIGS[name]
+    config = seqlab.load_config(task="lm", data={
+        "output": output,
+        "data": {"train": paths["train"], "dev": paths["valid"], "test": paths["test"]},
+        "model": settings["model"], "training": {**settings["training"], "seed": seed}},
+        overrides=overrides)
+    start = time.perf_counter()
+    run = seqlab.lm.train_language_model(config, resume=False, verbose=2)
+    wall = time.perf_counter() - start
+    train_tokens = sum(len(line.split()) + 1 for line in open(paths["train"]) if line.strip())
+    epochs = len(run.history)
+    scored = seqlab.lm.sentence_log_probs(run.model, LECTURE_PAIR)
+    return {"valid_ppl": run.dev["perplexity"], "test_ppl": run.test["perplexity"],
+            "test_bits": run.test["bits"], "best_epoch": run.best_epoch,
+            "epochs": epochs,
+            "parameters": int(sum(int(__import__("numpy").prod(v.shape))
+                                  for v in run.model.trainable_variables)),
+            "tokens_per_s": train_tokens * epochs / wall, "train_s": wall,
+            "sentence_log_probs": {s["sentence"]: s["log_prob"] for s in scored},
+            "history": run.history, "config": config}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default="../shared/data/ptb")
+    parser.add_argument("--config", required=True, choices=["kn5", *CONFIGS])
+    parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--quick", action="store_true",
+                        help="3,000 training sentences, one epoch: a smoke test")
+    parser.add_argument("--order", type=int, default=5, help="n-gram order (kn5)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key, e.g. --set training.epochs=5")
+    parser.add_argument("--output", default="runs/lm_ptb")
+    parser.add_argument("--results", help="also write the JSON line to this file")
+    args = parser.parse_args(argv)
+    wall_start = time.perf_counter()
+    workdir = os.path.join(args.output, "quick") if args.quick else args.output
+    paths = files(args.data, args.quick, workdir)
+    overrides = list(args.set) + (["training.epochs=1"] if args.quick else [])
+
+    import keras
+    if args.config == "kn5":
+        rows = [run_kn5(paths, args.order)]
+    else:
+        rows = []
+        for seed in range(1, args.seeds + 1):
+            row = run_rnn(args.config, paths, seed,
+                          os.path.join(workdir, f"{args.config}_seed{seed}"), overrides)
+            print(f"{args.config} seed {seed}: valid {row['valid_ppl']:.2f} "
+                  f"test {row['test_ppl']:.2f} ({row['tokens_per_s']:.0f} tokens/s)",
+                  flush=True)
+            rows.append(row)
+    test = [r["test_ppl"] for r in rows]
+    result = {
+        "benchmark": "lm_ptb", "config": args.config,
+        "valid_ppl": statistics.mean(r["valid_ppl"] for r in rows),
+        "test_ppl": statistics.mean(test),
+        "test_ppl_stdev": statistics.stdev(test) if len(test) > 1 else 0.0,
+        "target_test_ppl": TARGETS[args.config],
+        "met": statistics.mean(test) < TARGETS[args.config] * (1.03 if args.config == "kn5" else 1.0),
+        "parameters": rows[0]["parameters"],
+        "tokens_per_s": statistics.mean(r.get("tokens_per_s", 0.0) for r in rows),
+        "wall_s": time.perf_counter() - wall_start,
+        "seeds": len(rows), "quick": args.quick, "runs": rows,
+        "backend": keras.backend.backend(), "machine": machine(),
+    }
+    if args.config == "kn5":
+        result["met"] = abs(result["test_ppl"] / TARGETS["kn5"] - 1) <= 0.03
+    line = json.dumps(result)
+    if args.results:
+        os.makedirs(os.path.dirname(os.path.abspath(args.results)), exist_ok=True)
+        with open(args.results, "w") as handle:
+            handle.write(line + "\n")
+    print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -239,6 +239,33 @@ def _add_lm_commands(commands):
     gen.set_defaults(run=_cmd_lm_generate)
 
 
+def _cmd_diagnose_gradients(args):
+    import os
+
+    from seqlab.diagnostics import diagnose_gradients
+
+    cells = [c.strip() for group in args.cells for c in group.split(",") if c.strip()]
+    cells = {c: (json.loads(c) if c.startswith("{") else c) for c in cells} or None
+    if cells:
+        from seqlab.diagnostics import LECTURE_CELLS
+        cells = {label: LECTURE_CELLS.get(spec, spec) if isinstance(spec, str) else spec
+                 for label, spec in cells.items()}
+    json_path = os.path.join(args.output, "gradients.json")
+    plot_path = os.path.join(args.output, "gradients.png")
+    results = diagnose_gradients(cells, args.steps, args.units, args.batch,
+                                 args.input_dim, args.seed, json_path, plot_path)
+    steps = args.steps
+    marks = sorted({1, max(1, steps // 2), steps - 1})
+    header = "cell".ljust(12) + "".join(f"t={t}".rjust(12) for t in marks)
+    print(f"||dE_T/dh_t|| at T={steps} (mean over {args.batch} sequences, {args.units} units):")
+    print(header)
+    for label, result in results.items():
+        norms = result["gradient_norm"]
+        print(label.ljust(12) + "".join(f"{norms[t - 1]:12.3e}" for t in marks))
+    print(f"numbers: {json_path}; plot: {plot_path}")
+    return 0
+
+
 def build_parser():
     from seqlab import __version__
     from seqlab.registry import KINDS
@@ -301,6 +328,24 @@ def build_parser():
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(run=_cmd_demo)
     _add_lm_commands(commands)
+
+    diagnose = commands.add_parser("diagnose", help="training-dynamics diagnostics")
+    checks = diagnose.add_subparsers(dest="diagnostic", required=True)
+    gradients = checks.add_parser(
+        "gradients", help="per-timestep gradient norms ||dE_T/dh_t|| of cells (JSON and PNG)")
+    gradients.add_argument(
+        "--cells", action="append", default=[], metavar="NAMES",
+        help="comma-separated cells: sigmoid, tanh, relu, irnn, lstm (the default "
+             "set), any registered cell name, or a JSON spec (repeatable)")
+    gradients.add_argument("--steps", type=int, default=100, help="sequence length T")
+    gradients.add_argument("--units", type=int, default=100)
+    gradients.add_argument("--batch", type=int, default=32,
+                           help="random sequences averaged over")
+    gradients.add_argument("--input-dim", type=int, default=10)
+    gradients.add_argument("--seed", type=int, default=0)
+    gradients.add_argument("--output", default="diagnostics",
+                           help="folder for gradients.json and gradients.png")
+    gradients.set_defaults(run=_cmd_diagnose_gradients)
     return parser
 
 

@@ -58,33 +58,45 @@ class AdaptiveNormClipper(GradientClipper):
 
     The average is an exponential moving average (bias-corrected) of the
     norms *after* clipping, so an exploding step does not raise the
-    threshold. The first step is never clipped.
+    threshold. Before the first step there are no statistics: without
+    ``max_threshold`` the first step is not clipped.
 
     Args:
         factor: threshold = factor * average norm.
         decay: weight of the past in the moving average (0.99 averages about
             the last 100 steps).
+        max_threshold: an upper bound on the threshold, the first step's
+            included (None: no bound). Where gradients explode from the
+            first step on, the statistics alone cannot tell what a normal
+            norm is; the bound can.
     """
 
-    def __init__(self, factor=5.0, decay=0.99):
+    def __init__(self, factor=5.0, decay=0.99, max_threshold=None):
         _check_positive("factor", factor)
         if not 0.0 < decay < 1.0:
             raise seqlab.ConfigError(
                 f"`decay` must be in (0, 1). Received: decay={decay!r}")
+        if max_threshold is not None:
+            _check_positive("max_threshold", max_threshold)
         self.factor = float(factor)
         self.decay = float(decay)
+        self.max_threshold = None if max_threshold is None else float(max_threshold)
 
     def build(self, add_variable):
         self.average = add_variable("adaptive_norm_average")
         self.steps = add_variable("adaptive_norm_steps")
 
     def threshold(self):
-        """The current threshold (infinite before the first step)."""
+        """The current threshold (before the first step: ``max_threshold``,
+        or infinite)."""
         steps, average = self.steps.value, self.average.value
         correction = 1.0 - ops.power(self.decay, steps)
-        return ops.where(steps > 0,
-                         self.factor * average / ops.maximum(correction, 1e-12),
-                         float("inf"))
+        threshold = ops.where(steps > 0,
+                              self.factor * average / ops.maximum(correction, 1e-12),
+                              float("inf"))
+        if self.max_threshold is not None:
+            threshold = ops.minimum(threshold, self.max_threshold)
+        return threshold
 
     def __call__(self, grads, norm):
         threshold = self.threshold()

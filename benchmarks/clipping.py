@@ -72,6 +72,9 @@ def train(clipper, steps, seed):
             "summary": stats.summary(), "steps": stats.steps}
 
 
+TOP = 100.0  # the loss axis stops here: a diverging run leaves the plot
+
+
 def _round(value):
     if isinstance(value, bool) or value is None:
         return value
@@ -94,21 +97,21 @@ def plot(results, path):
                          label=name + (f" (diverged at step {result['diverged_at_step']})"
                                        if result["diverged"] else ""))
         if result["diverged"]:
-            last = np.flatnonzero(finite)
-            y = smooth[last[-1]] if len(last) else 1.0
-            top.plot([result["diverged_at_step"]], [y if np.isfinite(y) else 1e3], "x",
+            top.plot([result["diverged_at_step"]], [TOP * 0.7], "x",
                      color=line.get_color(), ms=10, mew=2)
         norms = np.asarray([s["gradient_norm"] for s in result["steps"]], dtype=float)
         bottom.plot(steps, np.where(np.isfinite(norms), norms, np.nan), lw=0.7,
                     color=line.get_color(), alpha=0.8)
         thresholds = [s.get("threshold") for s in result["steps"]]
-        if any(t is not None and math.isfinite(t) for t in thresholds):
+        # value clips each entry: its threshold is not a norm
+        if name != "value" and any(t is not None and math.isfinite(t) for t in thresholds):
             bottom.plot(steps, [t if t is not None and math.isfinite(t) else np.nan
                                 for t in thresholds],
                         ls="--", lw=1, color=line.get_color())
     top.axhline(1 / 6, color="grey", ls="--", lw=1, label="predict the mean (0.167)")
     top.set_yscale("log")
-    top.set_ylabel("training MSE (20-step mean)")
+    top.set_ylim(0.05, TOP)
+    top.set_ylabel(f"training MSE (20-step mean;\n cut at {TOP:g})")
     top.set_title("Adding problem T=50, tanh RNN, recurrent init 1.5 x orthogonal, SGD 0.1")
     top.legend(fontsize=8)
     bottom.set_yscale("log")
@@ -126,7 +129,19 @@ def main(argv=None):
     parser.add_argument("--output", default="docs/images",
                         help="folder for clipping.json and clipping.png")
     parser.add_argument("--quick", action="store_true", help="100 steps: a smoke test")
+    parser.add_argument("--replot", action="store_true",
+                        help="only redraw clipping.png from the clipping.json in --output")
     args = parser.parse_args(argv)
+    if args.replot:
+        with open(os.path.join(args.output, "clipping.json")) as handle:
+            saved = json.load(handle)["results"]
+        results = {name: {**r, "steps": [
+            {"step": i + 1, **{key: (float(r[key][i]) if isinstance(r[key][i], str)
+                                     else r[key][i]) for key in
+                               ("loss", "gradient_norm", "clipped", "threshold")}}
+            for i in range(len(r["loss"]))]} for name, r in saved.items()}
+        plot(results, os.path.join(args.output, "clipping.png"))
+        return 0
     steps = 100 if args.quick else args.steps
     import keras
 

@@ -19,7 +19,9 @@ the same definition for the n-gram and the RNNs.
 Prints progress, then one JSON line last: valid_ppl, test_ppl (mean over
 seeds, and per seed), parameters, tokens/s (training), wall time, and for
 the RNNs log p(sentence) of the lecture's pair ("the cat is small" versus
-"small the is cat"). --quick trains on the first 3,000 training sentences
+"small the is cat"). For the full-softmax LSTM configs, `peer_speed` times
+seqlab's training step against a plain Keras model of the same shape on the
+same windows in the same process (tokens/s and their ratio). --quick trains on the first 3,000 training sentences
 for one epoch: a check that the command works, not a result.
 """
 
@@ -113,7 +115,8 @@ def run_kn5(paths, order):
     return {"valid_ppl": valid["perplexity"], "test_ppl": test["perplexity"],
             "test_tokens": test["tokens"], "order": order,
             "ngrams": model.num_ngrams(), "memory_bytes": memory,
-            "memory_mib": memory / 2 ** 20, "fit_s": fit_s,
+            "memory_mib": memory / 2 ** 20, "compact_mib": model.compact_bytes() / 2 ** 20,
+            "fit_s": fit_s,
             "parameters": sum(model.num_ngrams().values())}
 
 
@@ -143,6 +146,53 @@ def run_rnn(name, paths, seed, output, overrides):
             "history": run.history, "config": config}
 
 
+def peer_speed(name, paths, steps):
+    """Training tokens/s of seqlab's model and of a plain Keras model of the
+    same shape (Embedding, the same LSTM layers, Dense, sparse cross-entropy,
+    the same optimizer and global-norm clipping), on the same PTB windows,
+    in this process. Only for full-softmax LSTM configs."""
+    import keras
+    import numpy as np
+    import seqlab
+    from seqlab.data.corpus import build_vocabulary, corpus_ids, read_corpus, stream_windows
+
+    settings = CONFIGS[name]
+    model_cfg, train_cfg = settings["model"], settings["training"]
+    if model_cfg["cell"] != "lstm" or model_cfg["head"] != "softmax":
+        return None
+    train = read_corpus(paths["train"])
+    vocabulary = build_vocabulary(train)
+    batch, num_steps = train_cfg["batch_size"], train_cfg["num_steps"]
+    x, y = stream_windows(corpus_ids(train, vocabulary), batch, num_steps)
+    x, y = x[:batch * (steps + 5)], y[:batch * (steps + 5)]
+    units, depth, dropout = model_cfg["units"], model_cfg["depth"], model_cfg["dropout"]
+    clip = train_cfg["clipper"]["threshold"]
+
+    def optimizer():
+        return keras.optimizers.SGD(train_cfg["learning_rate"])
+
+    inputs = keras.Input((num_steps,), dtype="int32")
+    h = keras.layers.Dropout(dropout)(keras.layers.Embedding(len(vocabulary), units)(inputs))
+    for _ in range(depth):
+        h = keras.layers.Dropout(dropout)(keras.layers.LSTM(units, return_sequences=True)(h))
+    peer = keras.Model(inputs, keras.layers.Dense(len(vocabulary))(h))
+    peer_optimizer = optimizer()
+    peer_optimizer.global_clipnorm = clip
+    peer.compile(peer_optimizer, keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    ours = seqlab.LanguageModel(vocabulary=vocabulary, cell="lstm", units=units, depth=depth,
+                                dropout=dropout, stream_batch_size=batch)
+    ours.compile(optimizer(), clipper={"name": "global_norm", "threshold": clip})
+    rates = {}
+    for label, model in (("keras", peer), ("seqlab", ours), ("keras_again", peer)):
+        model.fit(x[:batch * 5], y[:batch * 5], batch_size=batch, shuffle=False, verbose=0)
+        start = time.perf_counter()
+        model.fit(x[batch * 5:], y[batch * 5:], batch_size=batch, shuffle=False, verbose=0)
+        rates[label] = steps * batch * num_steps / (time.perf_counter() - start)
+    keras_rate = (rates["keras"] + rates.pop("keras_again")) / 2
+    return {"steps": steps, "seqlab_tokens_per_s": rates["seqlab"],
+            "keras_tokens_per_s": keras_rate, "ratio": rates["seqlab"] / keras_rate}
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default="../shared/data/ptb")
@@ -153,15 +203,30 @@ def main(argv=None):
     parser.add_argument("--order", type=int, default=5, help="n-gram order (kn5)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, e.g. --set training.epochs=5")
+    parser.add_argument("--time-budget", type=float, default=0,
+                        help="seconds of training per seed; stops before an epoch "
+                             "that would overrun it (0: no limit)")
     parser.add_argument("--output", default="runs/lm_ptb")
     parser.add_argument("--results", help="also write the JSON line to this file")
+    parser.add_argument("--peer-steps", type=int, default=200,
+                        help="training steps timed for the plain-Keras comparison "
+                             "(full-softmax LSTM configs; 0: skip)")
+    parser.add_argument("--peer-only", action="store_true",
+                        help="only the plain-Keras speed comparison, no training")
     args = parser.parse_args(argv)
     wall_start = time.perf_counter()
     workdir = os.path.join(args.output, "quick") if args.quick else args.output
     paths = files(args.data, args.quick, workdir)
     overrides = list(args.set) + (["training.epochs=1"] if args.quick else [])
+    if args.time_budget:
+        overrides.append(f"training.time_budget={args.time_budget}")
 
     import keras
+    if args.peer_only:
+        print(json.dumps({"benchmark": "lm_ptb_peer_speed", "config": args.config,
+                          "peer_speed": peer_speed(args.config, paths, args.peer_steps),
+                          "backend": keras.backend.backend(), "machine": machine()}))
+        return
     if args.config == "kn5":
         rows = [run_kn5(paths, args.order)]
     else:
@@ -173,6 +238,8 @@ def main(argv=None):
                   f"test {row['test_ppl']:.2f} ({row['tokens_per_s']:.0f} tokens/s)",
                   flush=True)
             rows.append(row)
+    peer = (peer_speed(args.config, paths, 20 if args.quick else args.peer_steps)
+            if args.config != "kn5" and args.peer_steps else None)
     test = [r["test_ppl"] for r in rows]
     result = {
         "benchmark": "lm_ptb", "config": args.config,
@@ -184,7 +251,7 @@ def main(argv=None):
         "parameters": rows[0]["parameters"],
         "tokens_per_s": statistics.mean(r.get("tokens_per_s", 0.0) for r in rows),
         "wall_s": time.perf_counter() - wall_start,
-        "seeds": len(rows), "quick": args.quick, "runs": rows,
+        "seeds": len(rows), "quick": args.quick, "peer_speed": peer, "runs": rows,
         "backend": keras.backend.backend(), "machine": machine(),
     }
     if args.config == "kn5":

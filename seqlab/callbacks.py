@@ -105,6 +105,41 @@ class StopOnNaN(keras.callbacks.Callback):
                 f"rate or clip gradients (clipper='global_norm').")
 
 
+class TimeBudget(keras.callbacks.Callback):
+    """Stop training before an epoch that would end after ``seconds``.
+
+    After each epoch it estimates the next one's duration by the longest
+    so far and stops when that would overrun the budget, so a run on a
+    rented machine ends with its checkpoints and evaluation done.
+    """
+
+    def __init__(self, seconds):
+        super().__init__()
+        self.seconds = float(seconds)
+        self.start = None
+        self.longest = 0.0
+        self._epoch_start = None
+        self.stopped_early = False
+
+    def on_train_begin(self, logs=None):
+        import time
+        self.start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        import time
+        self._epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        import time
+        now = time.perf_counter()
+        self.longest = max(self.longest, now - self._epoch_start)
+        if now - self.start + self.longest > self.seconds:
+            self.model.stop_training = True
+            self.stopped_early = True
+            print(f"Stopping after epoch {epoch + 1}: another epoch would "
+                  f"exceed the {self.seconds:.0f} s time budget.", flush=True)
+
+
 def inverse_time_decay(learning_rate, decay):
     """lr(epoch) = learning_rate / (1 + decay * epoch) (Lample et al. 2016)."""
     return keras.callbacks.LearningRateScheduler(

@@ -72,7 +72,7 @@ LM_DEFAULTS = {
                  "optimizer": "sgd", "learning_rate": 1.0, "lr_decay": 0.5,
                  "decay_after": 4, "init_scale": 0.1,
                  "clipper": {"name": "global_norm", "threshold": 5.0},
-                 "patience": 0, "seed": 1},
+                 "patience": 0, "seed": 1, "time_budget": 0},
     "plugins": {"require": []},
 }
 TASKS = {"tagger": DEFAULTS, "lm": LM_DEFAULTS}

@@ -342,12 +342,16 @@ def train_language_model(config, resume=True, verbose=1):
     if epoch < training["epochs"] and not (
             state and training["patience"] and state["wait"] >= training["patience"]):
         from seqlab.diagnostics import GradientStatistics
+        budget = ([seqlab_callbacks.TimeBudget(training["time_budget"])]
+                  if training["time_budget"] else [])
         model.fit(x, y, batch_size=batch_size, shuffle=False,
                   epochs=training["epochs"], initial_epoch=epoch, verbose=verbose,
                   callbacks=[ResetStates(),
                              keras.callbacks.LearningRateScheduler(schedule),
                              seqlab_callbacks.StopOnNaN(output),
-                             GradientStatistics(), checkpoint])
+                             # a sample of steps: reading every one would stall a GPU
+                             GradientStatistics(every=max(1, len(x) // batch_size // 100)),
+                             checkpoint, *budget])
     best = load_model(os.path.join(output, seqlab_callbacks.BEST))
     dev_scores = perplexity(best, dev_ids, batch_size, num_steps)
     test_scores = None

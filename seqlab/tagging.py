@@ -175,7 +175,7 @@ def _run_defining(config):
     if config is None:
         return None
     training = {k: v for k, v in config["training"].items()
-                if k not in ("epochs", "patience")}
+                if k not in ("epochs", "patience", "time_budget")}
     return {**config, "training": training}
 
 

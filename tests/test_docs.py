@@ -91,3 +91,21 @@ def test_tagging_guide_config_is_valid(tmp_path):
     config = load_config(path)
     assert config["data"]["scheme"] == "iob1"
     assert config["training"]["clipper"] == {"name": "global_norm", "threshold": 5.0}
+
+
+GUIDES = ["language-modelling.md", "training-dynamics.md"]
+
+
+@pytest.mark.parametrize("page, index", [
+    (page, i) for page in GUIDES
+    for i in range(len(python_blocks((DOCS / page).read_text())))])
+def test_guide_examples_run(page, index, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code = python_blocks((DOCS / page).read_text())[index]
+    exec(compile(code, f"docs/{page}[{index}]", "exec"), {})
+
+
+def test_guide_images_exist():
+    for page in GUIDES:
+        for image in re.findall(r"!\[[^\]]*\]\((images/[^)]+)\)", (DOCS / page).read_text()):
+            assert (DOCS / image).exists(), f"{page} shows {image}, which is missing"

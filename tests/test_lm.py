@@ -97,8 +97,8 @@ def test_carried_state_equals_one_long_window(cell, rng):
     x = rng.integers(1, 20, size=(3, 10)).astype("int32")
     whole = np.asarray(lm(x, carry_state=False))
     lm.reset_states()
-    first = np.asarray(lm(x[:, :4]))
-    second = np.asarray(lm(x[:, 4:]))
+    first = np.asarray(lm(x[:, :4], carry_state=True))
+    second = np.asarray(lm(x[:, 4:], carry_state=True))
     np.testing.assert_allclose(np.concatenate([first, second], axis=1), whole,
                                atol=1e-5)
     lm.reset_states()
@@ -119,6 +119,13 @@ def test_fit_carries_state_and_reset_starts_each_pass_from_zero(rng):
                    return_state=True)
     for kept, expected in zip(carried, states[0]):
         np.testing.assert_allclose(kept, np.asarray(expected), atol=1e-5)
+
+
+@pytest.mark.backend
+def test_a_streaming_model_predicts_any_batch_size(rng):
+    lm = seqlab.LanguageModel(vocab_size=20, units=4, stream_batch_size=3)
+    assert lm.predict(rng.integers(1, 20, size=(5, 7)), verbose=0).shape == (5, 7, 20)
+    assert all(np.all(np.asarray(v) == 0) for layer in lm.stream_states for v in layer)
 
 
 @pytest.mark.backend

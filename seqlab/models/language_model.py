@@ -114,11 +114,16 @@ class LanguageModel(SequenceModel):
             initial_state: per-layer state lists (see `StackedRNN`), or None.
             return_state: also return the final states.
             carry_state: start from the carried stream states and store the
-                final ones there. Default: True when the model was built
-                with ``stream_batch_size`` and no ``initial_state`` is given.
+                final ones there. Default: in training (``fit``), when the
+                model was built with ``stream_batch_size`` and no
+                ``initial_state`` is given; elsewhere (``predict``,
+                ``evaluate``, scoring) every batch starts from zero states,
+                so any batch size works. `seqlab.lm.perplexity` carries the
+                state itself.
         """
         if carry_state is None:
-            carry_state = self.stream_states is not None and initial_state is None
+            carry_state = (bool(training) and self.stream_states is not None
+                           and initial_state is None)
         if carry_state:
             if self.stream_states is None:
                 raise ConfigError("carry_state=True needs a model built with "

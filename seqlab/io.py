@@ -4,6 +4,12 @@ import os
 import tempfile
 
 
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path, data):
     """Write text or bytes to ``path`` through a temporary file and a rename."""
     path = os.fspath(path)
@@ -17,6 +23,9 @@ def atomic_write(path, data):
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        # mkstemp creates the file readable by its owner only; give it the
+        # permissions an ordinary open() would (0666 less the umask).
+        os.chmod(temporary, 0o666 & ~_umask())
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):

@@ -142,3 +142,17 @@ def test_lstm_learns_a_short_adding_problem():
     model.fit(x, y, batch_size=64, epochs=6, verbose=0)
     test_x, test_y = adding_problem(500, 10, seed=1)
     assert float(model.evaluate(test_x, test_y, verbose=0)) < 0.02
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    from seqlab.io import atomic_write
+
+    mask = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "report.json", "{}")
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE(os.stat(tmp_path / "report.json").st_mode) == 0o644

@@ -28,10 +28,12 @@ for one epoch: a check that the command works, not a result.
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ner_conll2003 import machine  # noqa: E402
 
 LECTURE_PAIR = ["the cat is small", "small the is cat"]
 
@@ -75,17 +77,6 @@ CONFIGS = {
 TARGETS = {"kn5": 141.2, "rnnlm": 124.7, "small": 114.5, "medium": 82.7}
 
 
-def machine():
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return f"{line.split(':', 1)[1].strip()} ({os.cpu_count()} cores)"
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def files(data, quick, workdir):
     paths = {split: os.path.join(data, f"ptb.{split}.txt")
              for split in ("train", "valid", "test")}
@@ -124,6 +115,7 @@ def run_kn5(paths, order):
 
 
 def run_rnn(name, paths, seed, output, overrides):
+    import numpy as np
     import seqlab
     import seqlab.lm
 
@@ -142,7 +134,7 @@ def run_rnn(name, paths, seed, output, overrides):
     return {"valid_ppl": run.dev["perplexity"], "test_ppl": run.test["perplexity"],
             "test_bits": run.test["bits"], "best_epoch": run.best_epoch,
             "epochs": epochs,
-            "parameters": int(sum(int(__import__("numpy").prod(v.shape))
+            "parameters": int(sum(int(np.prod(v.shape))
                                   for v in run.model.trainable_variables)),
             "tokens_per_s": train_tokens * epochs / wall, "train_s": wall,
             "sentence_log_probs": {s["sentence"]: s["log_prob"] for s in scored},
@@ -155,7 +147,6 @@ def peer_speed(name, paths, steps):
     the same optimizer and global-norm clipping), on the same PTB windows,
     in this process. Only for full-softmax LSTM configs."""
     import keras
-    import numpy as np
     import seqlab
     from seqlab.data.corpus import build_vocabulary, corpus_ids, read_corpus, stream_windows
 

@@ -3,6 +3,7 @@
 import json
 import math
 import os
+import time
 
 import keras
 
@@ -21,6 +22,46 @@ def read_state(directory):
         return None
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
+
+
+#: Config keys a resumed run may change: training longer or on a budget.
+RESUMABLE_CHANGES = ("epochs", "patience", "time_budget")
+
+
+def _run_defining(config):
+    """A config without the keys a resumed run may change."""
+    if config is None:
+        return None
+    training = {k: v for k, v in config["training"].items()
+                if k not in RESUMABLE_CHANGES}
+    return {**config, "training": training}
+
+
+def _saved_config(output):
+    path = os.path.join(output, "config.json")
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def resumable_state(config, resume=True):
+    """The state of an unfinished run of ``config`` in its output directory,
+    or None (nothing to resume, or ``resume`` is False).
+
+    Raises:
+        ConfigError: the directory holds a run of a different config.
+    """
+    from seqlab.errors import ConfigError
+
+    output = config["output"]
+    state = read_state(output) if resume else None
+    if state and _run_defining(_saved_config(output)) != _run_defining(config):
+        raise ConfigError(
+            f"{output} holds a run of a different config; resuming it would mix "
+            f"the two (only training.{', training.'.join(RESUMABLE_CHANGES)} may "
+            f"change). Choose another output directory, or restart (--restart).")
+    return state
 
 
 class DevCheckpoint(keras.callbacks.Callback):
@@ -122,15 +163,12 @@ class TimeBudget(keras.callbacks.Callback):
         self.stopped_early = False
 
     def on_train_begin(self, logs=None):
-        import time
         self.start = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
-        import time
         self._epoch_start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        import time
         now = time.perf_counter()
         self.longest = max(self.longest, now - self._epoch_start)
         if now - self.start + self.longest > self.seconds:

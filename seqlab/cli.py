@@ -43,16 +43,33 @@ def _print_scores(scores, label):
           f"{100 * overlap['proportional']['f1']:.2f}")
 
 
-def _cmd_train(args):
-    from seqlab.config import load_config
-    from seqlab.tagging import train_tagger
-
+def _overrides(args):
+    """``--set`` overrides plus those of ``--output``, ``--epochs``, ``--seed``."""
     overrides = list(args.set)
     for key, value in (("output", args.output), ("training.epochs", args.epochs),
                        ("training.seed", args.seed)):
         if value is not None:
             overrides.append(f"{key}={json.dumps(value)}")
-    run = train_tagger(load_config(args.config, overrides), resume=not args.restart,
+    return overrides
+
+
+def _add_train_arguments(parser, guide):
+    parser.add_argument("config", help=f"the TOML config (see {guide})")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key, e.g. --set model.cell=gru (repeatable)")
+    parser.add_argument("--output", help="run directory (overrides `output`)")
+    parser.add_argument("--epochs", type=int, help="overrides training.epochs")
+    parser.add_argument("--seed", type=int, help="overrides training.seed")
+    parser.add_argument("--restart", action="store_true",
+                        help="start afresh instead of resuming an unfinished run")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+
+
+def _cmd_train(args):
+    from seqlab.config import load_config
+    from seqlab.tagging import train_tagger
+
+    run = train_tagger(load_config(args.config, _overrides(args)), resume=not args.restart,
                        verbose=_verbosity(args.quiet))
     split, scores = ("test", run.test) if run.test else ("dev", run.dev)
     _print_scores(scores, f"{split} (best epoch {run.best_epoch})")
@@ -145,12 +162,7 @@ def _cmd_lm_train(args):
     from seqlab.config import load_config
     from seqlab.lm import train_language_model
 
-    overrides = list(args.set)
-    for key, value in (("output", args.output), ("training.epochs", args.epochs),
-                       ("training.seed", args.seed)):
-        if value is not None:
-            overrides.append(f"{key}={json.dumps(value)}")
-    run = train_language_model(load_config(args.config, overrides, task="lm"),
+    run = train_language_model(load_config(args.config, _overrides(args), task="lm"),
                                resume=not args.restart, verbose=_verbosity(args.quiet))
     _print_perplexity(run.dev, f"dev (best epoch {run.best_epoch})")
     if run.test:
@@ -200,15 +212,7 @@ def _add_lm_commands(commands):
         "lm", help="language models: train, perplexity, score, generate")
     sub = lm.add_subparsers(dest="lm_command", required=True)
     train = sub.add_parser("train", help="train a language model as a TOML config describes")
-    train.add_argument("config", help="the TOML config (see docs/language-modelling.md)")
-    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a config key, e.g. --set model.cell=gru (repeatable)")
-    train.add_argument("--output", help="run directory (overrides `output`)")
-    train.add_argument("--epochs", type=int, help="overrides training.epochs")
-    train.add_argument("--seed", type=int, help="overrides training.seed")
-    train.add_argument("--restart", action="store_true",
-                       help="start afresh instead of resuming an unfinished run")
-    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_train_arguments(train, "docs/language-modelling.md")
     train.set_defaults(run=_cmd_lm_train)
 
     ppl = sub.add_parser("perplexity", help="perplexity of a saved model on a text file")
@@ -285,15 +289,7 @@ def build_parser():
     plugins.set_defaults(run=_cmd_plugins)
 
     train = commands.add_parser("train", help="train a tagger as a TOML config describes")
-    train.add_argument("config", help="the TOML config (see docs/tagging.md)")
-    train.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a config key, e.g. --set model.cell=gru (repeatable)")
-    train.add_argument("--output", help="run directory (overrides `output`)")
-    train.add_argument("--epochs", type=int, help="overrides training.epochs")
-    train.add_argument("--seed", type=int, help="overrides training.seed")
-    train.add_argument("--restart", action="store_true",
-                       help="start afresh instead of resuming an unfinished run")
-    train.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_train_arguments(train, "docs/tagging.md")
     train.set_defaults(run=_cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="score a saved tagger on a tagged file")

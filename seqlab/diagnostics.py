@@ -260,15 +260,15 @@ class _Probed(keras.Model):
     zero probe added to every hidden state h_t; the probes are the only
     trainable weights."""
 
-    def __init__(self, layer, projected, steps, units, batch):
+    def __init__(self, layer, steps, units, batch):
         super().__init__(name="probed")
-        self.layer, self.projected = layer, projected
+        self.layer = layer
         self.probe = self.add_weight(shape=(batch, steps, units), initializer="zeros",
                                      name="probe")
 
     def call(self, inputs):
         x, readout = inputs
-        hidden = self.layer(keras.ops.concatenate([x, self.probe.value * 1.0], axis=-1))
+        hidden = self.layer(keras.ops.concatenate([x, self.probe], axis=-1))
         return keras.ops.sum(hidden[:, -1] * readout, axis=-1)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
@@ -324,12 +324,12 @@ def timestep_gradient_norms(cell, steps=100, units=100, batch=32, input_dim=10,
     x = rng.standard_normal((batch, steps, input_dim)).astype("float32")
     readout = rng.standard_normal((batch, units)).astype("float32")
     readout /= np.linalg.norm(readout, axis=-1, keepdims=True)
-    projected = isinstance(layer, ProjectedRNN)
-    if projected:
+    if isinstance(layer, ProjectedRNN):
+        # its cell reads inputs projected once for the whole sequence
         step_cell.build((batch, input_dim))
         x = np.asarray(step_cell.project(x))
     probe_layer = keras.layers.RNN(_ProbeCell(step_cell, units), return_sequences=True)
-    model = _Probed(probe_layer, projected, steps, units, batch)
+    model = _Probed(probe_layer, steps, units, batch)
     capture = _GradientCapture()
     model.compile(optimizer=capture)
     model.train_on_batch([x, readout], np.zeros((batch,), "float32"))

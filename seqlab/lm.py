@@ -285,13 +285,7 @@ def train_language_model(config, resume=True, verbose=1):
     dev = read_corpus(data["dev"])
     batch_size, num_steps = training["batch_size"], training["num_steps"]
 
-    state = seqlab_callbacks.read_state(output) if resume else None
-    from seqlab.tagging import _run_defining, _saved_config
-    if state and _run_defining(_saved_config(output)) != _run_defining(config):
-        raise ConfigError(
-            f"{output} holds a run of a different config; resuming it would mix "
-            f"the two (only training.epochs and training.patience may change). "
-            f"Choose another output directory, or restart (--restart).")
+    state = seqlab_callbacks.resumable_state(config, resume)
     if state:
         model = load_model(os.path.join(output, seqlab_callbacks.LAST))
         print(f"Resuming {output} after epoch {state['epoch']}.", flush=True)

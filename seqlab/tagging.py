@@ -18,7 +18,6 @@ from seqlab.data.batching import SequenceBatches
 from seqlab.data.readers import read_conll, read_two_column, write_conll
 from seqlab.data.schemes import check_scheme, convert
 from seqlab.data.vocabulary import Vocabulary
-from seqlab.errors import ConfigError
 from seqlab.evaluation import entity_scores, overlap_scores, token_accuracy
 from seqlab.io import atomic_write
 from seqlab.models.tagger import Tagger
@@ -104,12 +103,7 @@ def train_tagger(config, resume=True, verbose=1):
     model_scheme = check_scheme(model_options.pop("scheme"))
     train_tags = [convert(s.tags, data["scheme"], model_scheme) for s in train]
 
-    state = seqlab_callbacks.read_state(output) if resume else None
-    if state and _run_defining(_saved_config(output)) != _run_defining(config):
-        raise ConfigError(
-            f"{output} holds a run of a different config; resuming it would mix "
-            f"the two (only training.epochs and training.patience may change). "
-            f"Choose another output directory, or restart (--restart).")
+    state = seqlab_callbacks.resumable_state(config, resume)
     if state:
         model = load_model(os.path.join(output, seqlab_callbacks.LAST))
         print(f"Resuming {output} after epoch {state['epoch']}.", flush=True)
@@ -168,20 +162,3 @@ def _finish(config, output, checkpoint, dev):
 
 def _without_report(scores):
     return None if scores is None else {k: v for k, v in scores.items() if k != "report"}
-
-
-def _run_defining(config):
-    """A config without the keys a resumed run may change (train longer)."""
-    if config is None:
-        return None
-    training = {k: v for k, v in config["training"].items()
-                if k not in ("epochs", "patience", "time_budget")}
-    return {**config, "training": training}
-
-
-def _saved_config(output):
-    path = os.path.join(output, "config.json")
-    if not os.path.exists(path):
-        return None
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)

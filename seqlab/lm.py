@@ -24,6 +24,7 @@ from seqlab.data.corpus import (EOS, build_vocabulary, check_vocabulary,
                                 word_counts)
 from seqlab.errors import ConfigError, DataError, TrainingError
 from seqlab.io import atomic_write
+from seqlab.models.base import cached_helper
 from seqlab.models.language_model import LanguageModel
 from seqlab.saving import load_model
 
@@ -70,6 +71,12 @@ class _StreamScorer(keras.Model):
         return [log_probs] + [s for layer in final for s in layer]
 
 
+def _scorer(model):
+    """The model's `_StreamScorer`, made once: its compiled predict step is
+    reused by every evaluation (each epoch's dev perplexity included)."""
+    return cached_helper(model, "_seqlab_scorer", _StreamScorer)
+
+
 def _eval_rows(ids, batch_size):
     """Split the predictions of a stream into ``batch_size`` contiguous rows.
 
@@ -104,7 +111,7 @@ def stream_log_likelihood(model, ids, batch_size=20, num_steps=35, eos_id=None):
     if eos_id is None:
         eos_id = _eos_id(model)
     x, y = _eval_rows(np.concatenate([[eos_id], ids]).astype("int32"), batch_size)
-    scorer = _StreamScorer(model)
+    scorer = _scorer(model)
     states = [np.zeros((x.shape[0], size), "float32")
               for layer in scorer.sizes for size in layer]
     total = 0.0

@@ -145,3 +145,24 @@ def test_load_model_errors(tmp_path):
 def test_tagger_argument_errors(kwargs, message):
     with pytest.raises(seqlab.SeqlabError, match=message):
         seqlab.Tagger(**{"vocab_size": 10, "num_tags": 3, **kwargs})
+
+
+def test_compiled_helpers_are_neither_saved_nor_kept_alive(tmp_path):
+    import gc
+    import weakref
+
+    import seqlab.lm
+
+    tagger = seqlab.Tagger(vocab_size=10, num_tags=3, units=4, embedding_dim=4)
+    tagger.predict_tags(np.ones((2, 3), "int32"))
+    vocabulary = seqlab.data.Vocabulary(["a", "<eos>"])
+    lm = seqlab.LanguageModel(vocabulary=vocabulary, units=4)
+    seqlab.lm.perplexity(lm, np.array([2, 3, 2, 3]), batch_size=1, num_steps=2)
+    for model in (tagger, lm):
+        weights = len(model.weights)
+        model.save(tmp_path / "m.keras")
+        assert len(seqlab.load_model(tmp_path / "m.keras").weights) == weights
+    refs = [weakref.ref(tagger), weakref.ref(lm)]
+    del tagger, lm, model
+    gc.collect()
+    assert all(ref() is None for ref in refs)

@@ -78,6 +78,17 @@ class SequenceModel(keras.Model):
                                    self.padding_mask(token_ids))
 
 
+def cached_helper(model, name, factory):
+    """A helper model built once per model (a compiled scorer or decoder
+    sharing its weights), kept on the model without Keras tracking it, so it
+    is neither saved with the model nor kept alive after it."""
+    helper = model.__dict__.get(name)
+    if helper is None:
+        helper = factory(model)
+        object.__setattr__(model, name, helper)  # bypass Keras's tracking
+    return helper
+
+
 def component_config(spec, kind):
     """A spec in the form stored in a model config."""
     return None if spec is None else registry.normalise_spec(spec, kind)

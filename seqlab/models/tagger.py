@@ -1,6 +1,5 @@
 """The sequence tagger: token encoders, a deep bidirectional RNN, an output head."""
 
-import weakref
 
 import keras
 import numpy as np
@@ -15,7 +14,7 @@ from seqlab.layers.encoders import INPUTS, TokenEncoder
 from seqlab.layers.recurrent import check_positive_int
 from seqlab.layers.stacked import StackedBidirectional
 from seqlab.layers.word_dropout import WordDropout
-from seqlab.models.base import SequenceModel, component_config
+from seqlab.models.base import SequenceModel, cached_helper, component_config
 
 MAX_WORD_CHARS = 20
 
@@ -176,10 +175,7 @@ class Tagger(SequenceModel):
                                for i in range(0, len(token_ids), batch_size)])
 
     def _decode(self, inputs):
-        decoder = _DECODERS.get(self)
-        if decoder is None:
-            decoder = _DECODERS[self] = _Decoder(self)
-        return decoder.predict_on_batch(inputs)
+        return cached_helper(self, "_seqlab_decoder", _Decoder).predict_on_batch(inputs)
 
     def get_config(self):
         encoder = self.encoder
@@ -206,8 +202,8 @@ class Tagger(SequenceModel):
 class _Decoder(keras.Model):
     """Scores and decodes in one compiled predict step (Viterbi included).
 
-    Kept outside the tagger (in `_DECODERS`) so the tagger neither tracks
-    nor saves it; it shares the tagger's weights.
+    Kept on the tagger untracked (`cached_helper`), so the tagger neither
+    saves it nor outlives it; it shares the tagger's weights.
     """
 
     def __init__(self, tagger):
@@ -217,9 +213,6 @@ class _Decoder(keras.Model):
     def call(self, inputs):
         scores = self.tagger(inputs, training=False)
         return self.tagger.head.decode(scores, mask=self.tagger.padding_mask(inputs))
-
-
-_DECODERS = weakref.WeakKeyDictionary()
 
 
 def _words(inputs):

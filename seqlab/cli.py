@@ -250,10 +250,6 @@ def _cmd_diagnose_gradients(args):
 
     cells = [c.strip() for group in args.cells for c in group.split(",") if c.strip()]
     cells = {c: (json.loads(c) if c.startswith("{") else c) for c in cells} or None
-    if cells:
-        from seqlab.diagnostics import LECTURE_CELLS
-        cells = {label: LECTURE_CELLS.get(spec, spec) if isinstance(spec, str) else spec
-                 for label, spec in cells.items()}
     json_path = os.path.join(args.output, "gradients.json")
     plot_path = os.path.join(args.output, "gradients.png")
     results = diagnose_gradients(cells, args.steps, args.units, args.batch,

@@ -56,6 +56,7 @@ class GradientStatistics(keras.callbacks.Callback):
         super().__init__()
         self.path, self.plot, self.every = path, plot, every
         self._seen = 0
+        self._epoch_steps = 0
         self._epoch_clipped = 0
         self.steps = []
         self.epoch = 0
@@ -85,7 +86,7 @@ class GradientStatistics(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self._seen += 1
-        self._epoch_steps = getattr(self, "_epoch_steps", 0) + 1
+        self._epoch_steps += 1
         if (self._seen - 1) % self.every:
             return
         optimizer = self._optimizer()
@@ -363,7 +364,9 @@ def diagnose_gradients(cells=None, steps=100, units=100, batch=32, input_dim=10,
     if cells is None:
         cells = LECTURE_CELLS
     if not isinstance(cells, dict):
-        cells = {name: LECTURE_CELLS.get(name, name) for name in cells}
+        cells = {name: name for name in cells}
+    cells = {label: LECTURE_CELLS.get(spec, spec) if isinstance(spec, str) else spec
+             for label, spec in cells.items()}
     if not cells:
         raise ConfigError("Give at least one cell.")
     results = {label: timestep_gradient_norms(spec, steps, units, batch, input_dim, seed)

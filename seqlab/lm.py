@@ -27,6 +27,7 @@ from seqlab.io import atomic_write
 from seqlab.models.base import cached_helper
 from seqlab.models.language_model import LanguageModel
 from seqlab.saving import load_model
+from seqlab.training import optimizer_from_config
 
 
 @dataclasses.dataclass
@@ -150,8 +151,9 @@ def text_perplexity(model, path, batch_size=20, num_steps=35):
     """
     vocabulary = _model_vocabulary(model)
     sentences = read_corpus(path)
-    check_vocabulary(vocabulary, sentences, path)
-    return perplexity(model, corpus_ids(sentences, vocabulary), batch_size, num_steps)
+    ids = corpus_ids(sentences, vocabulary)
+    check_vocabulary(vocabulary, sentences, ids, path)
+    return perplexity(model, ids, batch_size, num_steps)
 
 
 def sentence_log_probs(model, sentences):
@@ -313,10 +315,8 @@ def train_language_model(config, resume=True, verbose=1):
         model(np.zeros((batch_size, num_steps), "int32"), carry_state=False)
         if training["init_scale"]:
             uniform_init(model, training["init_scale"], training["seed"])
-        optimizer = keras.optimizers.get(
-            {"class_name": training["optimizer"],
-             "config": {"learning_rate": training["learning_rate"]}})
-        model.compile(optimizer=optimizer, clipper=training["clipper"])
+        model.compile(optimizer=optimizer_from_config(training),
+                      clipper=training["clipper"])
     os.makedirs(output, exist_ok=True)
     atomic_write(os.path.join(output, "config.json"), json.dumps(config, indent=1))
 

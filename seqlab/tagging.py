@@ -22,6 +22,7 @@ from seqlab.evaluation import entity_scores, overlap_scores, token_accuracy
 from seqlab.io import atomic_write
 from seqlab.models.tagger import Tagger
 from seqlab.saving import load_model
+from seqlab.training import optimizer_from_config
 
 
 @dataclasses.dataclass
@@ -116,10 +117,8 @@ def train_tagger(config, resume=True, verbose=1):
         model = Tagger(vocabulary=vocabulary, tag_names=tag_names,
                        char_vocabulary=Vocabulary.characters(train),
                        scheme=model_scheme, **model_options)
-        optimizer = keras.optimizers.get(
-            {"class_name": training["optimizer"],
-             "config": {"learning_rate": training["learning_rate"]}})
-        model.compile(optimizer=optimizer, clipper=training["clipper"])
+        model.compile(optimizer=optimizer_from_config(training),
+                      clipper=training["clipper"])
     os.makedirs(output, exist_ok=True)
     atomic_write(os.path.join(output, "config.json"), json.dumps(config, indent=1))
 

@@ -16,6 +16,13 @@ from seqlab import registry
 from seqlab.errors import ConfigError
 
 
+def optimizer_from_config(training):
+    """The Keras optimizer a config's ``[training]`` section names, at its
+    learning rate (``optimizer = "adam"``, ``learning_rate = 0.001``)."""
+    return keras.optimizers.get({"class_name": training["optimizer"],
+                                 "config": {"learning_rate": training["learning_rate"]}})
+
+
 def global_norm(grads):
     """The L2 norm of all gradients taken together (``None`` entries skipped)."""
     squares = [ops.sum(ops.square(ops.cast(g, "float32")))

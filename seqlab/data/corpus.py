@@ -56,15 +56,15 @@ def word_counts(ids, vocab_size):
     return np.bincount(ids, minlength=vocab_size)
 
 
-def check_vocabulary(model_vocabulary, ids_or_sentences, path, limit=0.5):
+def check_vocabulary(model_vocabulary, sentences, ids, path, limit=0.5):
     """Raise `DataError` when a text looks like it was not written in the
-    model's vocabulary (more than ``limit`` of its words unknown)."""
-    tokens = [t for s in ids_or_sentences for t in s]
-    if not tokens:
+    model's vocabulary: more than ``limit`` of its words (``ids``, from
+    `corpus_ids`) unknown, not counting the ``<unk>`` the text writes itself."""
+    if len(ids) == 0:
         return
-    unknown = sum(1 for i in model_vocabulary.ids(tokens) if i == 1)
-    explicit = sum(1 for t in tokens if t == "<unk>")
-    share = (unknown - explicit) / len(tokens)
+    unknown = int(np.sum(np.asarray(ids) == 1))
+    explicit = sum(1 for s in sentences for t in s if t == "<unk>")
+    share = (unknown - explicit) / len(ids)
     if share > limit:
         raise DataError(
             f"{path}: {100 * share:.0f}% of its words are not in the model's "

@@ -1,4 +1,4 @@
-"""The plugin hook specifications and the markers plugins use.
+"""The plugin hook specifications, their contracts, and the markers plugins use.
 
 Each hook receives a ``register`` callback and is called with keyword
 arguments only. A plugin implements any subset of them::
@@ -9,9 +9,13 @@ arguments only. A plugin implements any subset of them::
     def seqlab_register_cells(register):
         register("my_cell", my_cell_factory)
 
-What each factory must accept and return is documented per hook below and in
-``docs/plugin-hooks.md``.
+Each hook's `Contract` (below, one per hook) says what a registered factory
+is called with and what it must return. It is the one source of that
+contract: the registry checks every factory's result against it, and
+``docs/plugin-hooks.md`` quotes it (a test keeps the two in agreement).
 """
+
+import dataclasses
 
 from pluggy import HookimplMarker, HookspecMarker
 
@@ -19,54 +23,124 @@ hookspec = HookspecMarker("seqlab")
 hookimpl = HookimplMarker("seqlab")
 
 
-@hookspec
+@dataclasses.dataclass(frozen=True)
+class Contract:
+    """What one hook's factories receive and return.
+
+    Attributes:
+        kind: the component kind the hook registers (``"cells"``).
+        hook: the hook's name.
+        factory: the call the core makes, as text.
+        returns: dotted name of the class every result must be an instance of.
+    """
+
+    kind: str
+    hook: str
+    factory: str
+    returns: str
+
+    @property
+    def text(self):
+        """The sentence the hook's docstring and its docs section both carry."""
+        return f"`{self.factory}` returns a `{self.returns}`."
+
+
+@dataclasses.dataclass(frozen=True)
+class HeadContext:
+    """What the model tells an output head's factory.
+
+    Attributes:
+        num_outputs: the number of labels or words to score.
+        word_counts: training count of each output id when the model knows
+            them (a language model does), else None. Class-factored heads
+            bin words by these counts.
+    """
+
+    num_outputs: int
+    word_counts: tuple = None
+
+
+@dataclasses.dataclass(frozen=True)
+class EncoderContext:
+    """What a tagger tells a token encoder's factory.
+
+    Attributes:
+        words: the word `seqlab.data.Vocabulary` (ids of the ``"words"`` input).
+        chars: the character `seqlab.data.Vocabulary`, or None when the
+            tagger was built without one.
+    """
+
+    words: object
+    chars: object = None
+
+
+CONTRACTS = {}
+
+
+def _contract(kind, factory, returns):
+    def mark(spec):
+        contract = Contract(kind, spec.__name__, factory, returns)
+        CONTRACTS[kind] = contract
+        spec.__doc__ = f"{spec.__doc__.rstrip()}\n\n    Contract: {contract.text}\n"
+        return hookspec(spec)
+    return mark
+
+
+@_contract("cells", "factory(units, *, kernel_initializer=None, "
+           "recurrent_initializer=None, **options, **rnn_kwargs)", "keras.layers.RNN")
 def seqlab_register_cells(register):
     """Register recurrent cells: ``register(name, factory)``.
 
-    ``factory(units, *, kernel_initializer=None, recurrent_initializer=None,
-    **options, **rnn_kwargs)`` returns a ``keras.layers.RNN`` (or subclass)
-    running over whole sequences. ``rnn_kwargs`` holds ``return_sequences``,
-    ``return_state``, ``go_backwards`` and ``name``, to be passed on to the
-    layer. An initializer of ``None`` means "the cell's own default".
+    The layer runs over whole sequences. ``rnn_kwargs`` holds
+    ``return_sequences``, ``return_state``, ``go_backwards`` and ``name``,
+    to be passed on to the layer. An initializer of ``None`` means "the
+    cell's own default".
     """
 
 
-@hookspec
+@_contract("initializers", "factory(**options)", "keras.initializers.Initializer")
 def seqlab_register_initializers(register):
-    """Register weight initializers: ``register(name, factory)``.
-
-    ``factory(**options)`` returns a ``keras.initializers.Initializer``.
-    """
+    """Register weight initializers: ``register(name, factory)``."""
 
 
-@hookspec
+@_contract("gradient_clippers", "factory(**options)", "seqlab.training.GradientClipper")
 def seqlab_register_gradient_clippers(register):
     """Register gradient-clipping strategies: ``register(name, factory)``.
 
-    ``factory(**options)`` returns a ``seqlab.GradientClipper``: a callable
-    over the list of gradients, written with ``keras.ops``, run inside the
-    compiled training step.
+    A clipper is a callable over the list of gradients, written with
+    ``keras.ops``, run inside the compiled training step.
     """
 
 
-@hookspec
+@_contract("output_heads", "factory(context: HeadContext, **options)",
+           "seqlab.layers.OutputHead")
 def seqlab_register_output_heads(register):
     """Register output heads: ``register(name, factory)``.
 
-    ``factory(num_outputs, **options)`` returns a ``seqlab.layers.OutputHead``:
-    a layer mapping features to scores that also defines the per-token loss,
-    normalised log-probabilities and decoding.
+    A head maps features to scores and defines the per-token loss,
+    normalised log-probabilities and decoding. ``context`` is a
+    `HeadContext` (``num_outputs``, ``word_counts``).
     """
 
 
-@hookspec
+@_contract("token_encoders", "factory(context: EncoderContext, **options)",
+           "seqlab.layers.TokenEncoder")
 def seqlab_register_token_encoders(register):
     """Register token encoders: ``register(name, factory)``.
 
-    ``factory(vocabulary, **options)`` returns a
-    ``seqlab.layers.TokenEncoder``: a layer mapping the ids of one input
-    (``"words"``: ``(batch, time)``, or ``"chars"``: ``(batch, time,
-    chars)``) to one vector per token. ``vocabulary`` is the
-    ``seqlab.data.Vocabulary`` of that input. A tagger concatenates the
-    vectors of all its encoders.
+    An encoder maps the ids of one input (``"words"``: ``(batch, time)``,
+    or ``"chars"``: ``(batch, time, chars)``) to one vector per token.
+    ``context`` is an `EncoderContext` (``words`` and ``chars``
+    vocabularies). A tagger concatenates the vectors of all its encoders.
+    """
+
+
+@_contract("readers", "factory(**options)", "seqlab.data.DataFormat")
+def seqlab_register_readers(register):
+    """Register data formats: ``register(name, factory)``.
+
+    A format reads a file into `seqlab.data.Sentence` objects and, where it
+    can, writes tagged sentences back (``seqlab tag --output-format``).
+    ``seqlab train``, ``evaluate`` and ``tag`` take their format names from
+    here.
     """

@@ -7,10 +7,11 @@ in their config, so a saved model always resolves to the same component.
 """
 
 import dataclasses
+import importlib
 import inspect
 import threading
 
-from seqlab import plugins
+from seqlab import hookspecs, plugins
 from seqlab.errors import (
     ConfigError,
     DuplicateComponentError,
@@ -19,13 +20,7 @@ from seqlab.errors import (
 )
 
 #: component kind -> the hook that registers it
-KINDS = {
-    "cells": "seqlab_register_cells",
-    "initializers": "seqlab_register_initializers",
-    "gradient_clippers": "seqlab_register_gradient_clippers",
-    "output_heads": "seqlab_register_output_heads",
-    "token_encoders": "seqlab_register_token_encoders",
-}
+KINDS = {kind: contract.hook for kind, contract in hookspecs.CONTRACTS.items()}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,8 +51,7 @@ def available(kind):
     """The registered names of one kind, each with the plugin providing it.
 
     Args:
-        kind: one of ``"cells"``, ``"initializers"``, ``"gradient_clippers"``,
-            ``"output_heads"``.
+        kind: one of `KINDS` (``"cells"``, ``"output_heads"``, ``"readers"``, ...).
 
     Returns:
         A dict ``{name: plugin_name}`` sorted by name.
@@ -123,19 +117,45 @@ def normalise_spec(spec, kind="components"):
 def create(kind, spec, *args, **kwargs):
     """Build the component a spec names.
 
-    ``args`` and ``kwargs`` are what the caller supplies (``units`` for a
-    cell, say); the spec's options are added to them. Options the factory
-    does not accept are reported before it is called.
+    ``args`` and ``kwargs`` are what the caller supplies, as the kind's
+    `seqlab.hookspecs.Contract` says (``units`` for a cell, a `HeadContext`
+    for a head); the spec's options are added to them. Options the factory
+    does not accept are reported before it is called, and its result is
+    checked against the contract.
 
     Raises:
         UnknownComponentError: the name is not registered.
         ConfigError: the spec has an option the factory does not take.
+        PluginError: the factory returned something its contract rules out.
     """
     name, options = parse_spec(spec, kind)
     component = get(kind, name)
     call_kwargs = {**kwargs, **options}
     _check_signature(component, args, call_kwargs)
-    return component.factory(*args, **call_kwargs)
+    result = component.factory(*args, **call_kwargs)
+    contract = hookspecs.CONTRACTS[kind]
+    if not isinstance(result, _resolve(contract.returns)):
+        raise component_error(
+            component, f"returned {type(result).__name__}; the contract of "
+            f"{contract.hook} is: {contract.text} See docs/plugin-hooks.md.")
+    return result
+
+
+def component_error(component, problem):
+    """A `PluginError` that names a component and its plugin, then the problem.
+
+    Args:
+        component: a `Component` (see `get`).
+        problem: what is wrong, as the rest of a sentence ("returned Dense").
+    """
+    return PluginError(
+        f"{_singular(component.kind).capitalize()} {component.name!r} from "
+        f"plugin {component.plugin!r} {problem}", plugin=component.plugin)
+
+
+def _resolve(dotted):
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)
 
 
 def _check_signature(component, args, kwargs):
@@ -233,7 +253,6 @@ def _registrar(kind, plugin_name, registered):
 
 
 def _singular(kind):
-    return {"cells": "cell", "initializers": "initializer",
-            "gradient_clippers": "gradient clipper",
-            "output_heads": "output head",
-            "token_encoders": "token encoder"}.get(kind, "component")
+    if kind not in KINDS:
+        return "component"
+    return kind[:-1].replace("_", " ")

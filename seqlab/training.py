@@ -90,9 +90,9 @@ class GradientClippingOptimizer(keras.optimizers.Optimizer):
         if self.built:
             return
         add = self._add_state
-        self._gradient_norm = add("gradient_norm")
-        self._clipped_norm = add("clipped_norm")
-        self._clipped_steps = add("clipped_steps", dtype="int32")
+        self.gradient_norm = add("gradient_norm")
+        self.clipped_norm = add("clipped_norm")
+        self.clipped_steps = add("clipped_steps", dtype="int32")
         self.clipper.build(add)
         self.inner_optimizer.build(var_list)
         super().build(var_list)
@@ -117,23 +117,11 @@ class GradientClippingOptimizer(keras.optimizers.Optimizer):
         norm = global_norm(grads)
         clipped = list(self.clipper(grads, norm))
         clipped_norm = global_norm(clipped)
-        self._gradient_norm.assign(norm)
-        self._clipped_norm.assign(clipped_norm)
+        self.gradient_norm.assign(norm)
+        self.clipped_norm.assign(clipped_norm)
         fired = ops.less(clipped_norm, norm * (1.0 - 1e-6))
-        self._clipped_steps.assign_add(ops.cast(fired, "int32"))
+        self.clipped_steps.assign_add(ops.cast(fired, "int32"))
         self.inner_optimizer.apply(clipped, trainable_variables)
-
-    @property
-    def gradient_norm(self):
-        return self._gradient_norm
-
-    @property
-    def clipped_norm(self):
-        return self._clipped_norm
-
-    @property
-    def clipped_steps(self):
-        return self._clipped_steps
 
     @property
     def learning_rate(self):

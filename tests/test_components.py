@@ -13,6 +13,7 @@ from keras import ops
 
 import seqlab
 from seqlab import registry
+from seqlab.hookspecs import HeadContext
 from seqlab.layers import OutputHead
 
 from conftest import padded_batch
@@ -102,7 +103,7 @@ def test_head_contract(head, length, rng, seed):
     a normalised sequence distribution, decode is its argmax, log_probs are
     its marginals. Padding (length 2 of 3) must not change any of it."""
     k, time = 4, 3
-    layer = registry.create("output_heads", head, k)
+    layer = registry.create("output_heads", head, HeadContext(k))
     assert isinstance(layer, OutputHead)
     scores = layer(rng.normal(size=(1, time, 5)).astype("float32"))
     mask = np.arange(time)[None] < length

@@ -7,6 +7,7 @@ from keras import ops
 
 import seqlab
 from seqlab import registry
+from seqlab.hookspecs import HeadContext
 from seqlab_builtins.heads import frequency_bins
 
 pytestmark = pytest.mark.backend
@@ -33,18 +34,18 @@ def test_sqrt_binning_evens_out_class_sizes():
 
 
 def test_fewer_words_than_classes_leaves_no_class_empty():
-    head = registry.create("output_heads", "class_softmax", 4, num_classes=10)
+    head = registry.create("output_heads", "class_softmax", HeadContext(4), num_classes=10)
     assert head.num_active_classes == 4
     assert sorted(head.word_class) == [0, 1, 2, 3]
 
 
 def test_word_counts_must_match_the_vocabulary():
     with pytest.raises(seqlab.ConfigError, match="one count per output \\(5\\). Received 3"):
-        registry.create("output_heads", "class_softmax", 5, word_counts=[1, 2, 3])
+        registry.create("output_heads", "class_softmax", HeadContext(5, (1, 2, 3)))
 
 
 def test_default_number_of_classes_is_about_sqrt_v():
-    assert registry.create("output_heads", "class_softmax", 10000).num_classes == 100
+    assert registry.create("output_heads", "class_softmax", HeadContext(10000)).num_classes == 100
 
 
 def test_training_touches_only_the_target_classes(rng):
@@ -68,8 +69,8 @@ def test_training_touches_only_the_target_classes(rng):
 
 def test_class_softmax_matches_the_factorisation(rng):
     keras.utils.set_random_seed(5)
-    head = registry.create("output_heads", "class_softmax", 20, num_classes=4,
-                           word_counts=list(rng.integers(1, 100, size=20)))
+    head = registry.create("output_heads", "class_softmax",
+                           HeadContext(20, tuple(rng.integers(1, 100, size=20))), num_classes=4)
     features = rng.normal(size=(3, 6)).astype("float32")
     log_probs = ops.convert_to_numpy(head.log_probs(head(features)))
     W, b = ops.convert_to_numpy(head.word_kernel), ops.convert_to_numpy(head.word_bias)
@@ -85,7 +86,7 @@ def test_class_softmax_matches_the_factorisation(rng):
 
 
 def test_class_softmax_log_probs_are_stable_for_large_logits(rng):
-    head = registry.create("output_heads", "class_softmax", 30, num_classes=5)
+    head = registry.create("output_heads", "class_softmax", HeadContext(30), num_classes=5)
     features = (rng.normal(size=(2, 8)) * 200).astype("float32")
     log_probs = ops.convert_to_numpy(head.log_probs(head(features)))
     assert np.all(np.isfinite(log_probs))

@@ -4,12 +4,7 @@ from keras import ops
 
 import seqlab
 from seqlab import GradientClipper
-
-
-def _check_positive(name, value):
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
-        raise seqlab.ConfigError(
-            f"`{name}` must be a positive number. Received: {name}={value!r}")
+from seqlab.validation import check_open_unit_interval, check_positive_number
 
 
 def _scale(grads, factor):
@@ -29,7 +24,7 @@ class GlobalNormClipper(GradientClipper):
     direction of the step and bounds its length."""
 
     def __init__(self, threshold=5.0):
-        _check_positive("threshold", threshold)
+        check_positive_number("threshold", threshold)
         self.threshold = float(threshold)
 
     def __call__(self, grads, norm):
@@ -43,7 +38,7 @@ class ValueClipper(GradientClipper):
     [-threshold, threshold]. The RNNLM toolkit uses 15."""
 
     def __init__(self, threshold=15.0):
-        _check_positive("threshold", threshold)
+        check_positive_number("threshold", threshold)
         self.threshold = float(threshold)
 
     def __call__(self, grads, norm):
@@ -72,12 +67,10 @@ class AdaptiveNormClipper(GradientClipper):
     """
 
     def __init__(self, factor=5.0, decay=0.99, max_threshold=None):
-        _check_positive("factor", factor)
-        if not 0.0 < decay < 1.0:
-            raise seqlab.ConfigError(
-                f"`decay` must be in (0, 1). Received: decay={decay!r}")
+        check_positive_number("factor", factor)
+        check_open_unit_interval("decay", decay)
         if max_threshold is not None:
-            _check_positive("max_threshold", max_threshold)
+            check_positive_number("max_threshold", max_threshold)
         self.factor = float(factor)
         self.decay = float(decay)
         self.max_threshold = None if max_threshold is None else float(max_threshold)

@@ -137,9 +137,9 @@ class CRFHead(OutputHead):
         return ops.where(mask, best, ops.zeros_like(best))
 
 
-def crf(num_outputs):
+def crf(context):
     """A linear-chain CRF head (forward-algorithm loss, Viterbi decoding)."""
-    return CRFHead(num_outputs)
+    return CRFHead(context.num_outputs)
 
 
 @seqlab.hookimpl

@@ -10,17 +10,13 @@ import seqlab
 from seqlab.layers import TokenEncoder
 
 
-def _words(vocabularies):
-    return vocabularies["words"]
-
-
-def _chars(vocabularies, name):
-    if vocabularies.get("chars") is None:
+def _chars(context, name):
+    if context.chars is None:
         raise seqlab.ConfigError(
             f"Token encoder {name!r} reads characters, but the tagger has no "
             f"character vocabulary. Taggers built by seqlab.train_tagger have "
             f"one; otherwise pass char_vocabulary=.")
-    return vocabularies["chars"]
+    return context.chars
 
 
 def read_vectors(path, tokens, dim):
@@ -81,13 +77,13 @@ class WordEmbedding(TokenEncoder):
                 "trainable_embeddings": self.trainable_embeddings}
 
 
-def word_embedding(vocabularies, dim=100, pretrained=None, trainable=True, seed=None):
+def word_embedding(context, dim=100, pretrained=None, trainable=True, seed=None):
     """Word embeddings, random (uniform +-0.05) or from a vectors file.
 
     Lower-casing and digit normalisation are options of the word vocabulary
     (``[vocabulary] lowercase/digits`` in a config).
     """
-    vocabulary = _words(vocabularies)
+    vocabulary = context.words
     initial = None
     if pretrained:
         rows = read_vectors(pretrained, vocabulary.tokens, dim)
@@ -168,14 +164,14 @@ class CharLSTM(TokenEncoder):
                 "dim": self.dim, "units": self.units}
 
 
-def char_cnn(vocabularies, dim=30, filters=50, width=3):
+def char_cnn(context, dim=30, filters=50, width=3):
     """Character CNN word features (Ma & Hovy 2016): ``filters`` wide."""
-    return CharCNN(len(_chars(vocabularies, "char_cnn")), dim, filters, width)
+    return CharCNN(len(_chars(context, "char_cnn")), dim, filters, width)
 
 
-def char_lstm(vocabularies, dim=25, units=25):
+def char_lstm(context, dim=25, units=25):
     """Character BiLSTM word features (Lample et al. 2016): ``2 * units`` wide."""
-    return CharLSTM(len(_chars(vocabularies, "char_lstm")), dim, units)
+    return CharLSTM(len(_chars(context, "char_lstm")), dim, units)
 
 
 @seqlab.hookimpl

@@ -8,6 +8,7 @@ from keras import ops
 
 import seqlab
 from seqlab.layers import OutputHead
+from seqlab.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="seqlab")
@@ -101,9 +102,7 @@ class ClassSoftmaxHead(OutputHead):
                  power=0.5, **kwargs):
         super().__init__(num_outputs, **kwargs)
         num_classes = num_classes or max(1, round(math.sqrt(num_outputs)))
-        if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-            raise seqlab.ConfigError(f"`num_classes` must be a positive integer. "
-                                     f"Received: num_classes={num_classes!r}")
+        check_positive_int("num_classes", num_classes)
         if word_counts is not None and len(word_counts) != num_outputs:
             raise seqlab.ConfigError(
                 f"`word_counts` must have one count per output "
@@ -194,15 +193,15 @@ def _zipf_counts(num_outputs):
     return counts
 
 
-def softmax(num_outputs):
+def softmax(context):
     """Full softmax over all outputs."""
-    return SoftmaxHead(num_outputs)
+    return SoftmaxHead(context.num_outputs)
 
 
-def class_softmax(num_outputs, num_classes=None, word_counts=None, power=0.5):
-    """Class-factored softmax with frequency-binned classes."""
-    return ClassSoftmaxHead(num_outputs, num_classes=num_classes,
-                            word_counts=word_counts, power=power)
+def class_softmax(context, num_classes=None, power=0.5):
+    """Class-factored softmax, classes binned by the context's word counts."""
+    return ClassSoftmaxHead(context.num_outputs, num_classes=num_classes,
+                            word_counts=context.word_counts, power=power)
 
 
 @seqlab.hookimpl

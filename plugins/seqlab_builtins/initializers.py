@@ -3,6 +3,7 @@
 import keras
 
 import seqlab
+from seqlab.validation import check_positive_number
 
 
 def identity(gain=1.0):
@@ -17,9 +18,7 @@ def orthogonal(gain=1.0, seed=None):
 
 def uniform(scale=0.05, seed=None):
     """Uniform on [-scale, scale], as Zaremba et al. (2014) use (0.1, 0.05, 0.04)."""
-    if scale <= 0:
-        raise seqlab.ConfigError(
-            f"`scale` must be positive. Received: scale={scale!r}")
+    check_positive_number("scale", scale)
     return keras.initializers.RandomUniform(-scale, scale, seed=seed)
 
 

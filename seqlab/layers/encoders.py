@@ -2,6 +2,8 @@
 
 import keras
 
+from seqlab.errors import ConfigError
+
 INPUTS = ("words", "chars")
 
 
@@ -11,6 +13,7 @@ class TokenEncoder(keras.layers.Layer):
     Attributes:
         input_name: ``"words"`` (ids ``(batch, time)``) or ``"chars"``
             (ids ``(batch, time, chars)``), the input this encoder reads.
+            Checked when a subclass is defined.
         init_only_options: options used only to initialise weights (a path
             to pretrained vectors, say). A model leaves them out of its
             saved config: the saved weights already hold what they gave.
@@ -18,3 +21,10 @@ class TokenEncoder(keras.layers.Layer):
 
     input_name = "words"
     init_only_options = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.input_name not in INPUTS:
+            raise ConfigError(
+                f"{cls.__name__}.input_name must be one of {', '.join(INPUTS)}. "
+                f"Received: input_name={cls.input_name!r}")

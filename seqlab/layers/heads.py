@@ -3,7 +3,8 @@
 import keras
 from keras import ops
 
-from seqlab.layers.recurrent import check_positive_int
+from seqlab.errors import ConfigError
+from seqlab.validation import check_positive_int
 
 
 class OutputHead(keras.layers.Layer):
@@ -14,11 +15,16 @@ class OutputHead(keras.layers.Layer):
     scores, so a head decides how much of the output layer training touches
     and how outputs depend on each other.
 
+    A head class can be registered as its own factory: it then receives the
+    `seqlab.hookspecs.HeadContext` as ``num_outputs``.
+
     Args:
-        num_outputs: positive int, the number of labels or words.
+        num_outputs: positive int, the number of labels or words (or a
+            `HeadContext`, whose ``num_outputs`` is taken).
     """
 
     def __init__(self, num_outputs, **kwargs):
+        num_outputs = getattr(num_outputs, "num_outputs", num_outputs)
         check_positive_int("num_outputs", num_outputs)
         super().__init__(**kwargs)
         self.num_outputs = num_outputs
@@ -46,6 +52,14 @@ class OutputHead(keras.layers.Layer):
         if mask is not None:
             best = ops.where(mask, best, ops.zeros_like(best))
         return best
+
+    def tie(self, embedding):
+        """Share ``embedding``'s matrix (``(num_outputs, dim)``) as the
+        output weights, as language models with tied embeddings do. Heads
+        that can, override this; the default refuses."""
+        raise ConfigError(
+            f"The {type(self).__name__} head cannot share the embedding "
+            f"matrix; use head='softmax' or tie_embeddings=False.")
 
     def get_config(self):
         return {**super().get_config(), "num_outputs": self.num_outputs}

@@ -10,14 +10,7 @@ import keras
 from keras import ops
 
 from seqlab.errors import ConfigError
-
-
-def check_positive_int(name, value):
-    """Raise a `ConfigError` unless ``value`` is a positive integer."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ConfigError(
-            f"`{name}` must be a positive integer. Received: {name}={value!r}"
-        )
+from seqlab.validation import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="seqlab")

@@ -4,8 +4,8 @@ import keras
 from keras import ops
 
 from seqlab import registry
-from seqlab.errors import ConfigError, PluginError
-from seqlab.layers.recurrent import check_positive_int
+from seqlab.errors import ConfigError
+from seqlab.validation import check_positive_int
 
 MERGE_MODES = ("concat", "sum", "mul", "ave")
 
@@ -29,22 +29,12 @@ def make_recurrent_layer(cell, units, kernel_initializer=None,
     Raises:
         PluginError: the cell's factory did not return a ``keras.layers.RNN``.
     """
-    layer = registry.create(
+    return registry.create(
         "cells", cell, units,
         kernel_initializer=make_initializer(kernel_initializer),
         recurrent_initializer=make_initializer(recurrent_initializer),
         **rnn_kwargs,
     )
-    if not isinstance(layer, keras.layers.RNN):
-        component = registry.get("cells", registry.parse_spec(cell)[0])
-        raise PluginError(
-            f"Cell {component.name!r} from plugin {component.plugin!r} returned "
-            f"{type(layer).__name__}, not a keras.layers.RNN. A cell factory "
-            f"must return a recurrent layer over whole sequences (for example "
-            f"seqlab.layers.ProjectedRNN(cell, **rnn_kwargs)).",
-            plugin=component.plugin,
-        )
-    return layer
 
 
 class _Stack(keras.layers.Layer):

@@ -5,7 +5,8 @@ from keras import ops
 
 from seqlab import registry
 from seqlab.errors import ConfigError
-from seqlab.layers.recurrent import check_positive_int
+from seqlab.hookspecs import HeadContext
+from seqlab.validation import check_positive_int
 from seqlab.layers.stacked import StackedRNN
 from seqlab.models.base import SequenceModel, component_config
 from seqlab.models.tagger import _size, _vocabulary
@@ -85,18 +86,12 @@ class LanguageModel(SequenceModel):
             component_config(recurrent_initializer, "initializers"),
             name="decoder")
         self.output_dropout = keras.layers.Dropout(dropout, name="output_dropout")
-        head_options = {k: v for k, v in (("num_classes", num_classes),
-                                          ("word_counts", self.word_counts))
-                        if v is not None}
-        self.head = registry.create("output_heads", head, vocab_size,
-                                    **head_options)
+        head_options = {} if num_classes is None else {"num_classes": num_classes}
+        counts = None if self.word_counts is None else tuple(self.word_counts)
+        self.head = registry.create("output_heads", head,
+                                    HeadContext(vocab_size, counts), **head_options)
         if self.tie_embeddings:
-            tie = getattr(self.head, "tie", None)
-            if tie is None:
-                raise ConfigError(
-                    f"The {self.head_spec!r} head cannot share the embedding "
-                    f"matrix; use head='softmax' or tie_embeddings=False.")
-            tie(self.embedding)
+            self.head.tie(self.embedding)
         self.stream_states = None
         if stream_batch_size is not None:
             self.stream_states = [

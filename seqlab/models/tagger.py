@@ -9,9 +9,9 @@ from seqlab import registry
 from seqlab.data.batching import SequenceBatches
 from seqlab.data.schemes import check_scheme
 from seqlab.data.vocabulary import Vocabulary
-from seqlab.errors import ConfigError, PluginError
-from seqlab.layers.encoders import INPUTS, TokenEncoder
-from seqlab.layers.recurrent import check_positive_int
+from seqlab.errors import ConfigError
+from seqlab.hookspecs import EncoderContext, HeadContext
+from seqlab.validation import check_positive_int
 from seqlab.layers.stacked import StackedBidirectional
 from seqlab.layers.word_dropout import WordDropout
 from seqlab.models.base import SequenceModel, cached_helper, component_config
@@ -86,7 +86,10 @@ class Tagger(SequenceModel):
         self.encoder_specs = [component_config(e, "token_encoders") for e in encoders]
         if not self.encoder_specs:
             raise ConfigError("`encoders` must name at least one token encoder.")
-        self.token_encoders = [self._make_encoder(spec) for spec in self.encoder_specs]
+        context = EncoderContext(self.vocabulary or Vocabulary.sized(self.vocab_size),
+                                 self.char_vocabulary)
+        self.token_encoders = [registry.create("token_encoders", spec, context)
+                               for spec in self.encoder_specs]
         self.word_dropout = WordDropout(word_dropout, name="word_dropout")
         self.input_dropout = keras.layers.Dropout(dropout, name="input_dropout")
         self.encoder = StackedBidirectional(
@@ -95,20 +98,7 @@ class Tagger(SequenceModel):
             component_config(recurrent_initializer, "initializers"),
             name="encoder")
         self.output_dropout = keras.layers.Dropout(dropout, name="output_dropout")
-        self.head = registry.create("output_heads", head, num_tags)
-
-    def _make_encoder(self, spec):
-        vocabularies = {"words": self.vocabulary or Vocabulary.sized(self.vocab_size),
-                        "chars": self.char_vocabulary}
-        layer = registry.create("token_encoders", spec, vocabularies)
-        if not isinstance(layer, TokenEncoder) or layer.input_name not in INPUTS:
-            component = registry.get("token_encoders", registry.parse_spec(spec)[0])
-            raise PluginError(
-                f"Token encoder {component.name!r} from plugin {component.plugin!r} "
-                f"returned {type(layer).__name__}; it must return a "
-                f"seqlab.layers.TokenEncoder whose input_name is 'words' or 'chars'.",
-                plugin=component.plugin)
-        return layer
+        self.head = registry.create("output_heads", head, HeadContext(num_tags))
 
     @property
     def reads_chars(self):

@@ -8,9 +8,9 @@ A config fully describes a run::
     train = "train.txt"            # paths relative to this file
     dev = "dev.txt"
     test = "test.txt"              # optional
-    format = "conll"               # "conll" or "two_column"
-    token_column = 0
-    tag_column = -1
+    format = "conll"               # a registered format: `seqlab plugins --kind readers`
+    token_column = 0               # shorthands for the format's options
+    tag_column = -1                #   (format = {name = "conll", tag_column = -1})
     scheme = "iob1"                # scheme of the files
 
     [vocabulary]
@@ -43,12 +43,13 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from seqlab.errors import ConfigError
+from seqlab import registry
+from seqlab.errors import ConfigError, SeqlabError
 
 DEFAULTS = {
     "output": "runs/tagger",
     "data": {"train": None, "dev": None, "test": None, "format": "conll",
-             "token_column": 0, "tag_column": -1, "scheme": "iob2"},
+             "token_column": None, "tag_column": None, "scheme": "iob2"},
     "vocabulary": {"min_count": 1, "max_size": 0, "lowercase": False, "digits": False},
     "model": {"scheme": "iobes", "cell": "lstm", "units": 100, "depth": 2,
               "embedding_dim": 100, "merge_mode": "concat", "dropout": 0.5,
@@ -57,7 +58,8 @@ DEFAULTS = {
               "encoders": None},
     "training": {"epochs": 30, "batch_size": 32, "optimizer": "adam",
                  "learning_rate": 0.001, "lr_decay": 0.0,
-                 "clipper": "global_norm", "patience": 5, "seed": 1},
+                 "clipper": "global_norm", "patience": 5, "seed": 1,
+                 "time_budget": 0},
     "plugins": {"require": []},
 }
 LM_DEFAULTS = {
@@ -127,10 +129,25 @@ def load_config(path=None, overrides=(), data=None, task="tagger"):
     for key in ("train", "dev"):
         if not config["data"][key]:
             raise ConfigError(f"The config must give data.{key} (a file path).")
-    if task == "tagger" and config["data"]["format"] not in ("conll", "two_column"):
-        raise ConfigError(f"data.format must be 'conll' or 'two_column'. "
-                          f"Received: {config['data']['format']!r}")
+    if task == "tagger":
+        _check_format(config["data"])
     return config
+
+
+def format_spec(data):
+    """The data format spec of a ``[data]`` section: ``format`` with the
+    ``token_column`` and ``tag_column`` shorthands added to its options."""
+    name, options = registry.parse_spec(data["format"], "readers")
+    columns = {key: data[key] for key in ("token_column", "tag_column")
+               if data.get(key) is not None}
+    return registry.normalise_spec({"name": name, **options, **columns})
+
+
+def _check_format(data):
+    try:
+        registry.create("readers", format_spec(data))
+    except SeqlabError as error:
+        raise ConfigError(f"data.format: {error}") from None
 
 
 def _merge(config, update, where, prefix="", defaults=DEFAULTS):

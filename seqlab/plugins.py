@@ -29,6 +29,7 @@ DEFAULT_PLUGINS = (
     "seqlab_builtins.heads",
     "seqlab_builtins.crf",
     "seqlab_builtins.encoders",
+    "seqlab_builtins.formats",
 )
 
 pm = pluggy.PluginManager("seqlab")

@@ -35,9 +35,43 @@ def test_library_code_uses_keras_ops_not_a_backend(path):
 @pytest.mark.parametrize("path", BUILTINS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_builtins_use_only_the_public_api(path):
     seqlab_imports = {m for m in imports(path) if m.split(".")[0] == "seqlab"}
-    assert seqlab_imports <= {"seqlab", "seqlab.layers"}
+    assert seqlab_imports <= {"seqlab", "seqlab.layers", "seqlab.data", "seqlab.validation"}
 
 
 def test_default_plugins_are_the_builtin_modules():
     modules = {f"seqlab_builtins.{p.stem}" for p in BUILTINS if p.stem != "__init__"}
     assert set(plugins.DEFAULT_PLUGINS) == modules
+
+
+ARCHITECTURE_PAGE = (ROOT / "docs" / "architecture.md").read_text()
+
+
+def test_the_architecture_page_lists_every_module_and_no_other():
+    import re
+
+    listed = set(re.findall(r"^\| `(seqlab/[\w/]+\.py)` \|", ARCHITECTURE_PAGE, re.M))
+    modules = {str(p.relative_to(ROOT)) for p in CORE
+               if p.name != "__init__.py" or p.parent.name == "seqlab"}
+    assert listed == modules, (f"docs/architecture.md misses {sorted(modules - listed)} "
+                               f"and lists modules that do not exist: {sorted(listed - modules)}")
+
+
+@pytest.mark.parametrize("path", [p for p in CORE if p.name == "__init__.py"
+                                  and p.parent.name != "seqlab"],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_package_inits_only_re_export(path):
+    tree = ast.parse(path.read_text())
+    body = [node for node in tree.body if not (
+        isinstance(node, (ast.Import, ast.ImportFrom, ast.Assign))
+        or isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant))]
+    assert not body, f"{path.name} defines code; move it to a module of its own"
+
+
+def test_foundations_and_data_import_no_keras():
+    foundations = ["errors", "validation", "hookspecs", "plugins", "registry", "io",
+                   "config"]
+    paths = [ROOT / "seqlab" / f"{name}.py" for name in foundations]
+    paths += [p for p in sorted((ROOT / "seqlab" / "data").glob("*.py"))
+              if p.name != "batching.py"]  # a keras.utils.PyDataset
+    for path in paths:
+        assert "keras" not in {m.split(".")[0] for m in imports(path)}, path.name

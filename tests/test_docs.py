@@ -1,12 +1,13 @@
 """The docs are tested: hook examples run, the tutorial matches its plugin."""
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
 import seqlab
-from seqlab import plugins, registry
+from seqlab import hookspecs, plugins, registry
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 EXAMPLE = DOCS / "plugins" / "seqlab-example-cell"
@@ -31,6 +32,16 @@ def test_every_hook_has_a_section_with_an_example():
         assert hook in documented, f"docs/plugin-hooks.md lacks a section for {hook}"
         assert len(python_blocks(documented[hook])) == 1, hook
         assert f"def {hook}(register)" in documented[hook], hook
+
+
+@pytest.mark.parametrize("kind", sorted(hookspecs.CONTRACTS))
+def test_docs_quote_each_hook_contract(kind):
+    """The contract in hookspecs.py is the one source: the hook's docstring
+    and its docs section both carry its sentence, word for word."""
+    contract = hookspecs.CONTRACTS[kind]
+    assert contract.text in sections(HOOKS_PAGE)[contract.hook]
+    assert contract.text in getattr(hookspecs, contract.hook).__doc__
+    assert registry.KINDS[kind] == contract.hook
 
 
 @pytest.mark.backend
@@ -73,12 +84,29 @@ def test_example_plugin_is_installed_and_found_by_entry_point():
         "the tutorial's plugin must be installed (./dev test does it)")
 
 
+TUTORIAL = sections((DOCS / "plugin-tutorial.md").read_text())
+
+
 @pytest.mark.backend
 def test_tutorial_usage_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    code = python_blocks((DOCS / "plugin-tutorial.md").read_text())[-1]
+    (code,) = python_blocks(TUTORIAL["5. Use it"])
     exec(compile(code, "docs/plugin-tutorial.md", "exec"), {})
     assert isinstance(seqlab.load_model(tmp_path / "mgu-tagger.keras"), seqlab.Tagger)
+
+
+def test_tutorial_reader_runs(capsys):
+    (code,) = python_blocks(TUTORIAL["7. Write a reader"])
+    plugins.load_plugins()
+    before = set(plugins.pm.get_plugins())
+    try:
+        exec(compile(code, "docs/plugin-tutorial.md#7", "exec"), {})
+    finally:
+        for plugin in set(plugins.pm.get_plugins()) - before:
+            plugins.pm.unregister(plugin)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "['B-PER', 'E-PER', 'O', 'O', 'S-LOC', 'O']"
+    assert json.loads(printed[1])["label"] == [[0, 15, "PER"], [24, 32, "LOC"]]
 
 
 def test_tagging_guide_config_is_valid(tmp_path):

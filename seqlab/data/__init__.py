@@ -1,19 +1,23 @@
 """Reading, encoding and batching data."""
 
 from seqlab.data.batching import SequenceBatches, bucketed_batches, pad
+from seqlab.data.formats import DataFormat, data_format, data_writer, read_sentences
 from seqlab.data.readers import (
     Sentence,
     read_conll,
     read_jsonl,
+    read_lines,
     read_text,
     read_two_column,
+    validate_tags,
     write_conll,
 )
 from seqlab.data.schemes import SchemeError, convert, encode, spans, validate
 from seqlab.data.vocabulary import Vocabulary, normalise
 
 __all__ = [
-    "Sentence", "SchemeError", "SequenceBatches", "Vocabulary", "bucketed_batches",
-    "convert", "encode", "normalise", "pad", "read_conll", "read_jsonl",
-    "read_text", "read_two_column", "spans", "validate", "write_conll",
+    "DataFormat", "Sentence", "SchemeError", "SequenceBatches", "Vocabulary",
+    "bucketed_batches", "convert", "data_format", "data_writer", "encode", "normalise", "pad",
+    "read_conll", "read_jsonl", "read_lines", "read_sentences", "read_text",
+    "read_two_column", "spans", "validate", "validate_tags", "write_conll",
 ]

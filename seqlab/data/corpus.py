@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from seqlab.data.readers import _lines
+from seqlab.data.readers import read_lines
 from seqlab.data.vocabulary import Vocabulary
 from seqlab.errors import DataError
 
@@ -26,7 +26,7 @@ def read_corpus(path, eos=EOS):
     """
     path = os.fspath(path)
     sentences = [text.split() + ([eos] if eos else [])
-                 for _, text in _lines(path) if text.strip()]
+                 for _, text in read_lines(path) if text.strip()]
     if not sentences:
         raise DataError(f"{path}: no sentences: the file is empty. A corpus "
                         f"has one sentence per line.")

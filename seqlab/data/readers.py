@@ -1,7 +1,10 @@
-"""Readers: CoNLL column files, two-column ``token TAG`` files, raw text.
+"""Readers: CoNLL column files, two-column ``token TAG`` files, raw text,
+JSON lines.
 
 Every reader returns a list of `Sentence` and reports bad input as a
-`DataError` naming the file, the line and what was expected.
+`DataError` naming the file, the line and what was expected. Commands reach
+them through the data formats that ``seqlab_builtins.formats`` registers
+(see `seqlab.data.DataFormat`).
 """
 
 import dataclasses
@@ -11,6 +14,7 @@ import sys
 
 from seqlab.data.schemes import SchemeError, check_scheme, validate
 from seqlab.errors import DataError
+from seqlab.io import atomic_write
 
 DOCSTART = "-DOCSTART-"
 
@@ -24,15 +28,27 @@ class Sentence:
         tags: one tag per token, or None for unlabelled text.
         line: 1-based line of the first token in its file (0 if not from a file).
         document: index of the document the sentence belongs to.
+        lines: the line of each token, where tokens stand on lines of their
+            own (CoNLL files); None where the sentence is one line.
+        text: the untokenised text, where the file gave it.
+        offsets: ``(start, end)`` character offsets of each token in
+            ``text``, where the file gave the text.
     """
 
     tokens: list
     tags: list = None
     line: int = 0
     document: int = 0
+    lines: list = None
+    text: str = None
+    offsets: list = None
+
+    def line_of(self, position):
+        """The file line of the token at ``position``."""
+        return self.lines[position] if self.lines else self.line
 
 
-def _lines(path):
+def read_lines(path):
     """``(line_number, text)`` for every line, decoded as UTF-8 with errors
     that say where. ``"-"`` reads standard input."""
     path = os.fspath(path)
@@ -58,7 +74,7 @@ def _decode(handle, path):
         yield number, text.rstrip("\r\n")
 
 
-def read_conll(path, token_column=0, tag_column=-1, scheme=None):
+def read_conll(path, token_column=0, tag_column=-1, scheme=None, require_tags=True):
     """Read a CoNLL column file: one token per line, blank lines between
     sentences, ``-DOCSTART-`` lines between documents.
 
@@ -68,6 +84,8 @@ def read_conll(path, token_column=0, tag_column=-1, scheme=None):
         tag_column: index of the tag column (negative counts from the end).
         scheme: if given (``"iob1"``, ``"iob2"``, ``"iobes"``), every
             sentence's tags are validated in it.
+        require_tags: if False, a file with one column is read as untagged
+            tokens (text to tag) instead of refused.
 
     Raises:
         DataError: missing file, not UTF-8, no sentences, a line with a
@@ -75,20 +93,20 @@ def read_conll(path, token_column=0, tag_column=-1, scheme=None):
             or tags that are not valid in ``scheme``.
     """
     path = os.fspath(path)
-    scheme = check_scheme(scheme) if scheme else None
     sentences, current, width, document = [], [], None, 0
-    for number, text in _lines(path):
+    for number, text in read_lines(path):
         fields = text.split()
         if not fields or fields[0] == DOCSTART:
             if current:
-                sentences.append(_sentence(path, current, document, scheme,
-                                           token_column, tag_column))
+                sentences.append(_sentence(current, document, token_column, tag_column))
                 current = []
             if fields:
                 document += 1 if sentences else 0
             continue
         if width is None:
             width = len(fields)
+            if width == 1 and not require_tags:
+                tag_column = None
             _check_columns(path, number, width, token_column, tag_column)
         elif len(fields) != width:
             raise DataError(
@@ -97,37 +115,49 @@ def read_conll(path, token_column=0, tag_column=-1, scheme=None):
                 f"and tokens cannot contain spaces. Line: {text!r}")
         current.append((number, fields))
     if current:
-        sentences.append(_sentence(path, current, document, scheme,
-                                   token_column, tag_column))
+        sentences.append(_sentence(current, document, token_column, tag_column))
     if not sentences:
         raise DataError(f"{path}: no sentences: the file is empty or has only "
                         f"blank and {DOCSTART} lines.")
+    if scheme:
+        validate_tags(path, sentences, scheme)
     return sentences
 
 
 def _check_columns(path, number, width, token_column, tag_column):
-    if width < 2:
+    if width < 2 and tag_column is not None:
         raise DataError(f"{path}:{number}: one column only; expected a token "
                         f"and a tag on each line.")
     for name, column in (("token_column", token_column), ("tag_column", tag_column)):
-        if not -width <= column < width:
+        if column is not None and not -width <= column < width:
             raise DataError(
                 f"{path}:{number}: {name}={column} is out of range: the "
                 f"file has {width} columns.")
 
 
-def _sentence(path, rows, document, scheme, token_column, tag_column):
+def _sentence(rows, document, token_column, tag_column):
     tokens = [fields[token_column] for _, fields in rows]
-    tags = [fields[tag_column] for _, fields in rows]
-    if scheme:
+    tags = None if tag_column is None else [fields[tag_column] for _, fields in rows]
+    return Sentence(tokens, tags, rows[0][0], document, [number for number, _ in rows])
+
+
+def validate_tags(path, sentences, scheme):
+    """Check every tagged sentence's tags in ``scheme``.
+
+    Raises:
+        DataError: naming ``path`` and the line of the first invalid tag.
+    """
+    scheme = check_scheme(scheme)
+    for sentence in sentences:
+        if sentence.tags is None:
+            continue
         try:
-            validate(tags, scheme)
+            validate(sentence.tags, scheme)
         except SchemeError as error:
-            number = rows[error.position][0]
             raise DataError(
-                f"{path}:{number}: {error}. Is the file in {scheme.upper()}? "
-                f"Say which scheme it uses; seqlab converts explicitly.") from None
-    return Sentence(tokens, tags, rows[0][0], document)
+                f"{path}:{sentence.line_of(error.position)}: {error}. Is the file "
+                f"in {scheme.upper()}? Say which scheme it uses; seqlab converts "
+                f"explicitly.") from None
 
 
 def read_two_column(path, scheme=None):
@@ -140,7 +170,7 @@ def read_text(path):
     whitespace; blank lines are skipped."""
     path = os.fspath(path)
     sentences = [Sentence(text.split(), None, number)
-                 for number, text in _lines(path) if text.strip()]
+                 for number, text in read_lines(path) if text.strip()]
     if not sentences:
         raise DataError(f"{path}: no sentences: the file is empty.")
     return sentences
@@ -151,7 +181,7 @@ def read_jsonl(path):
     list is kept)."""
     path = os.fspath(path)
     sentences = []
-    for number, text in _lines(path):
+    for number, text in read_lines(path):
         if not text.strip():
             continue
         try:
@@ -171,8 +201,6 @@ def read_jsonl(path):
 def write_conll(path, sentences, predictions):
     """Write ``token gold predicted`` lines (blank line between sentences),
     the input format of the conlleval script. Written atomically."""
-    from seqlab.io import atomic_write
-
     lines = []
     for sentence, predicted in zip(sentences, predictions):
         gold = sentence.tags or ["O"] * len(sentence.tokens)

@@ -1,0 +1,105 @@
+"""Data formats: the base class plugins implement, and reading and writing
+by format spec.
+
+A format is a component of kind ``readers`` (hook
+``seqlab_register_readers``). The built-in ones (``conll``, ``two_column``,
+``text``, ``jsonl``, ``spans_jsonl``) live in ``seqlab_builtins.formats``;
+the core names none of them, so a new format is one plugin module.
+
+Example:
+    >>> sentences = read_sentences("train.txt", "conll", scheme="iob1")
+    >>> data_writer("jsonl").write(sys.stdout, sentences, tags, "iob2")
+"""
+
+from seqlab import registry
+from seqlab.data.readers import validate_tags
+from seqlab.data.schemes import convert
+from seqlab.errors import ConfigError, DataError
+
+
+class DataFormat:
+    """A file format for sentences, tagged or not.
+
+    Subclasses implement `read`, and `write` where the format can hold
+    predicted tags. Options (columns, field names) are constructor
+    arguments: a config names a format as ``format = "conll"`` or
+    ``format = {name = "conll", tag_column = 3}``.
+
+    Attributes:
+        scheme: the tag scheme `read` produces when the format itself fixes
+            it (character spans are read as IOB2 tags), else None: the
+            file's tags are in whatever scheme the user says.
+    """
+
+    scheme = None
+
+    def read(self, path):
+        """Read ``path`` (``"-"``: standard input) into `Sentence` objects.
+
+        Sentences carry tags where the file has them, else ``tags=None``.
+
+        Raises:
+            DataError: naming the file and line of malformed input.
+        """
+        raise NotImplementedError
+
+    def write(self, stream, sentences, tags, scheme):
+        """Write ``sentences`` with ``tags`` (one list per sentence, in
+        ``scheme``) to a text stream."""
+        raise NotImplementedError
+
+    @property
+    def writes(self):
+        """Whether this format can write tagged sentences."""
+        return type(self).write is not DataFormat.write
+
+
+def data_format(spec):
+    """The `DataFormat` a spec names (``"conll"``, ``{"name": "conll", ...}``)."""
+    return registry.create("readers", spec)
+
+
+def read_sentences(path, spec, scheme=None, tagged=True):
+    """Read a file in a registered format.
+
+    Args:
+        path: the file.
+        spec: the format's name or spec.
+        scheme: the tag scheme to check the tags in (and, for a format that
+            fixes its own scheme, to convert them to).
+        tagged: require tags on every sentence (training and evaluation).
+
+    Raises:
+        DataError: a malformed file, a missing tag, or tags invalid in ``scheme``.
+        UnknownComponentError: no such format.
+    """
+    reader = data_format(spec)
+    sentences = reader.read(path)
+    if tagged:
+        untagged = next((s for s in sentences if s.tags is None), None)
+        if untagged is not None:
+            name = registry.parse_spec(spec)[0]
+            raise DataError(f"{path}:{untagged.line}: no tags. Training and evaluation "
+                            f"need tagged sentences; the {name!r} format read none.")
+    if scheme and reader.scheme:
+        for sentence in sentences:
+            if sentence.tags is not None:
+                sentence.tags = convert(sentence.tags, reader.scheme, scheme)
+    elif scheme:
+        validate_tags(path, sentences, scheme)
+    return sentences
+
+
+def data_writer(spec):
+    """The `DataFormat` a spec names, checked to be one that can write.
+
+    Raises:
+        ConfigError: the format reads only; the message lists those that write.
+    """
+    writer = data_format(spec)
+    if not writer.writes:
+        name = registry.parse_spec(spec)[0]
+        writable = [n for n in registry.available("readers") if data_format(n).writes]
+        raise ConfigError(f"The {name!r} format cannot write tagged text. Formats "
+                          f"that can: {', '.join(writable)}.")
+    return writer

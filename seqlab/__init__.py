@@ -23,6 +23,8 @@ from seqlab.hookspecs import hookimpl
 from seqlab.models import LanguageModel, Tagger
 from seqlab.registry import available, components
 from seqlab.saving import load_model
+from seqlab.lm import train_language_model
+from seqlab.runs import Run
 from seqlab.tagging import evaluate_tagger, train_tagger
 from seqlab.training import GradientClipper, GradientClippingOptimizer, global_norm
 
@@ -36,6 +38,7 @@ __all__ = [
     "GradientClippingOptimizer",
     "LanguageModel",
     "PluginError",
+    "Run",
     "SeqlabError",
     "Tagger",
     "TrainingError",
@@ -48,5 +51,6 @@ __all__ = [
     "layers",
     "load_config",
     "load_model",
+    "train_language_model",
     "train_tagger",
 ]

@@ -1,10 +1,18 @@
-"""The ``seqlab`` command."""
+"""The ``seqlab`` command.
+
+Each command imports what it needs when it runs: the modules that build
+models import Keras and a backend, which ``--help`` and argument errors
+should not wait for.
+"""
 
 import argparse
 import json
+import os
 import sys
+import time
 
-from seqlab.errors import SeqlabError
+from seqlab.errors import ConfigError, SeqlabError
+from seqlab.io import atomic_write
 
 
 def _cmd_plugins(args):
@@ -53,7 +61,9 @@ def _overrides(args):
     return overrides
 
 
-def _add_train_arguments(parser, guide):
+def _add_train_command(commands, help, guide, run):
+    parser = commands.add_parser("train", help=help)
+    parser.set_defaults(run=run)
     parser.add_argument("config", help=f"the TOML config (see {guide})")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, e.g. --set model.cell=gru (repeatable)")
@@ -94,31 +104,23 @@ def _cmd_evaluate(args):
 
 
 def _cmd_tag(args):
-    from seqlab.data import read_conll, read_jsonl, read_text
-    from seqlab.data.schemes import convert
+    from seqlab.data.formats import data_writer, read_sentences
+    from seqlab.data.schemes import check_scheme, convert
     from seqlab.saving import load_model
 
+    scheme = check_scheme(args.scheme)
+    writer = data_writer(args.output_format)
     model = load_model(args.model)
-    reader = {"text": read_text, "jsonl": read_jsonl,
-              "conll": lambda p: read_conll(p, tag_column=0)}[args.input_format]
-    sentences = reader(args.input)
-    tagged = [convert(t, model.scheme, args.scheme)
+    sentences = read_sentences(args.input, args.input_format, tagged=False)
+    tagged = [convert(t, model.scheme, scheme)
               for t in model.tag([s.tokens for s in sentences])]
-    for sentence, tags in zip(sentences, tagged):
-        if args.output_format == "jsonl":
-            print(json.dumps({"tokens": sentence.tokens, "tags": tags}))
-        else:
-            print("\n".join(f"{t} {g}" for t, g in zip(sentence.tokens, tags)) + "\n")
+    writer.write(sys.stdout, sentences, tagged, scheme)
     return 0
 
 
 def _cmd_demo(args):
-    import os
-    import time
-
     from seqlab.config import load_config
     from seqlab.demo import DEMO_CONFIG, write_ner_corpus
-    from seqlab.io import atomic_write
     from seqlab.tagging import train_tagger
 
     start = time.time()
@@ -141,7 +143,6 @@ def _cmd_demo(args):
 
 
 def _load_lm(path):
-    from seqlab.errors import ConfigError
     from seqlab.models import LanguageModel
     from seqlab.saving import load_model
 
@@ -211,9 +212,8 @@ def _add_lm_commands(commands):
     lm = commands.add_parser(
         "lm", help="language models: train, perplexity, score, generate")
     sub = lm.add_subparsers(dest="lm_command", required=True)
-    train = sub.add_parser("train", help="train a language model as a TOML config describes")
-    _add_train_arguments(train, "docs/language-modelling.md")
-    train.set_defaults(run=_cmd_lm_train)
+    _add_train_command(sub, "train a language model as a TOML config describes",
+                       "docs/language-modelling.md", _cmd_lm_train)
 
     ppl = sub.add_parser("perplexity", help="perplexity of a saved model on a text file")
     ppl.add_argument("model", help="a .keras language model")
@@ -244,8 +244,6 @@ def _add_lm_commands(commands):
 
 
 def _cmd_diagnose_gradients(args):
-    import os
-
     from seqlab.diagnostics import diagnose_gradients
 
     cells = [c.strip() for group in args.cells for c in group.split(",") if c.strip()]
@@ -284,16 +282,19 @@ def build_parser():
                          help="print JSON instead of a table")
     plugins.set_defaults(run=_cmd_plugins)
 
-    train = commands.add_parser("train", help="train a tagger as a TOML config describes")
-    _add_train_arguments(train, "docs/tagging.md")
-    train.set_defaults(run=_cmd_train)
+    _add_train_command(commands, "train a tagger as a TOML config describes",
+                       "docs/tagging.md", _cmd_train)
 
     evaluate = commands.add_parser("evaluate", help="score a saved tagger on a tagged file")
     evaluate.add_argument("model", help="a .keras file")
     evaluate.add_argument("data", help="a tagged file")
-    evaluate.add_argument("--format", choices=("conll", "two_column"), default="conll")
-    evaluate.add_argument("--token-column", type=int, default=0)
-    evaluate.add_argument("--tag-column", type=int, default=-1)
+    evaluate.add_argument("--format", default="conll",
+                          help="a registered format (default conll; see "
+                               "`seqlab plugins --kind readers`)")
+    evaluate.add_argument("--token-column", type=int,
+                          help="column formats: the token column (default 0)")
+    evaluate.add_argument("--tag-column", type=int,
+                          help="column formats: the tag column (default: the last)")
     evaluate.add_argument("--scheme", default="iob2",
                           help="scheme of the file: iob1 (CoNLL-2003), iob2 (default), iobes")
     evaluate.add_argument("--predictions", metavar="FILE",
@@ -304,10 +305,14 @@ def build_parser():
     tag = commands.add_parser("tag", help="tag text with a saved tagger")
     tag.add_argument("model", help="a .keras file")
     tag.add_argument("input", nargs="?", default="-", help="input file (default: stdin)")
-    tag.add_argument("--input-format", choices=("text", "jsonl", "conll"), default="text",
-                     help="text: one tokenised sentence per line; jsonl: "
-                          "{\"tokens\": [...]} per line; conll: tokens in column 0")
-    tag.add_argument("--output-format", choices=("conll", "jsonl"), default="conll")
+    tag.add_argument("--input-format", default="text",
+                     help="text (default): one tokenised sentence per line; jsonl: "
+                          "{\"tokens\": [...]} per line; conll: tokens in column 0; "
+                          "spans_jsonl: {\"text\": ...} per line; or any format of "
+                          "`seqlab plugins --kind readers`")
+    tag.add_argument("--output-format", default="conll",
+                     help="conll (default: token and tag per line), two_column, jsonl, "
+                          "spans_jsonl ({\"text\", \"spans\"} with character offsets)")
     tag.add_argument("--scheme", default="iob2",
                      help="scheme of the output tags: iob1, iob2 (default), iobes")
     tag.set_defaults(run=_cmd_tag)

@@ -127,6 +127,27 @@ def test_tag_text_and_jsonl(trained, tmp_path, capsys):
     assert len(rows[0]["tags"]) == 6
 
 
+def test_tag_conll_tokens_and_write_spans(trained, tmp_path, capsys):
+    _, model = trained
+    tokens = tmp_path / "in.conll"
+    tokens.write_text("Anna\nChen\nflew\nto\nOslo\n.\n\nZenith\nBank\n")
+    assert main(["tag", str(model), str(tokens), "--input-format", "conll",
+                 "--output-format", "jsonl"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [len(r["tags"]) for r in rows] == [6, 2]
+    text = tmp_path / "in.jsonl"
+    text.write_text(json.dumps({"text": "Anna Chen flew to Oslo."}) + "\n")
+    assert main(["tag", str(model), str(text), "--input-format", "spans_jsonl",
+                 "--output-format", "spans_jsonl"]) == 0
+    (row,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert row["text"] == "Anna Chen flew to Oslo."
+    for span in row["spans"]:
+        assert row["text"][span["start"]:span["end"]].strip() == (
+            row["text"][span["start"]:span["end"]])
+    assert main(["tag", str(model), str(text), "--output-format", "text"]) == 2
+    assert "'text' format cannot write" in capsys.readouterr().err
+
+
 def test_tag_reports_bad_input(trained, tmp_path, capsys):
     _, model = trained
     bad = tmp_path / "in.jsonl"

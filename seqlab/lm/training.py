@@ -1,0 +1,108 @@
+"""Training language models with truncated BPTT: the language model's part
+of a run (`seqlab.runs`)."""
+
+import numpy as np
+
+from seqlab import runs
+from seqlab.callbacks import ResetStates
+from seqlab.data.corpus import (build_vocabulary, corpus_ids, read_corpus,
+                                stream_windows, word_counts)
+from seqlab.diagnostics.statistics import GradientStatistics
+from seqlab.lm.scoring import perplexity
+from seqlab.models.language_model import LanguageModel
+from seqlab.schedules import step_decay
+from seqlab.training import optimizer_from_config
+
+
+def uniform_init(model, scale, seed):
+    """Re-initialise every trainable weight uniformly in [-scale, scale]
+    (Zaremba et al.'s initialisation)."""
+    rng = np.random.default_rng(seed)
+    for variable in model.trainable_variables:
+        variable.assign(rng.uniform(-scale, scale, variable.shape).astype(variable.dtype))
+
+
+class LanguageModelTask(runs.Task):
+    """A language model's part of a run: corpora, a `LanguageModel`, dev perplexity."""
+
+    score_name = "dev_ppl"
+
+    def read_data(self):
+        data = self.config["data"]
+        self.train = read_corpus(data["train"])
+        self.dev = read_corpus(data["dev"])
+        self.test = read_corpus(data["test"]) if data["test"] else None
+
+    def _use_vocabulary(self, vocabulary):
+        self.vocabulary = vocabulary
+        self.train_ids = corpus_ids(self.train, vocabulary)
+        self.dev_ids = corpus_ids(self.dev, vocabulary)
+
+    def build_model(self):
+        vocabulary = self.config["vocabulary"]
+        self._use_vocabulary(build_vocabulary(self.train, vocabulary["max_size"] or None,
+                                              vocabulary["min_count"]))
+        training = self.config["training"]
+        batch_size, num_steps = training["batch_size"], training["num_steps"]
+        options = {k: v for k, v in self.config["model"].items() if v is not None}
+        if not options.get("num_classes"):
+            options.pop("num_classes", None)
+        counts = word_counts(self.train_ids, len(self.vocabulary))
+        model = LanguageModel(vocabulary=self.vocabulary, stream_batch_size=batch_size,
+                              word_counts=counts.tolist(), **options)
+        model(np.zeros((batch_size, num_steps), "int32"), carry_state=False)
+        if training["init_scale"]:
+            uniform_init(model, training["init_scale"], training["seed"])
+        model.compile(optimizer=optimizer_from_config(training), clipper=training["clipper"])
+        return model
+
+    def resumed(self, model):
+        self._use_vocabulary(model.vocabulary)
+
+    def fit_data(self, model, epoch):
+        training = self.config["training"]
+        x, y = stream_windows(self.train_ids, training["batch_size"], training["num_steps"])
+        return {"x": x, "y": y, "batch_size": training["batch_size"], "shuffle": False}
+
+    def callbacks(self):
+        training = self.config["training"]
+        windows = len(self.train_ids) // (training["batch_size"] * training["num_steps"])
+        return [ResetStates(),
+                step_decay(training["learning_rate"], training["lr_decay"],
+                           training["decay_after"]),
+                # a sample of steps: reading every one would stall a GPU
+                GradientStatistics(every=max(1, windows // 100))]
+
+    def _perplexity(self, model, ids):
+        training = self.config["training"]
+        return perplexity(model, ids, training["batch_size"], training["num_steps"])
+
+    def dev_score(self, model):
+        return -self._perplexity(model, self.dev_ids)["perplexity"]
+
+    def shown(self, score):
+        return f"{-score:.2f}", -score
+
+    def report(self, model, directory):
+        dev = self._perplexity(model, self.dev_ids)
+        test = None
+        if self.test is not None:
+            test = self._perplexity(model, corpus_ids(self.test, self.vocabulary))
+        parameters = int(sum(np.prod(v.shape) for v in model.trainable_variables))
+        return dev, test, {"parameters": parameters}
+
+
+def train_language_model(config, resume=True, verbose=1):
+    """Train a language model as a config (``seqlab.load_config(path,
+    task="lm")``) describes.
+
+    Batches are ``batch_size`` parallel streams cut into windows of
+    ``num_steps`` words, the hidden state carried across windows and reset
+    at the start of each epoch. The model is selected on dev perplexity and
+    checkpointed every epoch into ``config["output"]``; an unfinished run of
+    the same config resumes.
+
+    Returns:
+        A `seqlab.runs.Run`.
+    """
+    return runs.train(LanguageModelTask(config), config, resume, verbose)

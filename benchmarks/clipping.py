@@ -82,9 +82,9 @@ def _round(value):
 
 
 def plot(results, path):
-    from seqlab.diagnostics import _pyplot, _save_figure
+    from seqlab.plots import pyplot, save_figure
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7.5, 6), sharex=True)
     for name, result in results.items():
         steps = [s["step"] for s in result["steps"]]
@@ -118,7 +118,7 @@ def plot(results, path):
     bottom.set_ylabel("gradient norm (before clipping;\n dashed: threshold)")
     bottom.set_xlabel("training step")
     fig.tight_layout()
-    _save_figure(fig, path)
+    save_figure(fig, path)
     plt.close(fig)
 
 

@@ -59,7 +59,7 @@ DEFAULTS = {
     "training": {"epochs": 30, "batch_size": 32, "optimizer": "adam",
                  "learning_rate": 0.001, "lr_decay": 0.0,
                  "clipper": "global_norm", "patience": 5, "seed": 1,
-                 "time_budget": 0},
+                 "time_budget": 0, "steps_per_execution": 1, "jit_compile": "auto"},
     "plugins": {"require": []},
 }
 LM_DEFAULTS = {
@@ -74,7 +74,8 @@ LM_DEFAULTS = {
                  "optimizer": "sgd", "learning_rate": 1.0, "lr_decay": 0.5,
                  "decay_after": 4, "init_scale": 0.1,
                  "clipper": {"name": "global_norm", "threshold": 5.0},
-                 "patience": 0, "seed": 1, "time_budget": 0},
+                 "patience": 0, "seed": 1, "time_budget": 0,
+                 "steps_per_execution": 1, "jit_compile": "auto"},
     "plugins": {"require": []},
 }
 TASKS = {"tagger": DEFAULTS, "lm": LM_DEFAULTS}

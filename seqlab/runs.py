@@ -19,7 +19,7 @@ import os
 import keras
 
 from seqlab import plugins
-from seqlab.callbacks import StopOnNaN, TimeBudget
+from seqlab.callbacks import TimeBudget, TrainingMonitor
 from seqlab.errors import ConfigError, TrainingError
 from seqlab.io import atomic_save_model, atomic_write
 from seqlab.saving import load_model
@@ -218,7 +218,7 @@ def train(task, config, resume=True, verbose=1):
                   if training.get("time_budget") else [])
         model.fit(**task.fit_data(model, epoch), epochs=training["epochs"],
                   initial_epoch=epoch, verbose=verbose,
-                  callbacks=[*task.callbacks(), StopOnNaN(directory.last),
+                  callbacks=[*task.callbacks(), TrainingMonitor(directory.last),
                              checkpoint, *budget])
     best = load_model(directory.best)
     dev, test, extra = task.report(best, directory)

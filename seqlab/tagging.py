@@ -20,7 +20,7 @@ from seqlab.errors import DataError
 from seqlab.evaluation import entity_scores, overlap_scores, token_accuracy
 from seqlab.models.tagger import Tagger
 from seqlab.schedules import inverse_time_decay
-from seqlab.training import optimizer_from_config
+from seqlab.training import compile_options
 
 
 def read_tagged(path, data):
@@ -89,8 +89,7 @@ class TaggerTask(runs.Task):
         model = Tagger(vocabulary=vocabulary, tag_names=tag_names,
                        char_vocabulary=Vocabulary.characters(self.train),
                        scheme=self.model_scheme, **options)
-        training = self.config["training"]
-        model.compile(optimizer=optimizer_from_config(training), clipper=training["clipper"])
+        model.compile(**compile_options(self.config["training"]))
         return model
 
     def fit_data(self, model, epoch):

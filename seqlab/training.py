@@ -23,6 +23,16 @@ def optimizer_from_config(training):
                                  "config": {"learning_rate": training["learning_rate"]}})
 
 
+def compile_options(training):
+    """``model.compile`` arguments from a config's ``[training]`` section:
+    the optimizer, the clipper, ``steps_per_execution`` (steps run per
+    call of the compiled function) and ``jit_compile`` (XLA: ``"auto"``,
+    true or false)."""
+    return {"optimizer": optimizer_from_config(training), "clipper": training["clipper"],
+            "steps_per_execution": training["steps_per_execution"],
+            "jit_compile": training["jit_compile"]}
+
+
 def global_norm(grads):
     """The L2 norm of all gradients taken together (``None`` entries skipped)."""
     squares = [ops.sum(ops.square(ops.cast(g, "float32")))
@@ -59,10 +69,19 @@ class GradientClippingOptimizer(keras.optimizers.Optimizer):
         clipper: a gradient-clipper spec: ``"global_norm"``,
             ``{"name": "value", "threshold": 1.0}``, ...
 
+    Every attribute below is a variable updated inside the compiled step, so
+    reading them costs nothing between steps; `seqlab.callbacks.TrainingMonitor`
+    reads the counters once per epoch.
+
     Attributes:
         gradient_norm: global gradient norm of the last step, before clipping.
         clipped_norm: global norm of the gradients actually applied.
         clipped_steps: how many steps so far changed the gradients.
+        gradient_norm_sum: the sum of the (finite) gradient norms of all steps.
+        gradient_norm_max: the largest finite gradient norm since it was last
+            set to 0 (the monitor does so at each epoch's start).
+        nonfinite_step: the optimizer step (1-based) whose gradients first
+            held a NaN or an infinity; 0 while none has.
 
     Example:
         >>> optimizer = GradientClippingOptimizer("sgd", "global_norm")
@@ -93,6 +112,9 @@ class GradientClippingOptimizer(keras.optimizers.Optimizer):
         self.gradient_norm = add("gradient_norm")
         self.clipped_norm = add("clipped_norm")
         self.clipped_steps = add("clipped_steps", dtype="int32")
+        self.gradient_norm_sum = add("gradient_norm_sum")
+        self.gradient_norm_max = add("gradient_norm_max")
+        self.nonfinite_step = add("nonfinite_step", dtype="int32")
         self.clipper.build(add)
         self.inner_optimizer.build(var_list)
         super().build(var_list)
@@ -121,7 +143,19 @@ class GradientClippingOptimizer(keras.optimizers.Optimizer):
         self.clipped_norm.assign(clipped_norm)
         fired = ops.less(clipped_norm, norm * (1.0 - 1e-6))
         self.clipped_steps.assign_add(ops.cast(fired, "int32"))
+        self._count(norm)
         self.inner_optimizer.apply(clipped, trainable_variables)
+
+    def _count(self, norm):
+        """Statistics and the first non-finite step, kept on the device."""
+        finite = ops.isfinite(norm)
+        finite_norm = ops.where(finite, norm, 0.0)
+        self.gradient_norm_sum.assign_add(finite_norm)
+        self.gradient_norm_max.assign(ops.maximum(self.gradient_norm_max.value, finite_norm))
+        step = ops.cast(self.iterations, "int32") + 1
+        first = ops.logical_and(ops.logical_not(finite),
+                                ops.equal(self.nonfinite_step.value, 0))
+        self.nonfinite_step.assign(ops.where(first, step, self.nonfinite_step.value))
 
     @property
     def learning_rate(self):

@@ -2,6 +2,7 @@
 
 import os
 
+import keras
 import pytest
 
 from seqlab import runs
@@ -63,3 +64,74 @@ def test_a_test_file_that_is_missing_stops_the_run_before_training(corpus, tmp_p
     with pytest.raises(Exception, match="nope.txt: no such file"):
         train_tagger(config, verbose=0)
     assert not (tmp_path / "run").exists()
+
+
+PER_STEP_HOOKS = ("on_batch_begin", "on_batch_end", "on_train_batch_begin",
+                  "on_train_batch_end")
+
+
+def test_no_callback_of_a_run_reads_the_device_between_steps(corpus, tmp_path, monkeypatch):
+    """A callback with a per-step hook makes Keras read every step's logs
+    (and, on JAX, gives up asynchronous dispatch): a run adds none."""
+    seen = []
+    fit = keras.Model.fit
+
+    def spying_fit(self, *args, callbacks=(), **kwargs):
+        seen.extend(callbacks)
+        return fit(self, *args, callbacks=callbacks, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spying_fit)
+    run = train_tagger(config_for(corpus, tmp_path / "run", epochs=1), verbose=0)
+    assert seen
+    for callback in seen:
+        for hook in PER_STEP_HOOKS:
+            assert getattr(type(callback), hook) is getattr(keras.callbacks.Callback, hook), (
+                f"{type(callback).__name__}.{hook}")
+    # the statistics still reach the history, read once per epoch
+    assert {"gradient_norm_mean", "gradient_norm_max", "clipped_fraction"} <= set(run.history[0])
+    assert 0 < run.history[0]["gradient_norm_mean"] <= run.history[0]["gradient_norm_max"]
+
+
+def test_steps_per_execution_and_jit_compile_reach_compile(corpus, tmp_path):
+    config = config_for(corpus, tmp_path / "run", epochs=1, steps_per_execution=4,
+                        jit_compile=False)
+    run = train_tagger(config, verbose=0)
+    assert run.model.steps_per_execution == 4
+    assert run.model.jit_compile is False
+
+
+@pytest.mark.backend
+def test_the_monitor_names_the_first_bad_step_after_the_epoch(register_plugin):
+    import numpy as np
+    from keras import ops
+
+    import seqlab
+    from seqlab.callbacks import TrainingMonitor
+    from seqlab_builtins.heads import SoftmaxHead
+
+    class NaNOnTagTwo(SoftmaxHead):
+        def token_loss(self, targets, scores, mask=None):
+            loss = super().token_loss(targets, scores, mask)
+            poisoned = ops.any(ops.equal(ops.cast(targets, "int32"), 2))
+            return loss * ops.where(poisoned, float("nan"), 1.0)
+
+    class Plugin:
+        @staticmethod
+        @seqlab.hookimpl
+        def seqlab_register_output_heads(register):
+            register("nan_on_two", NaNOnTagTwo)
+
+    register_plugin(Plugin, "nan-on-two")
+    model = seqlab.Tagger(vocab_size=20, num_tags=3, units=4, head="nan_on_two")
+    model.compile(optimizer="adam")
+    x = np.ones((20, 5), "int32")
+    y = np.zeros((20, 5), "int32")
+    y[12] = 2  # in the fourth batch of four
+    monitor = TrainingMonitor()
+    with pytest.raises(seqlab.TrainingError, match=r"loss became nan at epoch 1, step 4\."):
+        model.fit(x, y, batch_size=4, shuffle=False, verbose=0, callbacks=[monitor])
+    clean = seqlab.Tagger(vocab_size=20, num_tags=3, units=4)
+    clean.compile(optimizer="adam")
+    history = clean.fit(x, np.zeros_like(y), batch_size=4, epochs=2, verbose=0,
+                        callbacks=[TrainingMonitor()]).history
+    assert len(history["gradient_norm_mean"]) == 2

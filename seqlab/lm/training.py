@@ -7,11 +7,10 @@ from seqlab import runs
 from seqlab.callbacks import ResetStates
 from seqlab.data.corpus import (build_vocabulary, corpus_ids, read_corpus,
                                 stream_windows, word_counts)
-from seqlab.diagnostics.statistics import GradientStatistics
 from seqlab.lm.scoring import perplexity
 from seqlab.models.language_model import LanguageModel
 from seqlab.schedules import step_decay
-from seqlab.training import optimizer_from_config
+from seqlab.training import compile_options
 
 
 def uniform_init(model, scale, seed):
@@ -53,7 +52,7 @@ class LanguageModelTask(runs.Task):
         model(np.zeros((batch_size, num_steps), "int32"), carry_state=False)
         if training["init_scale"]:
             uniform_init(model, training["init_scale"], training["seed"])
-        model.compile(optimizer=optimizer_from_config(training), clipper=training["clipper"])
+        model.compile(**compile_options(training))
         return model
 
     def resumed(self, model):
@@ -66,12 +65,9 @@ class LanguageModelTask(runs.Task):
 
     def callbacks(self):
         training = self.config["training"]
-        windows = len(self.train_ids) // (training["batch_size"] * training["num_steps"])
         return [ResetStates(),
                 step_decay(training["learning_rate"], training["lr_decay"],
-                           training["decay_after"]),
-                # a sample of steps: reading every one would stall a GPU
-                GradientStatistics(every=max(1, windows // 100))]
+                           training["decay_after"])]
 
     def _perplexity(self, model, ids):
         training = self.config["training"]

@@ -1,6 +1,7 @@
 """What the tagger and the language model share: compile and the loss."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from seqlab import registry
@@ -8,6 +9,36 @@ from seqlab.errors import ConfigError
 from seqlab.training import GradientClippingOptimizer
 
 PAD_ID = 0
+
+
+class LossTracker(keras.metrics.Mean):
+    """The mean training loss (Keras's ``loss`` metric) that also remembers,
+    on the device, the first step of the epoch whose loss was not finite.
+
+    Keras resets its metrics at each epoch's start, so `steps` counts the
+    epoch's steps and `first_nonfinite` is 1-based within the epoch (0:
+    none). `seqlab.callbacks.TrainingMonitor` reads it at the epoch's end.
+    """
+
+    def __init__(self, name="loss", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.steps = self.add_variable(shape=(), initializer="zeros", dtype="int32",
+                                       name="steps")
+        self.first_nonfinite = self.add_variable(shape=(), initializer="zeros",
+                                                 dtype="int32", name="first_nonfinite")
+
+    def update_state(self, values, sample_weight=None):
+        super().update_state(values, sample_weight=sample_weight)
+        step = self.steps.value + 1
+        self.steps.assign(step)
+        first = ops.logical_and(ops.logical_not(ops.all(ops.isfinite(values))),
+                                ops.equal(self.first_nonfinite.value, 0))
+        self.first_nonfinite.assign(ops.where(first, step, self.first_nonfinite.value))
+
+    def reset_state(self):
+        super().reset_state()
+        self.steps.assign(0)
+        self.first_nonfinite.assign(0)
 
 
 class SequenceModel(keras.Model):
@@ -36,6 +67,14 @@ class SequenceModel(keras.Model):
         if not isinstance(optimizer, GradientClippingOptimizer):
             optimizer = GradientClippingOptimizer(optimizer, clipper)
         super().compile(optimizer=optimizer, **kwargs)
+        # Keras's own tracker, plus the first non-finite step; set past
+        # Keras's attribute tracking, as compile sets its own.
+        object.__setattr__(self, "_loss_tracker", LossTracker(name="loss"))
+
+    def first_nonfinite_loss_step(self):
+        """The step of the current epoch (1-based) whose training loss was
+        first NaN or infinite, or 0. Meaningful between epochs."""
+        return int(np.asarray(self._loss_tracker.first_nonfinite.value))
 
     def compile_from_config(self, config):
         # keras.Model skips compile on load when compile is overridden; ours

@@ -12,6 +12,9 @@
 #         Sharing the GPU five ways slows each job several times over (PTB
 #         medium reached 9 of its 39 epochs in 470 s on 2026-11-26).
 # medium: PTB medium alone, the whole budget (BUDGET, default 470 s) for it.
+# throughput: benchmarks/throughput.py (seqlab vs plain Keras vs PyTorch,
+#         every row; THROUGHPUT_ARGS, default "--rounds 2 --seconds 2"),
+#         JSON to $OUT/throughput.json.
 set -u
 mode=${1:-full}
 out=${OUT:-gpu_results}
@@ -36,6 +39,13 @@ if [[ $mode == smoke ]]; then
   done
   python3 benchmarks/lm_ptb.py --data $data --config medium --quick --output "$runs/smoke" \
     2>&1 | tail -c 400
+  exit 0
+fi
+
+if [[ $mode == throughput ]]; then
+  python3 benchmarks/throughput.py ${THROUGHPUT_ARGS:---rounds 2 --seconds 2} \
+    --results "$out/throughput.json" 2>&1 | tr '\r' '\n' \
+    | grep -v "^I0000\|^W0000\|^E0000" | grep -v '^{' | tee "$out/throughput.log"
   exit 0
 fi
 

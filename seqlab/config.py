@@ -44,7 +44,7 @@ except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
 from seqlab import registry
-from seqlab.errors import ConfigError, SeqlabError
+from seqlab.errors import ConfigError, UnknownComponentError
 
 DEFAULTS = {
     "output": "runs/tagger",
@@ -145,9 +145,11 @@ def format_spec(data):
 
 
 def _check_format(data):
+    """An unknown format or option is a config error; a broken plugin stays
+    a `PluginError` naming it."""
     try:
         registry.create("readers", format_spec(data))
-    except SeqlabError as error:
+    except (ConfigError, UnknownComponentError) as error:
         raise ConfigError(f"data.format: {error}") from None
 
 

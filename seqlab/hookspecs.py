@@ -103,7 +103,7 @@ def seqlab_register_initializers(register):
     """Register weight initializers: ``register(name, factory)``."""
 
 
-@_contract("gradient_clippers", "factory(**options)", "seqlab.training.GradientClipper")
+@_contract("gradient_clippers", "factory(**options)", "seqlab.GradientClipper")
 def seqlab_register_gradient_clippers(register):
     """Register gradient-clipping strategies: ``register(name, factory)``.
 

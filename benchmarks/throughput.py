@@ -2,7 +2,8 @@
 models of the same shape, in one process, timed in interleaved rounds.
 
     python benchmarks/throughput.py [--quick] [--rows tagger_2x100_b32,lm_2x650_b20]
-        [--rounds 3] [--seconds 6] [--results out.json]
+        [--rounds 3] [--seconds 6] [--peer-mask] [--per-step-read] [--no-torch]
+        [--results out.json]
 
 The backend is Keras's (KERAS_BACKEND=tensorflow or jax). seqlab trains as
 `seqlab train` does: its own compile (Adam wrapped in
@@ -81,7 +82,9 @@ def seqlab_model(row):
     return model
 
 
-def keras_model(row):
+def keras_model(row, mask=False):
+    """The plain Keras peer; ``mask=True`` masks padding (``mask_zero``) as
+    seqlab's models always do (the data have none: only the cost differs)."""
     import keras
     from keras import layers
 
@@ -93,7 +96,7 @@ def keras_model(row):
         model.compile(optimizer=optimizer, loss="mse")
         return model
     inputs = keras.Input((None,), dtype="int32")
-    x = layers.Embedding(row["vocab"], row.get("embed", row["units"]))(inputs)
+    x = layers.Embedding(row["vocab"], row.get("embed", row["units"]), mask_zero=mask)(inputs)
     for _ in range(row["depth"]):
         rnn = layers.LSTM(row["units"], return_sequences=True)
         x = layers.Bidirectional(rnn)(x) if row["kind"] == "tagger" else rnn(x)
@@ -111,6 +114,22 @@ def seqlab_callbacks(row):
     from seqlab.callbacks import TrainingMonitor
 
     return [TrainingMonitor()]
+
+
+class StepLossReader:
+    """What seqlab's NaN check did before 2026-11-27: read the loss after
+    every step (any per-step hook makes Keras convert every step's logs and,
+    on JAX, stops asynchronous dispatch). Only for `--per-step-read`."""
+
+    @staticmethod
+    def make():
+        import keras
+
+        class Reader(keras.callbacks.Callback):
+            def on_train_batch_end(self, batch, logs=None):
+                float((logs or {}).get("loss", 0.0))
+
+        return Reader()
 
 
 class KerasRunner:
@@ -208,12 +227,18 @@ def calibrate(runner, seconds):
     return max(runner.steps, int(seconds / max(per_step, 1e-6)))
 
 
-def measure(name, row, rounds, seconds, steps, with_torch):
+def measure(name, row, rounds, seconds, steps, with_torch, per_step_read=False,
+            peer_mask=False):
     import keras
 
     keras.utils.set_random_seed(0)
     runners = {"seqlab": KerasRunner(seqlab_model(row), row, steps, seqlab_callbacks(row)),
                "keras": KerasRunner(keras_model(row), row, steps)}
+    if peer_mask and row["kind"] != "relu":
+        runners["keras_masked"] = KerasRunner(keras_model(row, mask=True), row, steps)
+    if per_step_read:
+        runners["seqlab_per_step_read"] = KerasRunner(
+            seqlab_model(row), row, steps, seqlab_callbacks(row) + [StepLossReader.make()])
     if with_torch:
         runners["torch"] = TorchRunner(row, steps)
     for runner in runners.values():
@@ -233,11 +258,23 @@ def measure(name, row, rounds, seconds, steps, with_torch):
               "ratio_torch": (round(speed["seqlab"] / speed["torch"], 3)
                               if "torch" in speed else None),
               "unit": "tokens/s", "shape": row,
+              **({"keras_masked": round(speed["keras_masked"]),
+                  "ratio_keras_masked": round(speed["seqlab"] / speed["keras_masked"], 3)}
+                 if "keras_masked" in speed else {}),
+              **({"seqlab_per_step_read": round(speed["seqlab_per_step_read"]),
+                  "per_step_read_slowdown": round(
+                      speed["seqlab"] / speed["seqlab_per_step_read"], 3)}
+                 if per_step_read else {}),
               "spread": {k: round(max(v) / min(v) - 1, 3) for k, v in times.items()}}
     print(f"{name:18s} {result['backend']:10s} seqlab {result['seqlab']:>9,}  keras "
           f"{result['keras']:>9,}  torch {result['torch'] or 0:>9,}  "
           f"x keras {result['ratio_keras']:.2f}"
-          + (f"  x torch {result['ratio_torch']:.2f}" if result["torch"] else ""), flush=True)
+          + (f"  x torch {result['ratio_torch']:.2f}" if result["torch"] else "")
+          + (f"  keras masked {result['keras_masked']:,} (x {result['ratio_keras_masked']:.2f})"
+             if "keras_masked" in result else "")
+          + (f"  per-step read: {result['seqlab_per_step_read']:,} "
+             f"({result['per_step_read_slowdown']:.2f}x slower)" if per_step_read else ""),
+          flush=True)
     return result
 
 
@@ -266,6 +303,12 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="every row briefly: 1 round of about 1.5 s, smaller big batches")
     parser.add_argument("--no-torch", action="store_true")
+    parser.add_argument("--peer-mask", action="store_true",
+                        help="also time the plain Keras peer with mask_zero=True, as "
+                             "seqlab masks padding")
+    parser.add_argument("--per-step-read", action="store_true",
+                        help="also time seqlab with a callback that reads the loss after "
+                             "every step, as its NaN check did before 2026-11-27")
     parser.add_argument("--results", help="also write the JSON here")
     args = parser.parse_args(argv)
     names = args.rows.split(",") if args.rows else list(ROWS)
@@ -285,7 +328,8 @@ def main(argv=None):
     rows = []
     for name in names:
         row = dict(ROWS[name], **(QUICK_SHRINK.get(name, {}) if args.quick else {}))
-        rows.append(measure(name, row, args.rounds, args.seconds, 5, with_torch))
+        rows.append(measure(name, row, args.rounds, args.seconds, 5, with_torch,
+                            args.per_step_read, args.peer_mask))
     summary = {"benchmark": "throughput", "rows": rows, "rounds": args.rounds,
                "seconds": args.seconds, "quick": args.quick, "machine": machine(),
                "wall_time_s": round(time.time() - start, 1),

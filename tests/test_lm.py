@@ -284,3 +284,18 @@ def test_lm_commands_reject_a_tagger(tmp_path, capsys):
     tagger.save(path)
     assert main(["lm", "generate", path]) == 2
     assert "not a language model" in capsys.readouterr().err
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("cell", ["lstm", "elman"])
+def test_right_padding_never_changes_a_real_position(cell, rng):
+    """The recurrence runs unmasked (for the fused kernels): exact because
+    padding only ever follows the real tokens."""
+    keras.utils.set_random_seed(0)
+    lm = seqlab.LanguageModel(vocab_size=20, cell=cell, units=6, depth=2)
+    short = rng.integers(1, 20, size=(1, 4)).astype("int32")
+    padded = np.concatenate([short, np.zeros((1, 5), "int32")], axis=1)
+    targets = rng.integers(1, 20, size=(1, 9)).astype("int32")
+    np.testing.assert_allclose(np.asarray(lm.token_log_probs(short, targets[:, :4])),
+                               np.asarray(lm.token_log_probs(padded, targets))[:, :4],
+                               atol=1e-6)

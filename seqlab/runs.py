@@ -141,10 +141,15 @@ class Task:
 
     Attributes:
         score_name: the dev score's name in the history (``"dev_f1"``).
+        untrained_score: the dev score of a model that has learned nothing
+            (F1 0), or None. Early stopping waits while the best score is
+            still this: some datasets need a few epochs before the first
+            entity is found.
         config: the run's config.
     """
 
     score_name = "dev_score"
+    untrained_score = None
 
     def __init__(self, config):
         self.config = config
@@ -243,7 +248,8 @@ class DevCheckpoint(keras.callbacks.Callback):
     After every epoch: score the model on dev, save ``best.keras`` when it
     improved, always save ``last.keras`` and ``state.json`` (so an
     interrupted run resumes from the last finished epoch), and stop after
-    ``patience`` epochs without improvement (0: never). A score that is not
+    ``patience`` epochs without improvement (0: never), counting none while
+    the best score is the task's ``untrained_score``. A score that is not
     finite stops the run with a `TrainingError` before any file is replaced.
 
     Args:
@@ -278,7 +284,7 @@ class DevCheckpoint(keras.callbacks.Callback):
         if score > self.best:
             self.best, self.best_epoch, self.wait = score, epoch + 1, 0
             atomic_save_model(self.model, self.directory.best)
-        else:
+        elif self.best != self.task.untrained_score:
             self.wait += 1
         self.history.append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}})
         atomic_save_model(self.model, self.directory.last)
@@ -289,3 +295,6 @@ class DevCheckpoint(keras.callbacks.Callback):
                            f"{self.task.shown(self.best)[0]} at epoch {self.best_epoch})")
         if self.patience and self.wait >= self.patience:
             self.model.stop_training = True
+            _say(self.verbose, f"Stopping early after epoch {epoch + 1}: {self.task.score_name} "
+                               f"has not improved for {self.wait} epochs (patience "
+                               f"{self.patience}); best.keras is epoch {self.best_epoch}.")

@@ -67,6 +67,7 @@ class TaggerTask(runs.Task):
     """A tagger's part of a run: tagged files, a `Tagger`, dev entity F1."""
 
     score_name = "dev_f1"
+    untrained_score = 0.0
 
     def read_data(self):
         data = self.config["data"]

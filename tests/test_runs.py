@@ -135,3 +135,52 @@ def test_the_monitor_names_the_first_bad_step_after_the_epoch(register_plugin):
     history = clean.fit(x, np.zeros_like(y), batch_size=4, epochs=2, verbose=0,
                         callbacks=[TrainingMonitor()]).history
     assert len(history["gradient_norm_mean"]) == 2
+
+
+def test_patience_waits_until_the_dev_score_leaves_zero_and_says_why_it_stops(tmp_path, capsys):
+    import numpy as np
+
+    class Scripted(runs.Task):
+        """A task whose dev scores are given: F1 0 for four epochs, then 0.5, then flat."""
+
+        score_name = "dev_f1"
+        untrained_score = 0.0
+        scores = [0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.5, 0.4]
+
+        def read_data(self):
+            pass
+
+        def build_model(self):
+            import seqlab
+
+            model = seqlab.Tagger(vocab_size=5, num_tags=2, units=2, embedding_dim=2)
+            model.compile(optimizer="adam")
+            return model
+
+        def fit_data(self, model, epoch):
+            return {"x": np.ones((4, 3), "int32"), "y": np.zeros((4, 3), "int32"),
+                    "batch_size": 4}
+
+        def dev_score(self, model):
+            return self.scores[len(checkpoint_epochs(tmp_path))]
+
+        def report(self, model, directory):
+            return {}, None, {}
+
+    config = load_config(data={"output": str(tmp_path / "run"),
+                               "data": {"train": "t", "dev": "d"},
+                               "training": {"epochs": 8, "patience": 2}})
+    run = runs.train(Scripted(config), config, verbose=2)
+    # four epochs at F1 0 did not count against patience; 0.5 at epoch 5,
+    # then two epochs without improvement
+    assert [h["epoch"] for h in run.history] == [1, 2, 3, 4, 5, 6, 7]
+    assert run.best_epoch == 5
+    assert ("Stopping early after epoch 7: dev_f1 has not improved for 2 epochs "
+            "(patience 2); best.keras is epoch 5.") in capsys.readouterr().out
+
+
+def checkpoint_epochs(tmp_path):
+    import json
+
+    state = tmp_path / "run" / "state.json"
+    return json.loads(state.read_text())["history"] if state.exists() else []

@@ -130,6 +130,10 @@ def load_config(path=None, overrides=(), data=None, task="tagger"):
     for key in ("train", "dev"):
         if not config["data"][key]:
             raise ConfigError(f"The config must give data.{key} (a file path).")
+    require = config["plugins"]["require"]
+    if not (isinstance(require, list) and all(isinstance(n, str) for n in require)):
+        raise ConfigError(f"plugins.require must be a list of plugin distribution names, "
+                          f'e.g. ["seqlab-example-cell"]. Received: {require!r}')
     if task == "tagger":
         _check_format(config["data"])
     return config

@@ -39,6 +39,8 @@ def test_overrides(tmp_path):
     ('[data]\ntrain = "t.txt"\n', [], "must give data.dev"),
     (BASE + "[data\n", [], "not valid TOML"),
     ('model = "lstm"\n' + BASE, [], "'model' must be a table"),
+    (BASE + '[plugins]\nrequire = "seqlab-example-cell"\n', [],
+     r"plugins.require must be a list of plugin distribution names.*Received: 'seqlab-example-cell'"),
 ])
 def test_errors_name_the_key(tmp_path, text, overrides, message):
     with pytest.raises(seqlab.ConfigError, match=message):

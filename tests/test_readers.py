@@ -89,3 +89,11 @@ def test_raw_text_and_jsonl(tmp_path):
 def test_malformed_jsonl(tmp_path, text, message):
     with pytest.raises(seqlab.DataError, match=message):
         read_jsonl(write(tmp_path, text, "in.jsonl"))
+
+
+def test_a_byte_order_mark_is_removed_and_said(tmp_path):
+    path = write(tmp_path, "\ufeff-DOCSTART- -X- O O\n\nEU NNP B-NP B-ORG\n".encode("utf-8"),
+                 binary=True)
+    with pytest.warns(UserWarning, match="data.txt: removed the UTF-8 byte-order mark"):
+        sentences = read_conll(path, scheme="iob2")
+    assert [s.tokens for s in sentences] == [["EU"]]

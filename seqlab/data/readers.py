@@ -7,10 +7,12 @@ them through the data formats that ``seqlab_builtins.formats`` registers
 (see `seqlab.data.DataFormat`).
 """
 
+import codecs
 import dataclasses
 import json
 import os
 import sys
+import warnings
 
 from seqlab.data.schemes import SchemeError, check_scheme, validate
 from seqlab.errors import DataError
@@ -63,6 +65,12 @@ def read_lines(path):
 
 def _decode(handle, path):
     for number, raw in enumerate(handle, 1):
+        if number == 1 and raw.startswith(codecs.BOM_UTF8):
+            # Editors on Windows write one; read as text it would glue
+            # "\ufeff" to the first token (a "\ufeff-DOCSTART-" sentence).
+            raw = raw[len(codecs.BOM_UTF8):]
+            warnings.warn(f"{path}: removed the UTF-8 byte-order mark at its start.",
+                          stacklevel=2)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:

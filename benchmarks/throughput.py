@@ -116,20 +116,18 @@ def seqlab_callbacks(row):
     return [TrainingMonitor()]
 
 
-class StepLossReader:
-    """What seqlab's NaN check did before 2026-11-27: read the loss after
-    every step (any per-step hook makes Keras convert every step's logs and,
-    on JAX, stops asynchronous dispatch). Only for `--per-step-read`."""
+def step_loss_reader():
+    """What seqlab's NaN check did before 2026-11-27: a callback reading the
+    loss after every step (any per-step hook makes Keras convert every
+    step's logs and, on JAX, stops asynchronous dispatch). Only for
+    `--per-step-read`."""
+    import keras
 
-    @staticmethod
-    def make():
-        import keras
+    class StepLossReader(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            float((logs or {}).get("loss", 0.0))
 
-        class Reader(keras.callbacks.Callback):
-            def on_train_batch_end(self, batch, logs=None):
-                float((logs or {}).get("loss", 0.0))
-
-        return Reader()
+    return StepLossReader()
 
 
 class KerasRunner:
@@ -238,7 +236,7 @@ def measure(name, row, rounds, seconds, steps, with_torch, per_step_read=False,
         runners["keras_masked"] = KerasRunner(keras_model(row, mask=True), row, steps)
     if per_step_read:
         runners["seqlab_per_step_read"] = KerasRunner(
-            seqlab_model(row), row, steps, seqlab_callbacks(row) + [StepLossReader.make()])
+            seqlab_model(row), row, steps, seqlab_callbacks(row) + [step_loss_reader()])
     if with_torch:
         runners["torch"] = TorchRunner(row, steps)
     for runner in runners.values():

@@ -72,8 +72,8 @@ class TrainingMonitor(keras.callbacks.Callback):
         if loss_finite and bad_step is None:
             return
         first_loss_step = getattr(self.model, "first_nonfinite_loss_step", None)
-        if not loss_finite and first_loss_step is not None and first_loss_step():
-            bad_step = first_loss_step()
+        if not loss_finite and first_loss_step is not None:
+            bad_step = first_loss_step() or bad_step
         what = ("The gradients became non-finite" if loss_finite
                 else f"The training loss became {float(loss)}")
         where = f"at epoch {epoch + 1}" + (f", step {bad_step}" if bad_step else "")

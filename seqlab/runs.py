@@ -220,7 +220,7 @@ def train(task, config, resume=True, verbose=1):
     stopped = state and training["patience"] and state["wait"] >= training["patience"]
     if epoch < training["epochs"] and not stopped:
         budget = ([TimeBudget(training["time_budget"], verbose)]
-                  if training.get("time_budget") else [])
+                  if training["time_budget"] else [])
         model.fit(**task.fit_data(model, epoch), epochs=training["epochs"],
                   initial_epoch=epoch, verbose=verbose,
                   callbacks=[*task.callbacks(), TrainingMonitor(directory.last),

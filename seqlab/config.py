@@ -130,13 +130,245 @@ def load_config(path=None, overrides=(), data=None, task="tagger"):
     for key in ("train", "dev"):
         if not config["data"][key]:
             raise ConfigError(f"The config must give data.{key} (a file path).")
-    require = config["plugins"]["require"]
-    if not (isinstance(require, list) and all(isinstance(n, str) for n in require)):
-        raise ConfigError(f"plugins.require must be a list of plugin distribution names, "
-                          f'e.g. ["seqlab-example-cell"]. Received: {require!r}')
-    if task == "tagger":
-        _check_format(config["data"])
+    check_config(config, task, files=False)
     return config
+
+
+def check_config(config, task="tagger", files=True):
+    """Check every key of a config against its schema, before any work.
+
+    Types, ranges and choices of every key; component names against the
+    registry; with ``files``, that every data path (test included) is a
+    readable file and that the output directory can be written.
+
+    Raises:
+        ConfigError: one message naming every wrong key, its value and
+            what is allowed.
+    """
+    if task not in TASKS:
+        raise ConfigError(f"`task` must be one of {', '.join(TASKS)}. "
+                          f"Received: task={task!r}")
+    problems = []
+    for key, check in _schema(task).items():
+        section, _, name = key.rpartition(".")
+        table = config.get(section, {}) if section else config
+        if not isinstance(table, dict) or name not in table:
+            problems.append(f"{key} is missing (build configs with seqlab.load_config, "
+                            f"which fills in the defaults)")
+            continue
+        problem = check(table[name], files)
+        if problem:
+            problems.append(f"{key} = {_shown(table[name])}: {problem}")
+    if task == "tagger" and not any(p.startswith("data.") for p in problems):
+        try:
+            _check_format(config["data"])
+        except ConfigError as error:
+            problems.append(str(error).rstrip("."))
+    if problems:
+        raise ConfigError("Invalid config: " + "; ".join(problems) + ".")
+    return config
+
+
+def _shown(value):
+    return repr(value) if isinstance(value, str) else _toml(value)
+
+
+def _toml(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return "(none)" if value is None else repr(value)
+
+
+def _integer(low=None, optional=False):
+    def check(value, files):
+        if value is None and optional:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"expected an integer{_bound(low)}"
+        if low is not None and value < low:
+            return f"expected an integer{_bound(low)}"
+        return None
+    return check
+
+
+def _bound(low):
+    return "" if low is None else f" >= {low}"
+
+
+def _number(low=None, high=None, low_open=False, high_open=False):
+    shown = (f"{'>' if low_open else '>='} {low}" if low is not None else "",
+             f"{'<' if high_open else '<='} {high}" if high is not None else "")
+    allowed = " and ".join(s for s in shown if s)
+    allowed = f"expected a number {allowed}".rstrip()
+
+    def check(value, files):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            return allowed
+        if low is not None and (value <= low if low_open else value < low):
+            return allowed
+        if high is not None and (value >= high if high_open else value > high):
+            return allowed
+        return None
+    return check
+
+
+def _boolean(value, files):
+    return None if isinstance(value, bool) else "expected true or false"
+
+
+def _choice(*choices, normalise=lambda v: v):
+    def check(value, files):
+        try:
+            if normalise(value) in choices:
+                return None
+        except (TypeError, ValueError, AttributeError):
+            pass
+        return f"expected one of {', '.join(_toml(c) for c in choices)}"
+    return check
+
+
+def _scheme(value, files):
+    return _choice("iob1", "iob2", "iobes", normalise=lambda v: (
+        {"bio": "iob2"}.get(v.lower().replace("-", ""), v.lower().replace("-", ""))))(value, files)
+
+
+def _component(kind, optional=False):
+    def check(value, files):
+        if value is None and optional:
+            return None
+        try:
+            name, _ = registry.parse_spec(value, kind)
+            registry.get(kind, name)
+        except (ConfigError, UnknownComponentError) as error:
+            return str(error).rstrip(".")
+        return None
+    return check
+
+
+def _components(kind):
+    single = _component(kind)
+
+    def check(value, files):
+        if value is None:
+            return None
+        if not isinstance(value, list) or not value:
+            return f"expected a non-empty list of {kind}, e.g. [\"word\", \"chars\"]"
+        for item in value:
+            problem = single(item, files)
+            if problem:
+                return problem
+        return None
+    return check
+
+
+def _names(value, files):
+    if isinstance(value, list) and all(isinstance(n, str) and n for n in value):
+        return None
+    return 'expected a list of plugin distribution names, e.g. ["seqlab-example-cell"]'
+
+
+def _optimizer(value, files):
+    if not isinstance(value, str) or not value:
+        return "expected the name of a Keras optimizer, e.g. \"adam\" or \"sgd\""
+    import keras
+
+    try:
+        optimizer = keras.optimizers.get(value)
+    except ValueError:
+        optimizer = None
+    if not isinstance(optimizer, keras.optimizers.Optimizer):
+        names = ", ".join(OPTIMIZERS)
+        close = difflib.get_close_matches(value.lower(), OPTIMIZERS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        return f"not a Keras optimizer{hint}; expected one of {names}"
+    return None
+
+
+def _file(optional=False):
+    def check(value, files):
+        if value is None and optional:
+            return None
+        if not isinstance(value, str) or not value:
+            return "expected a file path"
+        if files and not os.path.isfile(value):
+            return "no such file" if not os.path.exists(value) else "not a file"
+        if files and not os.access(value, os.R_OK):
+            return "the file cannot be read (permissions)"
+        return None
+    return check
+
+
+def _output(value, files):
+    if not isinstance(value, str) or not value:
+        return "expected a directory path"
+    if not files:
+        return None
+    path = os.path.abspath(value)
+    if os.path.exists(path) and not os.path.isdir(path):
+        return "exists and is not a directory"
+    existing = path
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing) or not os.access(existing, os.W_OK | os.X_OK):
+        return f"cannot be written ({existing} is not writable)"
+    return None
+
+
+#: Keras optimizers by the names ``keras.optimizers.get`` takes.
+OPTIMIZERS = ("adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "ftrl",
+              "lamb", "lion", "nadam", "rmsprop", "sgd")
+#: ``model.merge_mode`` values (`seqlab.layers.stacked.MERGE_MODES`).
+MERGE_MODES = ("concat", "sum", "mul", "ave")
+
+
+def _schema(task):
+    """Dotted key -> check, for every key of a task's config."""
+    common = {
+        "output": _output,
+        "data.train": _file(), "data.dev": _file(), "data.test": _file(optional=True),
+        "vocabulary.min_count": _integer(1), "vocabulary.max_size": _integer(0),
+        "model.cell": _component("cells"), "model.units": _integer(1),
+        "model.depth": _integer(1), "model.dropout": _number(0, 1, high_open=True),
+        "model.head": _component("output_heads"),
+        "model.kernel_initializer": _component("initializers", optional=True),
+        "model.recurrent_initializer": _component("initializers", optional=True),
+        "training.epochs": _integer(1), "training.batch_size": _integer(1),
+        "training.optimizer": _optimizer,
+        "training.learning_rate": _number(0, low_open=True),
+        "training.lr_decay": _number(0),
+        "training.clipper": _component("gradient_clippers"),
+        "training.patience": _integer(0), "training.seed": _integer(0),
+        "training.time_budget": _number(0),
+        "training.steps_per_execution": _integer(1),
+        "training.jit_compile": _choice("auto", True, False),
+        "plugins.require": _names,
+    }
+    if task == "lm":
+        return {**common,
+                "model.embedding_dim": _integer(1, optional=True),
+                "model.num_classes": _integer(0), "model.tie_embeddings": _boolean,
+                "training.num_steps": _integer(1), "training.decay_after": _integer(0),
+                "training.init_scale": _number(0)}
+    return {**common,
+            "data.format": _data_format, "data.token_column": _integer(optional=True),
+            "data.tag_column": _integer(optional=True), "data.scheme": _scheme,
+            "vocabulary.lowercase": _boolean, "vocabulary.digits": _boolean,
+            "model.scheme": _scheme, "model.embedding_dim": _integer(1),
+            "model.merge_mode": _choice(*MERGE_MODES),
+            "model.word_dropout": _number(0, 1, high_open=True),
+            "model.encoders": _components("encoders")}
+
+
+def _data_format(value, files):
+    try:
+        registry.parse_spec(value, "readers")
+    except ConfigError as error:
+        return str(error).rstrip(".")
+    return None
 
 
 def format_spec(data):

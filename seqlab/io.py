@@ -1,7 +1,23 @@
-"""Atomic writes: a file is either the old version or the new, never half."""
+"""Files that survive a crash: atomic writes, published copies, and the lock
+that keeps two runs out of one directory.
 
+Every write goes to a temporary file (``.tmp-*``) in the target's directory,
+is flushed to disk, and then renamed over the target: a reader sees the old
+version or the new, never half of one. A process killed mid-write leaves a
+temporary file behind; `remove_temporaries` deletes them.
+"""
+
+import contextlib
+import datetime
+import json
 import os
+import shutil
+import socket
 import tempfile
+
+from seqlab.errors import SeqlabError
+
+TEMPORARY_PREFIX = ".tmp-"
 
 
 def _umask():
@@ -10,39 +26,185 @@ def _umask():
     return mask
 
 
-def atomic_write(path, data):
-    """Write text or bytes to ``path`` through a temporary file and a rename."""
-    path = os.fspath(path)
+def _temporary(path):
+    """A new, empty temporary file beside ``path`` (its name)."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    mode = "wb" if isinstance(data, bytes) else "w"
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tmp-",
+    handle, temporary = tempfile.mkstemp(dir=directory, prefix=TEMPORARY_PREFIX,
                                          suffix=os.path.basename(path))
+    os.close(handle)
+    # mkstemp creates the file readable by its owner only; give it the
+    # permissions an ordinary open() would (0666 less the umask).
+    os.chmod(temporary, 0o666 & ~_umask())
+    return temporary
+
+
+def _fsync(path):
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_directory(path):
+    """Make a rename in ``path``'s directory durable (where the OS allows)."""
     try:
-        with os.fdopen(handle, mode, **({} if mode == "wb" else {"encoding": "utf-8"})) as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        # mkstemp creates the file readable by its owner only; give it the
-        # permissions an ordinary open() would (0666 less the umask).
-        os.chmod(temporary, 0o666 & ~_umask())
+        handle = os.open(os.path.dirname(os.path.abspath(path)), os.O_RDONLY)
+    except OSError:  # Windows cannot open directories
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
+@contextlib.contextmanager
+def _replacing(path):
+    """Yield a temporary path; on success it replaces ``path``, on failure
+    it is removed."""
+    path = os.fspath(path)
+    temporary = _temporary(path)
+    try:
+        yield temporary
+        _fsync(temporary)
         os.replace(temporary, path)
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
         raise
+    _fsync_directory(path)
+
+
+def atomic_write(path, data):
+    """Write text or bytes to ``path`` through a temporary file and a rename."""
+    with _replacing(path) as temporary:
+        if isinstance(data, bytes):
+            with open(temporary, "wb") as out:
+                out.write(data)
+        else:
+            with open(temporary, "w", encoding="utf-8") as out:
+                out.write(data)
 
 
 def atomic_save_model(model, path):
     """``model.save(path)`` without ever leaving a partial file at ``path``."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    temporary = os.path.join(directory, f".tmp-{os.getpid()}-{os.path.basename(path)}")
+    with _replacing(path) as temporary:
+        model.save(temporary)  # the name ends in the target's ".keras"
+
+
+def publish(source, target):
+    """Make ``target`` show the file ``source`` (a hard link where the file
+    system has them, a copy otherwise), replacing it atomically."""
+    source, target = os.fspath(source), os.fspath(target)
+    if os.path.exists(target) and os.path.samefile(source, target):
+        return
+    with _replacing(target) as temporary:
+        os.unlink(temporary)
+        try:
+            os.link(source, temporary)
+        except OSError:
+            shutil.copyfile(source, temporary)
+
+
+def remove_temporaries(directory):
+    """Delete what killed writes left in ``directory``; returns their names."""
+    directory = os.fspath(directory)
+    if not os.path.isdir(directory):
+        return []
+    left = sorted(n for n in os.listdir(directory) if n.startswith(TEMPORARY_PREFIX))
+    for name in left:
+        path = os.path.join(directory, name)
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+    return left
+
+
+class DirectoryLock:
+    """An advisory lock on a directory: one process at a time.
+
+    The lock is an ``fcntl`` lock on ``<directory>/run.lock``, which the
+    operating system releases when its process ends, however it ends. The
+    file records the holder (process id, host, start time): a second process
+    is told who holds the lock, and a record whose lock is free (left by a
+    killed process) is reported as stale and taken over.
+
+    Example:
+        >>> with DirectoryLock("runs/ner") as lock:
+        ...     lock.stale  # the record a killed run left, or None
+    """
+
+    NAME = "run.lock"
+
+    def __init__(self, directory):
+        self.directory = os.fspath(directory)
+        self.path = os.path.join(self.directory, self.NAME)
+        self.stale = None
+        self._handle = None
+
+    def __enter__(self):
+        os.makedirs(self.directory, exist_ok=True)
+        handle = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            _lock(handle)
+        except BlockingIOError:
+            holder = _describe(_read_record(handle))
+            os.close(handle)
+            raise SeqlabError(
+                f"{self.directory} is in use by another seqlab run ({holder}). "
+                f"Wait for it to finish, stop it, or choose another output "
+                f"directory.") from None
+        except BaseException:
+            os.close(handle)
+            raise
+        self.stale = _read_record(handle)
+        record = {"pid": os.getpid(), "host": socket.gethostname(),
+                  "started": datetime.datetime.now().isoformat(timespec="seconds")}
+        os.ftruncate(handle, 0)
+        os.pwrite(handle, json.dumps(record).encode(), 0)
+        self._handle = handle
+        return self
+
+    def __exit__(self, *exc):
+        os.ftruncate(self._handle, 0)  # an empty record: released cleanly
+        os.close(self._handle)  # closing releases the lock
+        self._handle = None
+
+    def describe_stale(self):
+        """A sentence about the stale record taken over, or None."""
+        if not self.stale:
+            return None
+        return (f"Took over the lock of {self.directory}, left by a run that "
+                f"ended without releasing it ({_describe(self.stale)}).")
+
+
+def _lock(handle):
     try:
-        model.save(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+        import fcntl
+    except ModuleNotFoundError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(handle, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            raise BlockingIOError from None
+        return
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def _read_record(handle):
+    data = os.pread(handle, 4096, 0) if hasattr(os, "pread") else b""
+    try:
+        return json.loads(data) if data.strip() else None
+    except ValueError:
+        return {"unreadable": data[:80].decode("utf-8", "replace")}
+
+
+def _describe(record):
+    if not record:
+        return "process unknown"
+    if "pid" in record:
+        return (f"process {record['pid']} on {record.get('host', '?')}, "
+                f"started {record.get('started', '?')}")
+    return f"lock record {record}"

@@ -17,11 +17,13 @@ import math
 import os
 
 import keras
+import numpy as np
 
 from seqlab import plugins
 from seqlab.callbacks import TimeBudget, TrainingMonitor
-from seqlab.errors import ConfigError, TrainingError
-from seqlab.io import atomic_save_model, atomic_write
+from seqlab.errors import ConfigError, SeqlabError, TrainingError
+from seqlab.io import (DirectoryLock, atomic_save_model, atomic_write, publish,
+                       remove_temporaries)
 from seqlab.saving import load_model
 
 #: Config keys a resumed run may change: training longer or on a budget.
@@ -29,13 +31,22 @@ RESUMABLE_CHANGES = ("epochs", "patience", "time_budget")
 
 
 class RunDirectory:
-    """The files of a run directory.
+    """The files of a run directory, and the one commit point per epoch.
 
-    ``config.json`` (the config the run was started with), ``state.json``
-    (epoch, best score, history: what resuming needs), ``last.keras`` (the
-    model after the last finished epoch, optimizer included), ``best.keras``
-    (the model selected on dev), ``report.json`` (scores of the best model)
-    and ``<split>.predictions.conll`` (taggers).
+    ``state.json`` is the run's manifest: the number of finished epochs, the
+    best dev score, the history, and the names of two checkpoints in
+    ``checkpoints/`` (the model after the last finished epoch, optimizer
+    included, and the model selected on dev). An epoch ends by writing its
+    checkpoint, then replacing ``state.json`` atomically: that rename is the
+    commit. Only then are ``last.keras`` and ``best.keras`` (hard links to, or
+    copies of, the manifest's checkpoints) refreshed and the checkpoints no
+    longer named deleted. Killed at any instant, the directory holds one
+    committed epoch; `recover` (run at every start) removes temporary files
+    and refreshes the links, so the files agree again. ``report.json``
+    (scores of the best model) names the epoch it describes, and is only
+    present while it matches the manifest. ``config.json`` is the config the
+    run was started with; taggers add ``<split>.predictions.conll``;
+    ``run.lock`` keeps a second run out (see `seqlab.io.DirectoryLock`).
     """
 
     CONFIG = "config.json"
@@ -43,6 +54,7 @@ class RunDirectory:
     LAST = "last.keras"
     BEST = "best.keras"
     REPORT = "report.json"
+    CHECKPOINTS = "checkpoints"
 
     def __init__(self, path):
         self.path = os.fspath(path)
@@ -66,11 +78,29 @@ class RunDirectory:
         """Where the predictions on ``split`` (``"dev"``, ``"test"``) go."""
         return self.file(f"{split}.predictions.conll")
 
+    def lock(self):
+        """A `DirectoryLock` on the directory (a context manager)."""
+        return DirectoryLock(self.path)
+
     def read_state(self):
-        """The saved training state, or None (no finished epoch yet)."""
-        if not (os.path.exists(self.file(self.STATE)) and os.path.exists(self.last)):
+        """The committed training state, or None (no finished epoch yet).
+
+        Raises:
+            SeqlabError: ``state.json`` names a checkpoint that is missing
+                (files were removed by hand).
+        """
+        if not os.path.exists(self.file(self.STATE)):
             return None
-        return self._read_json(self.STATE)
+        state = self._read_json(self.STATE)
+        if "best_score" not in state:  # written by seqlab 0.1, before manifests
+            state.update(best_score=state["best"], last=self.LAST, best=self.BEST)
+        for key in ("last", "best"):
+            if not os.path.exists(self.file(state[key])):
+                raise SeqlabError(
+                    f"{self.file(self.STATE)} names {state[key]} as the {key} "
+                    f"checkpoint, but it is missing (removed by hand?). Restart "
+                    f"the run (--restart) or restore the file.")
+        return state
 
     def saved_config(self):
         """The config the run was started with, or None."""
@@ -79,12 +109,71 @@ class RunDirectory:
         return self._read_json(self.CONFIG)
 
     def _read_json(self, name):
-        with open(self.file(name), encoding="utf-8") as handle:
-            return json.load(handle)
+        path = self.file(name)
+        try:
+            with open(path, encoding="utf-8") as handle:
+                return json.load(handle)
+        except ValueError as error:
+            raise SeqlabError(f"{path} is not valid JSON ({error}); it was not "
+                              f"written by seqlab. Restart the run (--restart).") from None
 
     def write_json(self, name, value):
         """Replace one of the run's JSON files atomically."""
         atomic_write(self.file(name), json.dumps(value, indent=1))
+
+    def commit(self, model, state, improved):
+        """End an epoch: checkpoint ``model``, then commit ``state`` (a dict
+        with ``epoch``; its ``best`` checkpoint moves here when ``improved``).
+
+        Returns:
+            The committed state, with the checkpoint names.
+        """
+        name = f"{self.CHECKPOINTS}/epoch-{state['epoch']:04d}.keras"
+        atomic_save_model(model, self.file(name))
+        state = {**state, "last": name, "best": name if improved else state["best"]}
+        self.write_json(self.STATE, state)
+        self._refresh(state)
+        return state
+
+    def _refresh(self, state):
+        """Make the links and the checkpoints agree with ``state``."""
+        publish(self.file(state["last"]), self.last)
+        publish(self.file(state["best"]), self.best)
+        kept = {os.path.normpath(state[k]) for k in ("last", "best")}
+        checkpoints = self.file(self.CHECKPOINTS)
+        for name in sorted(os.listdir(checkpoints)) if os.path.isdir(checkpoints) else []:
+            if os.path.normpath(f"{self.CHECKPOINTS}/{name}") not in kept:
+                os.unlink(os.path.join(checkpoints, name))
+
+    def recover(self):
+        """Bring the directory back to its last commit after a kill:
+        temporary files removed, links refreshed, a report of another epoch
+        removed. Returns the committed state, or None."""
+        remove_temporaries(self.path)
+        remove_temporaries(self.file(self.CHECKPOINTS))
+        state = self.read_state()
+        if state is None:
+            # Nothing was committed: what a killed first epoch left is not a run.
+            for name in (self.CHECKPOINTS, self.LAST, self.BEST, self.REPORT):
+                _remove(self.file(name))
+            return None
+        self._refresh(state)
+        report = self.file(self.REPORT)
+        if os.path.exists(report) and not self._describes(self._read_json(self.REPORT), state):
+            os.unlink(report)
+        return state
+
+    @staticmethod
+    def _describes(report, state):
+        return (report.get("epoch") == state["epoch"]
+                and report.get("best_epoch") == state["best_epoch"])
+
+    def clear(self):
+        """Forget the run here (``--restart``): its state, checkpoints,
+        models and report. Data and other files are left alone."""
+        _remove(self.file(self.STATE))  # first: from here on nothing is committed
+        for name in (self.CHECKPOINTS, self.LAST, self.BEST, self.REPORT, self.CONFIG):
+            _remove(self.file(name))
 
     def resumable_state(self, config, resume=True):
         """The state of an unfinished run of ``config`` here, or None
@@ -97,18 +186,29 @@ class RunDirectory:
         if state and _run_defining(self.saved_config()) != _run_defining(config):
             raise ConfigError(
                 f"{self.path} holds a run of a different config; resuming it would "
-                f"mix the two (only training.{', training.'.join(RESUMABLE_CHANGES)} "
-                f"may change). Choose another output directory, or restart (--restart).")
+                f"mix the two (only training.{', training.'.join(RESUMABLE_CHANGES)}, "
+                f"data.test and output may change). Choose another output directory, "
+                f"or restart (--restart).")
         return state
 
 
+def _remove(path):
+    if os.path.isdir(path):
+        for name in os.listdir(path):
+            os.unlink(os.path.join(path, name))
+        os.rmdir(path)
+    elif os.path.exists(path):
+        os.unlink(path)
+
+
 def _run_defining(config):
-    """A config without the keys a resumed run may change."""
+    """A config without the keys a resumed run may change (and where it is)."""
     if config is None:
         return None
     training = {k: v for k, v in config["training"].items()
                 if k not in RESUMABLE_CHANGES}
-    return {**config, "training": training}
+    data = {k: v for k, v in config["data"].items() if k != "test"}
+    return {**config, "training": training, "data": data, "output": None}
 
 
 @dataclasses.dataclass
@@ -140,6 +240,8 @@ class Task:
     `fit_data`, `callbacks`, `dev_score` after each epoch, `report`.
 
     Attributes:
+        kind: the config schema the task's configs follow: ``"tagger"`` or
+            ``"lm"`` (see `seqlab.config.check_config`).
         score_name: the dev score's name in the history (``"dev_f1"``).
         untrained_score: the dev score of a model that has learned nothing
             (F1 0), or None. Early stopping waits while the best score is
@@ -148,6 +250,7 @@ class Task:
         config: the run's config.
     """
 
+    kind = "tagger"
     score_name = "dev_score"
     untrained_score = None
 
@@ -195,46 +298,66 @@ def train(task, config, resume=True, verbose=1):
 
     Selects the model on the task's dev score, stops early after
     ``training.patience`` epochs without improvement and before an epoch that
-    would overrun ``training.time_budget``, checkpoints every epoch into
-    ``config["output"]`` and, when that directory holds an unfinished run of
-    the same config, resumes it. ``verbose=0`` prints nothing.
+    would overrun ``training.time_budget``, commits every epoch into
+    ``config["output"]`` (see `RunDirectory`) and, when that directory holds
+    an unfinished run of the same config, resumes it: the resumed run ends
+    with the weights, history and report of an uninterrupted one (each
+    epoch's shuffling and dropout depend on the seed and the epoch alone).
+    ``verbose=0`` prints nothing.
+
+    Raises:
+        SeqlabError: another run holds the directory, the config is invalid,
+            a data file is malformed, or training diverged.
 
     Returns:
         A `Run`.
     """
+    from seqlab.config import check_config  # config imports the registry, not runs
+
+    check_config(config, task.kind)
     training = config["training"]
     directory = RunDirectory(config["output"])
     plugins.require_distributions(config["plugins"]["require"])
-    keras.utils.set_random_seed(training["seed"])
     task.read_data()
-    state = directory.resumable_state(config, resume)
-    if state:
-        model = load_model(directory.last)
-        task.resumed(model)
-        _say(verbose, f"Resuming {directory} after epoch {state['epoch']}.")
-    else:
-        model = task.build_model()
-    directory.write_json(RunDirectory.CONFIG, config)
-    checkpoint = DevCheckpoint(task, directory, training["patience"], state, verbose)
-    epoch = state["epoch"] if state else 0
-    stopped = state and training["patience"] and state["wait"] >= training["patience"]
-    if epoch < training["epochs"] and not stopped:
-        budget = ([TimeBudget(training["time_budget"], verbose)]
-                  if training["time_budget"] else [])
-        model.fit(**task.fit_data(model, epoch), epochs=training["epochs"],
-                  initial_epoch=epoch, verbose=verbose,
-                  callbacks=[*task.callbacks(), TrainingMonitor(directory.last),
-                             checkpoint, *budget])
-    best = load_model(directory.best)
-    dev, test, extra = task.report(best, directory)
-    directory.write_json(RunDirectory.REPORT, {
-        "best_epoch": checkpoint.best_epoch, "history": checkpoint.history,
-        "dev": _without_text(dev), "test": _without_text(test), **extra})
-    return Run(best, checkpoint.history, checkpoint.best_epoch, dev, test, directory.path)
+    with directory.lock() as lock:
+        _say(verbose, lock.describe_stale())
+        if not resume:
+            directory.clear()
+        state = directory.recover()
+        state = directory.resumable_state(config, resume) if state else None
+        keras.utils.set_random_seed(training["seed"])
+        if state:
+            model = load_model(directory.file(state["last"]))
+            task.resumed(model)
+            _say(verbose, f"Resuming {directory} after epoch {state['epoch']}.")
+        else:
+            model = task.build_model()
+        directory.write_json(RunDirectory.CONFIG, config)
+        checkpoint = DevCheckpoint(task, directory, training["patience"], state, verbose)
+        epoch = state["epoch"] if state else 0
+        stopped = state and training["patience"] and state["wait"] >= training["patience"]
+        if epoch < training["epochs"] and not stopped:
+            _remove(directory.file(RunDirectory.REPORT))  # it will describe another epoch
+            budget = ([TimeBudget(training["time_budget"], verbose)]
+                      if training["time_budget"] else [])
+            data = task.fit_data(model, epoch)
+            model.fit(**data, epochs=training["epochs"], initial_epoch=epoch,
+                      verbose=verbose,
+                      callbacks=[EpochSeeds(training["seed"], data.get("x")),
+                                 *task.callbacks(), TrainingMonitor(directory.last),
+                                 checkpoint, *budget])
+        state = checkpoint.state
+        best = load_model(directory.file(state["best"]))
+        dev, test, extra = task.report(best, directory)
+        directory.write_json(RunDirectory.REPORT, {
+            "epoch": state["epoch"], "best_epoch": state["best_epoch"],
+            "history": state["history"], "dev": _without_text(dev),
+            "test": _without_text(test), **extra})
+    return Run(best, state["history"], state["best_epoch"], dev, test, directory.path)
 
 
 def _say(verbose, message):
-    if verbose:
+    if verbose and message:
         print(message, flush=True)
 
 
@@ -242,15 +365,49 @@ def _without_text(scores):
     return None if scores is None else {k: v for k, v in scores.items() if k != "report"}
 
 
-class DevCheckpoint(keras.callbacks.Callback):
-    """Select the model on a task's dev score, stop early, checkpoint atomically.
+class EpochSeeds(keras.callbacks.Callback):
+    """Make each epoch's randomness a function of ``(seed, epoch)`` alone.
 
-    After every epoch: score the model on dev, save ``best.keras`` when it
-    improved, always save ``last.keras`` and ``state.json`` (so an
-    interrupted run resumes from the last finished epoch), and stop after
-    ``patience`` epochs without improvement (0: never), counting none while
-    the best score is the task's ``untrained_score``. A score that is not
-    finite stops the run with a `TrainingError` before any file is replaced.
+    At the start of every epoch: Python's, NumPy's and the backend's global
+    seeds, and the state of every `keras.random.SeedGenerator` in the model
+    (dropout, word dropout), are set from the seed and the epoch; data with a
+    ``set_epoch`` method (`seqlab.data.batching.SequenceBatches`) is told the
+    epoch, so its shuffling follows it. A run resumed after epoch ``k`` then
+    draws exactly what an uninterrupted run draws from epoch ``k + 1`` on.
+    """
+
+    def __init__(self, seed, data=None):
+        super().__init__()
+        self.seed, self.data = seed, data
+
+    def on_epoch_begin(self, epoch, logs=None):
+        sequence = np.random.SeedSequence([self.seed, epoch])
+        keras.utils.set_random_seed(int(sequence.generate_state(1)[0]) % (2 ** 31))
+        generators = list(_seed_generators(self.model))
+        states = sequence.spawn(1)[0].generate_state(max(len(generators), 1))
+        for generator, value in zip(generators, states):
+            state = generator.state
+            generator.state.assign(np.array([value, 0]).astype(state.dtype))
+        if hasattr(self.data, "set_epoch"):
+            self.data.set_epoch(epoch)
+
+
+def _seed_generators(model):
+    """Every `keras.random.SeedGenerator` of a model's layers (Keras keeps
+    them outside ``weights``, and does not save them)."""
+    for layer in model._flatten_layers(include_self=True):
+        yield from getattr(layer, "_seed_generators", ())
+
+
+class DevCheckpoint(keras.callbacks.Callback):
+    """Select the model on a task's dev score, stop early, commit each epoch.
+
+    After every epoch: score the model on dev, and commit the epoch (see
+    `RunDirectory.commit`): the checkpoint, the best model when the score
+    improved, and the state resuming needs. Stops after ``patience`` epochs
+    without improvement (0: never), counting none while the best score is
+    the task's ``untrained_score``. A score that is not finite stops the run
+    with a `TrainingError` before anything is committed.
 
     Args:
         task: the run's `Task` (its `dev_score` and `shown`).
@@ -258,17 +415,25 @@ class DevCheckpoint(keras.callbacks.Callback):
         patience: epochs without improvement before stopping.
         state: the state read by `RunDirectory.read_state` when resuming.
         verbose: 0 prints nothing; otherwise a line per epoch.
+
+    Attributes:
+        state: the last committed state (a dict, see `RunDirectory`).
     """
 
     def __init__(self, task, directory, patience=5, state=None, verbose=1):
         super().__init__()
         self.task, self.directory = task, directory
         self.patience, self.verbose = patience, verbose
-        state = state or {}
-        self.best = state.get("best", -math.inf)
-        self.best_epoch = state.get("best_epoch", 0)
-        self.wait = state.get("wait", 0)
-        self.history = state.get("history", [])
+        self.state = state or {"epoch": 0, "best_score": None, "best_epoch": 0,
+                               "wait": 0, "history": [], "last": None, "best": None}
+
+    @property
+    def best_epoch(self):
+        return self.state["best_epoch"]
+
+    @property
+    def history(self):
+        return self.state["history"]
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
@@ -281,20 +446,21 @@ class DevCheckpoint(keras.callbacks.Callback):
                 f"training diverged. "
                 + (f"The last good checkpoint, {kept}, is kept. " if os.path.exists(kept) else "")
                 + "Lower the learning rate or clip gradients.")
-        if score > self.best:
-            self.best, self.best_epoch, self.wait = score, epoch + 1, 0
-            atomic_save_model(self.model, self.directory.best)
-        elif self.best != self.task.untrained_score:
-            self.wait += 1
-        self.history.append({"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}})
-        atomic_save_model(self.model, self.directory.last)
-        self.directory.write_json(RunDirectory.STATE, {
-            "epoch": epoch + 1, "best": self.best, "best_epoch": self.best_epoch,
-            "wait": self.wait, "history": self.history})
+        state = dict(self.state)
+        improved = state["best_score"] is None or score > state["best_score"]
+        if improved:
+            state.update(best_score=score, best_epoch=epoch + 1, wait=0)
+        elif state["best_score"] != self.task.untrained_score:
+            state["wait"] += 1
+        state["epoch"] = epoch + 1
+        state["history"] = [*state["history"],
+                            {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}}]
+        self.state = self.directory.commit(self.model, state, improved)
+        best_text = self.task.shown(state["best_score"])[0]
         _say(self.verbose, f"epoch {epoch + 1}: {self.task.score_name} {text} (best "
-                           f"{self.task.shown(self.best)[0]} at epoch {self.best_epoch})")
-        if self.patience and self.wait >= self.patience:
+                           f"{best_text} at epoch {state['best_epoch']})")
+        if self.patience and state["wait"] >= self.patience:
             self.model.stop_training = True
             _say(self.verbose, f"Stopping early after epoch {epoch + 1}: {self.task.score_name} "
-                               f"has not improved for {self.wait} epochs (patience "
-                               f"{self.patience}); best.keras is epoch {self.best_epoch}.")
+                               f"has not improved for {state['wait']} epochs (patience "
+                               f"{self.patience}); best.keras is epoch {state['best_epoch']}.")

@@ -5,9 +5,12 @@ import os
 import keras
 import pytest
 
+import seqlab
+
 from seqlab import runs
 from seqlab.config import load_config
 from seqlab.demo import write_ner_corpus
+from seqlab.io import DirectoryLock
 from seqlab.tagging import train_tagger
 
 
@@ -31,7 +34,8 @@ def test_a_quiet_run_prints_nothing_and_writes_the_named_files(corpus, tmp_path,
     assert capsys.readouterr().out == ""
     directory = runs.RunDirectory(run.output)
     named = {directory.CONFIG, directory.STATE, directory.LAST, directory.BEST,
-             directory.REPORT, os.path.basename(directory.predictions("dev")),
+             directory.REPORT, directory.CHECKPOINTS, DirectoryLock.NAME,
+             os.path.basename(directory.predictions("dev")),
              os.path.basename(directory.predictions("test"))}
     assert set(os.listdir(run.output)) == named
     assert isinstance(run, runs.Run) and run.best_epoch in (1, 2)
@@ -61,7 +65,7 @@ def test_taggers_have_a_time_budget(corpus, tmp_path, capsys):
 def test_a_test_file_that_is_missing_stops_the_run_before_training(corpus, tmp_path):
     config = config_for(corpus, tmp_path / "run")
     config["data"]["test"] = str(tmp_path / "nope.txt")
-    with pytest.raises(Exception, match="nope.txt: no such file"):
+    with pytest.raises(seqlab.ConfigError, match="data.test = '.*nope.txt': no such file"):
         train_tagger(config, verbose=0)
     assert not (tmp_path / "run").exists()
 
@@ -167,8 +171,9 @@ def test_patience_waits_until_the_dev_score_leaves_zero_and_says_why_it_stops(tm
         def report(self, model, directory):
             return {}, None, {}
 
+    (tmp_path / "t").write_text("x O\n")
     config = load_config(data={"output": str(tmp_path / "run"),
-                               "data": {"train": "t", "dev": "d"},
+                               "data": {"train": str(tmp_path / "t"), "dev": str(tmp_path / "t")},
                                "training": {"epochs": 8, "patience": 2}})
     run = runs.train(Scripted(config), config, verbose=2)
     # four epochs at F1 0 did not count against patience; 0.5 at epoch 5,

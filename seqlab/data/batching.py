@@ -78,6 +78,7 @@ class SequenceBatches(keras.utils.PyDataset):
         self.targets, self.char_width = targets, char_width
         self.batch_size, self.multiple = batch_size, multiple
         self.shuffle, self.seed, self.epoch = shuffle, seed, epoch
+        self._next_epoch = epoch
         self._bucket()
 
     def __len__(self):
@@ -112,7 +113,15 @@ class SequenceBatches(keras.utils.PyDataset):
         longest = max(max(len(self.inputs[i]) for i in rows), 1)
         return self.multiple * math.ceil(longest / self.multiple)
 
-    def on_epoch_end(self):
-        self.epoch += 1
-        if self.shuffle:
-            self._bucket()
+    def set_epoch(self, epoch):
+        """Make the next pass over the data epoch ``epoch`` (0-based)."""
+        self._next_epoch = epoch
+
+    def on_epoch_begin(self):
+        # Keras calls this once per pass (and ``on_epoch_end`` more often
+        # than that, so the epoch is not counted there).
+        if self._next_epoch != self.epoch:
+            self.epoch = self._next_epoch
+            if self.shuffle:
+                self._bucket()
+        self._next_epoch = self.epoch + 1

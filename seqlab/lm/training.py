@@ -24,6 +24,7 @@ def uniform_init(model, scale, seed):
 class LanguageModelTask(runs.Task):
     """A language model's part of a run: corpora, a `LanguageModel`, dev perplexity."""
 
+    kind = "lm"
     score_name = "dev_ppl"
 
     def read_data(self):

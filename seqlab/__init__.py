@@ -17,6 +17,7 @@ from seqlab.errors import (
     SeqlabError,
     TrainingError,
     UnknownComponentError,
+    UnsafeModelError,
 )
 from seqlab.config import load_config
 from seqlab.hookspecs import hookimpl
@@ -43,6 +44,7 @@ __all__ = [
     "Tagger",
     "TrainingError",
     "UnknownComponentError",
+    "UnsafeModelError",
     "available",
     "components",
     "global_norm",

@@ -10,8 +10,9 @@ import json
 import os
 import sys
 import time
+import traceback
 
-from seqlab.errors import ConfigError, SeqlabError
+from seqlab.errors import SeqlabError
 from seqlab.io import atomic_write
 
 
@@ -88,10 +89,11 @@ def _cmd_train(args):
 
 
 def _cmd_evaluate(args):
+    from seqlab.models import Tagger
     from seqlab.saving import load_model
     from seqlab.tagging import evaluate_tagger, read_tagged
 
-    model = load_model(args.model)
+    model = load_model(args.model, expect=Tagger)
     data = {"format": args.format, "token_column": args.token_column,
             "tag_column": args.tag_column, "scheme": args.scheme}
     scores = evaluate_tagger(model, read_tagged(args.data, data), data["scheme"],
@@ -106,11 +108,12 @@ def _cmd_evaluate(args):
 def _cmd_tag(args):
     from seqlab.data.formats import data_writer, read_sentences
     from seqlab.data.schemes import check_scheme, convert
+    from seqlab.models import Tagger
     from seqlab.saving import load_model
 
     scheme = check_scheme(args.scheme)
     writer = data_writer(args.output_format)
-    model = load_model(args.model)
+    model = load_model(args.model, expect=Tagger)
     sentences = read_sentences(args.input, args.input_format, tagged=False)
     tagged = [convert(t, model.scheme, scheme)
               for t in model.tag([s.tokens for s in sentences])]
@@ -146,12 +149,7 @@ def _load_lm(path):
     from seqlab.models import LanguageModel
     from seqlab.saving import load_model
 
-    model = load_model(path)
-    if not isinstance(model, LanguageModel):
-        raise ConfigError(f"{path} holds a {type(model).__name__}, not a "
-                          f"language model; `seqlab lm` commands need one "
-                          f"(train it with `seqlab lm train`).")
-    return model
+    return load_model(path, expect=LanguageModel)
 
 
 def _print_perplexity(scores, label):
@@ -273,6 +271,8 @@ def build_parser():
         "language models with pluggable cells, clippers, initializers and heads.")
     parser.add_argument("--version", action="version",
                         version=f"seqlab {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show Python tracebacks instead of one-line errors")
     commands = parser.add_subparsers(dest="command", required=True)
     plugins = commands.add_parser(
         "plugins", help="list every registered component and its plugin")
@@ -347,14 +347,40 @@ def build_parser():
 
 
 def main(argv=None):
-    """Run the command line; returns the exit status."""
+    """Run the command line; returns the exit status.
+
+    A mistake in the input (a config, a data file, a model file, a busy
+    or unwritable directory) is one ``seqlab: error:`` line and status 2.
+    Anything else is a bug: its traceback is printed with a request to
+    report it (status 1). ``--debug`` shows every traceback.
+    """
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
     except SeqlabError as error:
-        print(f"seqlab: error: {error}", file=sys.stderr)
+        if args.debug:
+            raise
+        print(f"seqlab: error: {_one_line(error)}", file=sys.stderr)
+        return 2
+    except OSError as error:  # the disk, permissions: never seqlab's bug
+        if args.debug:
+            raise
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"seqlab: error: {where}{error.strerror or error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("seqlab: interrupted. Checkpoints of finished epochs are kept; "
               "run the same command again to resume.", file=sys.stderr)
         return 130
+    except Exception:
+        if args.debug:
+            raise
+        traceback.print_exc()
+        print("seqlab: internal error: the traceback above is a bug in seqlab or in a "
+              "plugin, not a mistake in your input. Please report it with the command "
+              "you ran and `seqlab --version`.", file=sys.stderr)
+        return 1
+
+
+def _one_line(error):
+    return " ".join(str(error).split())

@@ -256,7 +256,7 @@ def _components(kind):
         if value is None:
             return None
         if not isinstance(value, list) or not value:
-            return f"expected a non-empty list of {kind}, e.g. [\"word\", \"chars\"]"
+            return f"expected a non-empty list of {kind}, e.g. [\"word_embedding\", \"char_cnn\"]"
         for item in value:
             problem = single(item, files)
             if problem:
@@ -360,7 +360,7 @@ def _schema(task):
             "model.scheme": _scheme, "model.embedding_dim": _integer(1),
             "model.merge_mode": _choice(*MERGE_MODES),
             "model.word_dropout": _number(0, 1, high_open=True),
-            "model.encoders": _components("encoders")}
+            "model.encoders": _components("token_encoders")}
 
 
 def _data_format(value, files):

@@ -55,3 +55,8 @@ class TrainingError(SeqlabError):
 
 class DataError(SeqlabError, ValueError):
     """An input file is malformed; the message names the file and line."""
+
+
+class UnsafeModelError(SeqlabError):
+    """A model file asks for something seqlab never does when loading: to
+    run code, or to read another file."""

@@ -8,6 +8,7 @@ temporary file behind; `remove_temporaries` deletes them.
 """
 
 import contextlib
+import contextvars
 import datetime
 import json
 import os
@@ -15,9 +16,38 @@ import shutil
 import socket
 import tempfile
 
-from seqlab.errors import SeqlabError
+from seqlab.errors import SeqlabError, UnsafeModelError
 
 TEMPORARY_PREFIX = ".tmp-"
+
+
+_loading = contextvars.ContextVar("seqlab_loading_model_file", default=None)
+
+
+@contextlib.contextmanager
+def loading_model_file(path):
+    """Mark the building of components from a model file (see `check_may_read`)."""
+    token = _loading.set(os.fspath(path))
+    try:
+        yield
+    finally:
+        _loading.reset(token)
+
+
+def check_may_read(path, option):
+    """Call before a component reads a file an option names (``pretrained``).
+
+    Raises:
+        UnsafeModelError: the option came from a model file being loaded: a
+            model file may not make seqlab read other files (the saved
+            weights already hold what the file gave).
+    """
+    loading = _loading.get()
+    if loading is not None:
+        raise UnsafeModelError(
+            f"Refused to load {loading!r}: it asks to read {os.fspath(path)!r} "
+            f"(option {option!r}). A model file may not make seqlab read other "
+            f"files; a model saved by seqlab never does.")
 
 
 def _umask():

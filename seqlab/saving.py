@@ -1,37 +1,98 @@
-"""Loading saved models with errors a user can act on."""
+"""Loading saved models safely, with errors a user can act on.
+
+seqlab reads models only in the Keras format (``.keras``), always in Keras's
+safe mode: a file that asks to run code when loaded (a ``Lambda`` layer, a
+function or class named by module) is refused, as are legacy HDF5 files,
+whose loader has no safe mode. A model file cannot make seqlab read other
+files either: options that only initialise weights (a path to pretrained
+vectors) are refused when they come from a file (see `seqlab.models.Tagger`).
+"""
 
 import os
+import zipfile
 
 import keras
 
-from seqlab.errors import SeqlabError
+from seqlab.errors import SeqlabError, UnsafeModelError
+from seqlab.io import loading_model_file
+
+LEGACY_SUFFIXES = (".h5", ".hdf5", ".pb", ".tf")
 
 
-def load_model(path, compile=True):
+def load_model(path, compile=True, expect=None):
     """Load a model saved with ``model.save("file.keras")``.
 
     Components are looked up by the names stored in the file, so the plugins
     that provided them must be installed.
 
+    Args:
+        path: a ``.keras`` file.
+        compile: restore the optimizer and compile options too.
+        expect: a model class (`seqlab.Tagger`, say); a file holding another
+            kind of model is refused, naming what it holds.
+
     Raises:
-        SeqlabError: the file is missing or not a Keras archive.
+        SeqlabError: the file is missing, not a Keras archive (empty,
+            truncated, another format), or holds another kind of model.
+        UnsafeModelError: the file asks to run code or read files.
         UnknownComponentError: the model uses a component (cell, head, ...)
             that no installed plugin provides; the message names it.
     """
     path = os.fspath(path)
     if not os.path.exists(path):
         raise SeqlabError(f"No model file at {path!r}.")
+    if os.path.isdir(path) or path.lower().endswith(LEGACY_SUFFIXES):
+        raise UnsafeModelError(
+            f"{path!r} is a legacy model format (HDF5 or SavedModel), whose "
+            f"loaders can run code from the file; seqlab only loads .keras "
+            f"files. Re-save a model you trust with model.save('name.keras').")
     if not path.endswith(".keras"):
         raise SeqlabError(
             f"{path!r} is not a .keras file; seqlab saves and loads models "
             f"in the Keras format (model.save('name.keras')).")
+    if not zipfile.is_zipfile(path):
+        size = os.path.getsize(path)
+        raise SeqlabError(
+            f"Cannot load {path!r}: it is not a Keras archive ("
+            + ("an empty file" if not size else f"{size} bytes that are not a zip archive")
+            + "; a copy cut short, or another kind of file). Train or copy it again.")
     try:
-        return keras.saving.load_model(path, compile=compile)
+        with loading_model_file(path):
+            model = keras.saving.load_model(path, compile=compile, safe_mode=True)
     except Exception as error:
         cause = _seqlab_cause(error)
-        if cause is None:
-            raise
-        raise _with_path(cause, path) from error
+        if cause is not None:
+            raise _with_path(cause, path) from error
+        raise _keras_refusal(error, path) from error
+    if expect is not None and not isinstance(model, expect):
+        trained_by = {"Tagger": "`seqlab train`",
+                      "LanguageModel": "`seqlab lm train`"}.get(expect.__name__, "seqlab")
+        raise SeqlabError(
+            f"{path!r} holds a {type(model).__name__}, not a seqlab "
+            f"{expect.__name__}; train one with {trained_by}.")
+    return model
+
+
+def _keras_refusal(error, path):
+    """The error Keras's loader raised, said for a user."""
+    text = str(error)
+    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    first = first.split(". ")[0].rstrip(",.")
+    if "safe_mode" in text or "arbitrary code" in text:
+        return UnsafeModelError(
+            f"Refused to load {path!r}: it asks to run code when loaded "
+            f"({first}). seqlab loads models in Keras's safe "
+            f"mode and never runs code from a model file.")
+    if "Could not locate" in text or "to be a dict" in text:
+        return UnsafeModelError(
+            f"Refused to load {path!r}: it names a class or function that no "
+            f"installed package registered with Keras ({first}). Either the "
+            f"file was crafted, or it needs a plugin that is not installed "
+            f"(see `seqlab plugins`).")
+    if isinstance(error, (zipfile.BadZipFile, EOFError, KeyError, OSError)):
+        return SeqlabError(f"Cannot load {path!r}: the archive is damaged ({first}).")
+    return SeqlabError(f"Cannot load {path!r}: Keras could not read it "
+                       f"({type(error).__name__}: {first}).")
 
 
 def _seqlab_cause(error):
@@ -46,5 +107,7 @@ def _seqlab_cause(error):
 
 
 def _with_path(error, path):
-    error.args = (f"Cannot load {path!r}: {error.args[0]}",) + error.args[1:]
+    if not str(error.args[0]).startswith("Cannot load") and \
+            not str(error.args[0]).startswith("Refused"):
+        error.args = (f"Cannot load {path!r}: {error.args[0]}",) + error.args[1:]
     return error

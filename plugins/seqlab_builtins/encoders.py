@@ -7,6 +7,7 @@ import numpy as np
 from keras import ops
 
 import seqlab
+from seqlab.io import check_may_read
 from seqlab.layers import TokenEncoder
 
 
@@ -26,7 +27,9 @@ def read_vectors(path, tokens, dim):
 
     Raises:
         DataError: missing file, or a line whose width is not ``dim``.
+        UnsafeModelError: the path came from a model file being loaded.
     """
+    check_may_read(path, "pretrained")
     if not os.path.isfile(path):
         raise seqlab.DataError(f"{path}: no such vectors file.")
     needed = set(tokens) | {t.lower() for t in tokens}

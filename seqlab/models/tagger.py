@@ -9,7 +9,7 @@ from seqlab import registry
 from seqlab.data.batching import SequenceBatches
 from seqlab.data.schemes import check_scheme
 from seqlab.data.vocabulary import Vocabulary
-from seqlab.errors import ConfigError
+from seqlab.errors import ConfigError, UnsafeModelError
 from seqlab.hookspecs import EncoderContext, HeadContext
 from seqlab.validation import check_positive_int
 from seqlab.layers.stacked import StackedBidirectional
@@ -187,6 +187,22 @@ class Tagger(SequenceModel):
             "char_vocabulary": (None if self.char_vocabulary is None
                                 else self.char_vocabulary.get_config()),
         }
+
+
+    @classmethod
+    def from_config(cls, config):
+        tagger = cls(**config)
+        # get_config leaves init-only options out: a saved config that has
+        # one was written by hand (see seqlab.io.check_may_read).
+        for spec, layer in zip(tagger.encoder_specs, tagger.token_encoders):
+            given = set(registry.parse_spec(spec, "token_encoders")[1])
+            refused = sorted(given & set(layer.init_only_options))
+            if refused:
+                raise UnsafeModelError(
+                    f"Refused to load a Tagger whose saved config sets "
+                    f"{', '.join(refused)} of encoder {layer.name!r}: options "
+                    f"that only initialise weights are never saved by seqlab.")
+        return tagger
 
 
 class _Decoder(keras.Model):

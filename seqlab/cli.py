@@ -11,8 +11,9 @@ import os
 import sys
 import time
 import traceback
+import warnings
 
-from seqlab.errors import SeqlabError
+from seqlab.errors import SeqlabError, SeqlabWarning
 from seqlab.io import atomic_write
 
 
@@ -105,7 +106,12 @@ def _cmd_evaluate(args):
     return 0
 
 
+#: Built-in formats with a sentence per line: `seqlab tag` keeps their blank lines.
+LINE_FORMATS = ("text", "jsonl", "spans_jsonl")
+
+
 def _cmd_tag(args):
+    from seqlab import registry
     from seqlab.data.formats import data_writer, read_sentences
     from seqlab.data.schemes import check_scheme, convert
     from seqlab.models import Tagger
@@ -114,7 +120,10 @@ def _cmd_tag(args):
     scheme = check_scheme(args.scheme)
     writer = data_writer(args.output_format)
     model = load_model(args.model, expect=Tagger)
-    sentences = read_sentences(args.input, args.input_format, tagged=False)
+    name, options = registry.parse_spec(args.input_format, "readers")
+    if name in LINE_FORMATS:  # an output sentence for every input line
+        options = {"keep_blank_lines": True, **options}
+    sentences = read_sentences(args.input, {"name": name, **options}, tagged=False)
     tagged = [convert(t, model.scheme, scheme)
               for t in model.tag([s.tokens for s in sentences])]
     writer.write(sys.stdout, sentences, tagged, scheme)
@@ -153,8 +162,10 @@ def _load_lm(path):
 
 
 def _print_perplexity(scores, label):
+    unknown = (f", {100 * scores['unk_share']:.1f}% of words <unk>"
+               if "unk_share" in scores else "")
     print(f"{label}: perplexity {scores['perplexity']:.2f} "
-          f"({scores['bits']:.3f} bits per word, {scores['tokens']} tokens)")
+          f"({scores['bits']:.3f} bits per word, {scores['tokens']} tokens{unknown})")
 
 
 def _cmd_lm_train(args):
@@ -192,7 +203,7 @@ def _cmd_lm_score(args):
             print(json.dumps(result))
         else:
             print(f"{result['log10_prob']:.4f}\t{result['perplexity']:.2f}\t"
-                  f"{result['sentence']}")
+                  f"{result['unk_share']:.2f}\t{result['sentence']}")
     return 0
 
 
@@ -228,7 +239,8 @@ def _add_lm_commands(commands):
     score.add_argument("model", help="a .keras language model")
     score.add_argument("input", nargs="?", default="-", help="input file (default: stdin)")
     score.add_argument("--json", action="store_true",
-                       help="JSON lines instead of `log10 p <TAB> perplexity <TAB> sentence`")
+                       help="JSON lines instead of `log10 p <TAB> perplexity <TAB> "
+                            "share of <unk> words <TAB> sentence`")
     score.set_defaults(run=_cmd_lm_score)
 
     gen = sub.add_parser("generate", help="sample text from a saved model")
@@ -356,7 +368,9 @@ def main(argv=None):
     """
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return args.run(args)
     except SeqlabError as error:
         if args.debug:
             raise
@@ -380,6 +394,16 @@ def main(argv=None):
               "plugin, not a mistake in your input. Please report it with the command "
               "you ran and `seqlab --version`.", file=sys.stderr)
         return 1
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    if issubclass(category, SeqlabWarning):
+        print(f"seqlab: warning: {message}", file=sys.stderr, flush=True)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+_default_showwarning = warnings.showwarning
 
 
 def _one_line(error):

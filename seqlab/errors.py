@@ -60,3 +60,10 @@ class DataError(SeqlabError, ValueError):
 class UnsafeModelError(SeqlabError):
     """A model file asks for something seqlab never does when loading: to
     run code, or to read another file."""
+
+
+class SeqlabWarning(UserWarning):
+    """Something in the input is probably not what the user meant, but work
+    can go on (a byte-order mark removed, a dev entity type never seen in
+    training, a text mostly of unknown words). The command line prints these
+    as ``seqlab: warning:`` lines."""

@@ -7,16 +7,16 @@ Example:
     >>> print(run.test["report"])
 """
 
-import os
+import warnings
 
 from seqlab import runs
 from seqlab.config import format_spec
 from seqlab.data.batching import SequenceBatches
 from seqlab.data.formats import read_sentences
 from seqlab.data.readers import write_conll
-from seqlab.data.schemes import check_scheme, convert
+from seqlab.data.schemes import check_scheme, convert, split_tag
 from seqlab.data.vocabulary import Vocabulary
-from seqlab.errors import DataError
+from seqlab.errors import SeqlabWarning
 from seqlab.evaluation import entity_scores, overlap_scores, token_accuracy
 from seqlab.models.tagger import Tagger
 from seqlab.schedules import inverse_time_decay
@@ -73,8 +73,18 @@ class TaggerTask(runs.Task):
         data = self.config["data"]
         self.train = read_tagged(data["train"], data)
         self.dev = read_tagged(data["dev"], data)
-        if data["test"] and not os.path.isfile(data["test"]):
-            raise DataError(f"{data['test']}: no such file (data.test).")
+        # read now, so a malformed test file stops the run before training
+        self.test = read_tagged(data["test"], data) if data["test"] else None
+        seen = _entity_types(self.train)
+        for split, sentences in (("dev", self.dev), ("test", self.test)):
+            unseen = sorted(_entity_types(sentences or []) - seen)
+            if unseen:
+                warnings.warn(
+                    f"{data[split]}: entity type{'s' if len(unseen) > 1 else ''} "
+                    f"{', '.join(unseen)} never occur{'' if len(unseen) > 1 else 's'} "
+                    f"in the training data ({data['train']}); the tagger cannot "
+                    f"predict {'them' if len(unseen) > 1 else 'it'}, so its {split} "
+                    f"recall will be 0.", SeqlabWarning, stacklevel=2)
         self.model_scheme = check_scheme(self.config["model"]["scheme"])
         self.train_tags = [convert(s.tags, data["scheme"], self.model_scheme)
                            for s in self.train]
@@ -114,10 +124,14 @@ class TaggerTask(runs.Task):
         data = self.config["data"]
         dev = evaluate_tagger(model, self.dev, data["scheme"], directory.predictions("dev"))
         test = None
-        if data["test"]:
-            test = evaluate_tagger(model, read_tagged(data["test"], data), data["scheme"],
+        if self.test is not None:
+            test = evaluate_tagger(model, self.test, data["scheme"],
                                    directory.predictions("test"))
         return dev, test, {}
+
+
+def _entity_types(sentences):
+    return {split_tag(tag)[1] for s in sentences for tag in s.tags} - {"", None}
 
 
 def train_tagger(config, resume=True, verbose=1):

@@ -207,3 +207,64 @@ def test_the_cli_answers_a_bad_model_file_in_one_line(tmp_path, capsys):
         assert main(command) == 2
         err = capsys.readouterr().err
         assert err.startswith("seqlab: error: Cannot load") and err.count("\n") == 1
+
+
+# Nothing read silently wrong.
+
+def test_tag_answers_every_input_line_blank_ones_included(tmp_path, capsys):
+    from seqlab.data.vocabulary import Vocabulary
+
+    tagger = seqlab.Tagger(vocabulary=Vocabulary(["Oslo", "is"]), tag_names=["O", "B-LOC"],
+                           units=2, embedding_dim=2)
+    tagger(np.ones((1, 3), "int32"))
+    tagger.save(tmp_path / "tagger.keras")
+    text = tmp_path / "input.txt"
+    text.write_text("Oslo is\n\nis Oslo\n   \n")
+    assert main(["tag", str(tmp_path / "tagger.keras"), str(text),
+                 "--output-format", "jsonl"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["tokens"] for line in lines] == [
+        ["Oslo", "is"], [], ["is", "Oslo"], []]
+    spans = tmp_path / "input.jsonl"
+    spans.write_text('{"text": "Oslo is"}\n\n')
+    assert main(["tag", str(tmp_path / "tagger.keras"), str(spans),
+                 "--input-format", "spans_jsonl", "--output-format", "spans_jsonl"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and json.loads(lines[1]) == {"text": "", "spans": []}
+    # training data still skips blank lines
+    assert len(seqlab.data.read_text(text)) == 2
+
+
+def test_entity_types_missing_from_training_are_warned_about_before_training(tmp_path):
+    from seqlab.tagging import TaggerTask
+
+    (tmp_path / "train.txt").write_text("Oslo B-LOC\nis O\n\nAnna B-PER\n")
+    (tmp_path / "dev.txt").write_text("IBM B-ORG\nand O\nAnna B-PER\n")
+    (tmp_path / "test.txt").write_text("UN B-ORG\n\nEU B-MISC\n")
+    config = load_config(data={"data": {
+        "train": str(tmp_path / "train.txt"), "dev": str(tmp_path / "dev.txt"),
+        "test": str(tmp_path / "test.txt"), "format": "two_column"}})
+    with pytest.warns(seqlab.SeqlabWarning) as record:
+        TaggerTask(config).read_data()
+    messages = [str(w.message) for w in record]
+    assert messages == [
+        f"{tmp_path / 'dev.txt'}: entity type ORG never occurs in the training data "
+        f"({tmp_path / 'train.txt'}); the tagger cannot predict it, so its dev recall will be 0.",
+        f"{tmp_path / 'test.txt'}: entity types MISC, ORG never occur in the training data "
+        f"({tmp_path / 'train.txt'}); the tagger cannot predict them, so its test recall "
+        f"will be 0."]
+
+
+def test_a_byte_order_mark_is_removed_and_said_once_on_the_command_line(tmp_path, capsys):
+    from seqlab.data.vocabulary import Vocabulary
+
+    tagger = seqlab.Tagger(vocabulary=Vocabulary(["Oslo"]), tag_names=["O", "B-LOC"],
+                           units=2, embedding_dim=2)
+    tagger(np.ones((1, 3), "int32"))
+    tagger.save(tmp_path / "tagger.keras")
+    (tmp_path / "in.txt").write_bytes("\ufeffOslo\nOslo\n".encode("utf-8"))
+    assert main(["tag", str(tmp_path / "tagger.keras"), str(tmp_path / "in.txt")]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.split("\n")[0].startswith("Oslo ")
+    assert captured.err == (f"seqlab: warning: {tmp_path / 'in.txt'}: removed the UTF-8 "
+                            f"byte-order mark at its start.\n")

@@ -264,10 +264,17 @@ init_scale = 0.0
     scores = json.loads(capsys.readouterr().out)
     assert scores["perplexity"] == pytest.approx(2 ** scores["bits"])
     pair = tmp_path / "pair.txt"
-    pair.write_text("the cat is small\nsmall the is cat\n")
+    pair.write_text("the cat is small\nsmall the is cat\nzorp blick vrom\n")
     assert main(["lm", "score", model, str(pair)]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
+    captured = capsys.readouterr()
+    lines = captured.out.strip().splitlines()
     assert float(lines[0].split("\t")[0]) > float(lines[1].split("\t")[0])
+    # a line of unknown words is marked and warned about, not silently ranked
+    assert [line.split("\t")[2] for line in lines] == ["0.00", "0.00", "1.00"]
+    assert ("seqlab: warning: 1 of 3 sentences have more than 20% words outside "
+            "the model's vocabulary") in captured.err
+    assert main(["lm", "perplexity", model, paths["test"]]) == 0
+    assert "0.0% of words <unk>)" in capsys.readouterr().out
     assert main(["lm", "generate", model, "--words", "12", "--seed", "0"]) == 0
     assert capsys.readouterr().out.strip()
     # a text in other words: the vocabulary does not match
@@ -283,7 +290,7 @@ def test_lm_commands_reject_a_tagger(tmp_path, capsys):
     path = str(tmp_path / "tagger.keras")
     tagger.save(path)
     assert main(["lm", "generate", path]) == 2
-    assert "not a language model" in capsys.readouterr().err
+    assert "holds a Tagger, not a seqlab LanguageModel" in capsys.readouterr().err
 
 
 @pytest.mark.backend

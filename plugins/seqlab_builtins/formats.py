@@ -31,18 +31,31 @@ class ConllFormat(DataFormat):
                          + "\n")
 
 
-class TextFormat(DataFormat):
+class LineFormat(DataFormat):
+    """A format with one sentence per line.
+
+    Args:
+        keep_blank_lines: read a blank line as an empty sentence instead of
+            skipping it (``seqlab tag`` does, so that output line ``i``
+            answers input line ``i``).
+    """
+
+    def __init__(self, keep_blank_lines=False):
+        self.keep_blank_lines = keep_blank_lines
+
+
+class TextFormat(LineFormat):
     """One tokenised sentence per line (tokens split on whitespace); reads only."""
 
     def read(self, path):
-        return read_text(path)
+        return read_text(path, self.keep_blank_lines)
 
 
-class JsonlFormat(DataFormat):
+class JsonlFormat(LineFormat):
     """JSON lines ``{"tokens": [...], "tags": [...]}`` (``tags`` optional)."""
 
     def read(self, path):
-        return read_jsonl(path)
+        return read_jsonl(path, self.keep_blank_lines)
 
     def write(self, stream, sentences, tags, scheme):
         for sentence, sentence_tags in zip(sentences, tags):
@@ -63,7 +76,7 @@ def whitespace_tokens(text, cuts=()):
     return offsets
 
 
-class SpansJsonlFormat(DataFormat):
+class SpansJsonlFormat(LineFormat):
     """spaCy-style JSON lines: ``{"text": ..., "spans": [{"start", "end",
     "label"}]}`` with character offsets (end exclusive).
 
@@ -77,9 +90,11 @@ class SpansJsonlFormat(DataFormat):
     scheme = "iob2"
 
     def read(self, path):
-        sentences = [self._sentence(path, number, text)
-                     for number, text in read_lines(path) if text.strip()]
-        if not sentences:
+        sentences = [self._sentence(path, number, text) if text.strip()
+                     else Sentence([], None, number, text="", offsets=[])
+                     for number, text in read_lines(path)
+                     if self.keep_blank_lines or text.strip()]
+        if not any(s.tokens for s in sentences):
             raise seqlab.DataError(f"{path}: no sentences: the file is empty.")
         return sentences
 

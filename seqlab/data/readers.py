@@ -15,7 +15,7 @@ import sys
 import warnings
 
 from seqlab.data.schemes import SchemeError, check_scheme, validate
-from seqlab.errors import DataError
+from seqlab.errors import DataError, SeqlabWarning
 from seqlab.io import atomic_write
 
 DOCSTART = "-DOCSTART-"
@@ -70,7 +70,7 @@ def _decode(handle, path):
             # "\ufeff" to the first token (a "\ufeff-DOCSTART-" sentence).
             raw = raw[len(codecs.BOM_UTF8):]
             warnings.warn(f"{path}: removed the UTF-8 byte-order mark at its start.",
-                          stacklevel=2)
+                          SeqlabWarning, stacklevel=2)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
@@ -173,24 +173,28 @@ def read_two_column(path, scheme=None):
     return read_conll(path, token_column=0, tag_column=1, scheme=scheme)
 
 
-def read_text(path):
+def read_text(path, keep_blank_lines=False):
     """Read raw text for tagging: one sentence per line, tokens split on
-    whitespace; blank lines are skipped."""
+    whitespace. Blank lines are skipped, or with ``keep_blank_lines`` read as
+    empty sentences (so output can be matched to input line by line)."""
     path = os.fspath(path)
     sentences = [Sentence(text.split(), None, number)
-                 for number, text in read_lines(path) if text.strip()]
-    if not sentences:
+                 for number, text in read_lines(path) if keep_blank_lines or text.strip()]
+    if not any(s.tokens for s in sentences):
         raise DataError(f"{path}: no sentences: the file is empty.")
     return sentences
 
 
-def read_jsonl(path):
+def read_jsonl(path, keep_blank_lines=False):
     """Read JSON lines, each ``{"tokens": [...]}`` (an optional ``"tags"``
-    list is kept)."""
+    list is kept). Blank lines are skipped, or with ``keep_blank_lines``
+    read as empty sentences."""
     path = os.fspath(path)
     sentences = []
     for number, text in read_lines(path):
         if not text.strip():
+            if keep_blank_lines:
+                sentences.append(Sentence([], None, number))
             continue
         try:
             record = json.loads(text)

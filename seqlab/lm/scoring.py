@@ -3,13 +3,19 @@ carried across windows, as in training) and log-probabilities of sentences.
 """
 
 import math
+import warnings
 
 import keras
 import numpy as np
 
 from seqlab.data.corpus import EOS, check_vocabulary, corpus_ids, read_corpus
-from seqlab.errors import ConfigError, DataError
+from seqlab.errors import ConfigError, DataError, SeqlabWarning
 from seqlab.models.base import cached_helper
+
+#: The id of ``<unk>`` in every seqlab vocabulary.
+UNK_ID = 1
+#: `sentence_log_probs` warns about sentences with more unknown words than this.
+HIGH_UNK_SHARE = 0.2
 
 
 class _StreamScorer(keras.Model):
@@ -106,6 +112,9 @@ def perplexity(model, ids, batch_size=20, num_steps=35):
 def text_perplexity(model, path, batch_size=20, num_steps=35):
     """`perplexity` of a saved model on a corpus file, read in its vocabulary.
 
+    The result has `perplexity`'s keys and ``unk_share``: the share of the
+    text's words outside the model's vocabulary (scored as ``<unk>``).
+
     Raises:
         DataError: the file is missing, empty or not UTF-8, or its words are
             mostly outside the model's vocabulary.
@@ -114,7 +123,10 @@ def text_perplexity(model, path, batch_size=20, num_steps=35):
     sentences = read_corpus(path)
     ids = corpus_ids(sentences, vocabulary)
     check_vocabulary(vocabulary, sentences, ids, path)
-    return perplexity(model, ids, batch_size, num_steps)
+    scores = perplexity(model, ids, batch_size, num_steps)
+    words = sum(len(s) for s in sentences)
+    scores["unk_share"] = int(np.sum(np.asarray(ids) == UNK_ID)) / max(words, 1)
+    return scores
 
 
 def sentence_log_probs(model, sentences):
@@ -126,7 +138,12 @@ def sentence_log_probs(model, sentences):
 
     Returns:
         A list of dicts: ``sentence``, ``log_prob`` (natural log),
-        ``log10_prob``, ``tokens`` and ``perplexity``.
+        ``log10_prob``, ``tokens``, ``perplexity`` and ``unk_share`` (the
+        share of its words outside the model's vocabulary, scored as
+        ``<unk>``). A `SeqlabWarning` says how many sentences have a share
+        above `HIGH_UNK_SHARE`: ``<unk>`` is one frequent word to the model,
+        so such sentences get perplexities that cannot be compared with
+        others' (a line of unknown words can beat real text).
     """
     vocabulary = model_vocabulary(model)
     eos = eos_token_id(model)
@@ -142,9 +159,18 @@ def sentence_log_probs(model, sentences):
     for i, tokens in enumerate(token_lists):
         n = len(rows[i]) - 1
         total = float(np.sum(log_probs[i, :n], dtype=np.float64))
+        unknown = sum(1 for t in rows[i][1:-1] if t == UNK_ID)
         results.append({"sentence": " ".join(tokens), "log_prob": total,
                         "log10_prob": total / math.log(10), "tokens": n,
-                        "perplexity": math.exp(-total / n)})
+                        "perplexity": math.exp(-total / n),
+                        "unk_share": unknown / max(len(tokens), 1)})
+    high = sum(r["unk_share"] > HIGH_UNK_SHARE for r in results)
+    if high:
+        warnings.warn(
+            f"{high} of {len(results)} sentences have more than "
+            f"{100 * HIGH_UNK_SHARE:.0f}% words outside the model's vocabulary "
+            f"(scored as <unk>, see unk_share); their perplexities cannot be "
+            f"compared with other sentences'.", SeqlabWarning, stacklevel=2)
     return results
 
 

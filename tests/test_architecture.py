@@ -35,7 +35,8 @@ def test_library_code_uses_keras_ops_not_a_backend(path):
 @pytest.mark.parametrize("path", BUILTINS, ids=lambda p: str(p.relative_to(ROOT)))
 def test_builtins_use_only_the_public_api(path):
     seqlab_imports = {m for m in imports(path) if m.split(".")[0] == "seqlab"}
-    assert seqlab_imports <= {"seqlab", "seqlab.layers", "seqlab.data", "seqlab.validation"}
+    assert seqlab_imports <= {"seqlab", "seqlab.layers", "seqlab.data", "seqlab.validation",
+                              "seqlab.io"}
 
 
 def test_default_plugins_are_the_builtin_modules():

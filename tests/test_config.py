@@ -50,3 +50,13 @@ def test_errors_name_the_key(tmp_path, text, overrides, message):
 def test_missing_config_file(tmp_path):
     with pytest.raises(seqlab.ConfigError, match="no such config file"):
         load_config(tmp_path / "none.toml")
+
+
+def test_every_optimizer_name_the_schema_allows_is_one_keras_builds(tmp_path):
+    import keras
+
+    from seqlab.config import OPTIMIZERS
+
+    for name in OPTIMIZERS + ("Adam", "RMSprop"):
+        assert isinstance(keras.optimizers.get(name), keras.optimizers.Optimizer)
+        load_config(write(tmp_path, BASE), [f"training.optimizer={name}"])

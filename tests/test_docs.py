@@ -137,3 +137,21 @@ def test_guide_images_exist():
     for page in GUIDES:
         for image in re.findall(r"!\[[^\]]*\]\((images/[^)]+)\)", (DOCS / page).read_text()):
             assert (DOCS / image).exists(), f"{page} shows {image}, which is missing"
+
+
+def test_the_runs_page_quotes_what_seqlab_says(tmp_path, capsys):
+    """docs/runs.md's example of a config error is what the command prints."""
+    from seqlab.cli import main
+    from seqlab.demo import write_ner_corpus
+
+    page = (DOCS / "runs.md").read_text()
+    command = next(line for line in page.splitlines() if line.startswith("$ seqlab train"))
+    expected = page.split(command + "\n", 1)[1].splitlines()[0]
+    paths = write_ner_corpus(tmp_path / "data", seed=0, train=20, dev=5, test=5)
+    (tmp_path / "ner.toml").write_text(
+        f'[data]\ntrain = "{paths["train"]}"\ndev = "{paths["dev"]}"\n'
+        f'format = "two_column"\n')
+    argv = command.split()[2:]
+    argv[argv.index("ner.toml")] = str(tmp_path / "ner.toml")
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip() == expected

@@ -133,8 +133,11 @@ def test_load_model_errors(tmp_path):
     with pytest.raises(seqlab.SeqlabError, match="No model file"):
         seqlab.load_model(tmp_path / "missing.keras")
     (tmp_path / "model.h5").write_bytes(b"")
-    with pytest.raises(seqlab.SeqlabError, match="not a .keras file"):
+    with pytest.raises(seqlab.UnsafeModelError, match="is a legacy model format"):
         seqlab.load_model(tmp_path / "model.h5")
+    (tmp_path / "model.json").write_bytes(b"{}")
+    with pytest.raises(seqlab.SeqlabError, match="not a .keras file"):
+        seqlab.load_model(tmp_path / "model.json")
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -9,13 +9,13 @@ Conversion goes through spans, so it is exact for well-formed input;
 `validate` says where input is not well-formed instead of guessing.
 """
 
-from seqlab.errors import ConfigError
+from seqlab.errors import ConfigError, SeqlabError
 
 SCHEMES = ("iob1", "iob2", "iobes")
 PREFIXES = {"iob1": "BI", "iob2": "BI", "iobes": "BIES"}
 
 
-class SchemeError(ValueError):
+class SchemeError(SeqlabError, ValueError):
     """A tag sequence is not valid in a scheme.
 
     Attributes:

@@ -21,6 +21,7 @@ import numpy as np
 
 from seqlab import plugins
 from seqlab.callbacks import TimeBudget, TrainingMonitor
+from seqlab.config import check_config
 from seqlab.errors import ConfigError, SeqlabError, TrainingError
 from seqlab.io import (DirectoryLock, atomic_save_model, atomic_write, publish,
                        remove_temporaries)
@@ -312,15 +313,13 @@ def train(task, config, resume=True, verbose=1):
     Returns:
         A `Run`.
     """
-    from seqlab.config import check_config  # config imports the registry, not runs
-
     check_config(config, task.kind)
     training = config["training"]
     directory = RunDirectory(config["output"])
     plugins.require_distributions(config["plugins"]["require"])
-    task.read_data()
-    with directory.lock() as lock:
+    with directory.lock() as lock:  # before reading data: a second run stops at once
         _say(verbose, lock.describe_stale())
+        task.read_data()
         if not resume:
             directory.clear()
         state = directory.recover()

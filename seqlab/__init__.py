@@ -8,7 +8,8 @@ Example:
     {'elman': 'seqlab_builtins.cells', 'gru': 'seqlab_builtins.cells', ...}
 """
 
-from seqlab import layers
+import importlib
+
 from seqlab.errors import (
     ConfigError,
     DataError,
@@ -22,13 +23,38 @@ from seqlab.errors import (
 )
 from seqlab.config import load_config
 from seqlab.hookspecs import hookimpl
-from seqlab.models import LanguageModel, Tagger
 from seqlab.registry import available, components
-from seqlab.saving import load_model
-from seqlab.lm import train_language_model
-from seqlab.runs import Run
-from seqlab.tagging import evaluate_tagger, train_tagger
-from seqlab.training import GradientClipper, GradientClippingOptimizer, global_norm
+
+# What needs Keras (and so a backend) is imported on first use (PEP 562):
+# `seqlab --help`, `seqlab plugins` and the config loader start in well
+# under a second.
+_LAZY = {
+    "layers": "seqlab.layers",
+    "LanguageModel": "seqlab.models",
+    "Tagger": "seqlab.models",
+    "load_model": "seqlab.saving",
+    "train_language_model": "seqlab.lm",
+    "Run": "seqlab.runs",
+    "evaluate_tagger": "seqlab.tagging",
+    "train_tagger": "seqlab.tagging",
+    "GradientClipper": "seqlab.training",
+    "GradientClippingOptimizer": "seqlab.training",
+    "global_norm": "seqlab.training",
+}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'seqlab' has no attribute {name!r}")
+    module = importlib.import_module(_LAZY[name])
+    value = module if module.__name__ == f"seqlab.{name}" else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 

@@ -6,7 +6,9 @@ should not wait for.
 """
 
 import argparse
+import contextlib
 import json
+import logging
 import os
 import sys
 import time
@@ -96,7 +98,7 @@ def _cmd_evaluate(args):
 
     model = load_model(args.model, expect=Tagger)
     data = {"format": args.format, "token_column": args.token_column,
-            "tag_column": args.tag_column, "scheme": args.scheme}
+            "tag_column": args.tag_column, "scheme": args.scheme, "repair": args.repair}
     scores = evaluate_tagger(model, read_tagged(args.data, data), data["scheme"],
                              args.predictions)
     if args.json:
@@ -150,8 +152,24 @@ def _cmd_demo(args):
           "never seen in training included):")
     _print_scores(run.test, f"test (best epoch {run.best_epoch})")
     print(f"{time.time() - start:.0f} s. Model: {run.output}/best.keras. Try: "
-          f"echo 'Anna Chen flew to Oslo .' | seqlab tag {run.output}/best.keras")
+          f"echo 'Anna Chen flew to Oslo .' | {_this_command()} tag {run.output}/best.keras")
     return 0
+
+
+def _this_command():
+    """How to run this very ``seqlab`` from the current directory: ``seqlab``
+    when that is it on the PATH, else its path (``.venv/bin/seqlab`` after
+    ``./dev demo``), else ``python -m seqlab``."""
+    import shutil
+
+    invoked = sys.argv[0] if sys.argv and os.path.isfile(sys.argv[0]) else None
+    on_path = shutil.which("seqlab")
+    if invoked is None:
+        return f"{sys.executable} -m seqlab"
+    if on_path and os.path.samefile(on_path, invoked):
+        return "seqlab"
+    relative = os.path.relpath(invoked)
+    return relative if relative.startswith(".") or os.sep in relative else f"./{relative}"
 
 
 def _load_lm(path):
@@ -285,6 +303,8 @@ def build_parser():
                         version=f"seqlab {__version__}")
     parser.add_argument("--debug", action="store_true",
                         help="show Python tracebacks instead of one-line errors")
+    parser.add_argument("--verbose", action="store_true",
+                        help="let the backend (TensorFlow, JAX) log what it logs")
     commands = parser.add_subparsers(dest="command", required=True)
     plugins = commands.add_parser(
         "plugins", help="list every registered component and its plugin")
@@ -309,6 +329,9 @@ def build_parser():
                           help="column formats: the tag column (default: the last)")
     evaluate.add_argument("--scheme", default="iob2",
                           help="scheme of the file: iob1 (CoNLL-2003), iob2 (default), iobes")
+    evaluate.add_argument("--repair", action="store_true",
+                          help="read tags that break the scheme (a stray I-X) as conlleval "
+                               "does, with a warning, instead of stopping")
     evaluate.add_argument("--predictions", metavar="FILE",
                           help="write token/gold/predicted lines (conlleval's input)")
     evaluate.add_argument("--json", action="store_true", help="print the scores as JSON")
@@ -370,7 +393,11 @@ def main(argv=None):
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
-            return args.run(args)
+            with _backend_logs_hidden(not args.verbose):
+                for name in ("tensorflow", "absl", "jax"):
+                    if not args.verbose:
+                        logging.getLogger(name).setLevel(logging.ERROR)
+                return args.run(args)
     except SeqlabError as error:
         if args.debug:
             raise
@@ -394,6 +421,35 @@ def main(argv=None):
               "plugin, not a mistake in your input. Please report it with the command "
               "you ran and `seqlab --version`.", file=sys.stderr)
         return 1
+
+
+@contextlib.contextmanager
+def _backend_logs_hidden(hidden):
+    """Hide what the backend's C++ code writes to file descriptor 2 (CUDA
+    probes, oneDNN notes, absl's preamble) while Python's own ``sys.stderr``
+    (seqlab's errors and warnings, tracebacks) still reaches the terminal."""
+    try:
+        real = hidden and sys.stderr.fileno() == 2
+    except (AttributeError, OSError, ValueError):  # a captured stream (tests)
+        real = False
+    if not real:
+        yield
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    original = sys.stderr
+    sys.stderr = open(saved, "w", buffering=1, encoding=original.encoding,
+                      errors=original.errors, closefd=False)
+    os.dup2(null, 2)
+    os.close(null)
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        sys.stderr = original
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

@@ -12,6 +12,7 @@ A config fully describes a run::
     token_column = 0               # shorthands for the format's options
     tag_column = -1                #   (format = {name = "conll", tag_column = -1})
     scheme = "iob1"                # scheme of the files
+    repair = false                 # true: read stray I- tags as conlleval does
 
     [vocabulary]
     min_count = 1
@@ -49,7 +50,8 @@ from seqlab.errors import ConfigError, UnknownComponentError
 DEFAULTS = {
     "output": "runs/tagger",
     "data": {"train": None, "dev": None, "test": None, "format": "conll",
-             "token_column": None, "tag_column": None, "scheme": "iob2"},
+             "token_column": None, "tag_column": None, "scheme": "iob2",
+             "repair": False},
     "vocabulary": {"min_count": 1, "max_size": 0, "lowercase": False, "digits": False},
     "model": {"scheme": "iobes", "cell": "lstm", "units": 100, "depth": 2,
               "embedding_dim": 100, "merge_mode": "concat", "dropout": 0.5,
@@ -353,6 +355,7 @@ def _schema(task):
     return {**common,
             "data.format": _data_format, "data.token_column": _integer(optional=True),
             "data.tag_column": _integer(optional=True), "data.scheme": _scheme,
+            "data.repair": _boolean,
             "vocabulary.lowercase": _boolean, "vocabulary.digits": _boolean,
             "model.scheme": _scheme, "model.embedding_dim": _integer(1),
             "model.merge_mode": _choice(*MERGE_MODES),

@@ -56,6 +56,9 @@ def load_model(path, compile=True, expect=None):
             f"Cannot load {path!r}: it is not a Keras archive ("
             + ("an empty file" if not size else f"{size} bytes that are not a zip archive")
             + "; a copy cut short, or another kind of file). Train or copy it again.")
+    import seqlab.models  # noqa: F401  (registers seqlab's classes with Keras)
+    import seqlab.training  # noqa: F401
+
     try:
         with loading_model_file(path):
             model = keras.saving.load_model(path, compile=compile, safe_mode=True)

@@ -25,8 +25,9 @@ from seqlab.training import compile_options
 
 def read_tagged(path, data):
     """Read a tagged file as the ``[data]`` section of a config says
-    (``format``, its options, ``scheme``)."""
-    return read_sentences(path, format_spec(data), data["scheme"])
+    (``format``, its options, ``scheme``, ``repair``)."""
+    return read_sentences(path, format_spec(data), data["scheme"],
+                          repair=data.get("repair", False))
 
 
 def evaluate_tagger(model, sentences, scheme, predictions_path=None):

@@ -268,3 +268,51 @@ def test_a_byte_order_mark_is_removed_and_said_once_on_the_command_line(tmp_path
     assert captured.out.split("\n")[0].startswith("Oslo ")
     assert captured.err == (f"seqlab: warning: {tmp_path / 'in.txt'}: removed the UTF-8 "
                             f"byte-order mark at its start.\n")
+
+
+def test_stray_inside_tags_are_refused_naming_the_option_or_repaired_as_conlleval_does(
+        tmp_path, capsys):
+    from seqlab.data import read_sentences
+
+    # CoNLL-2002 Spanish, as distributed, has a few of these
+    (tmp_path / "es.txt").write_text(
+        "La O\nI-PER I-PER\nAna I-PER\n\nvive O\nen O\nMadrid I-LOC\n\n"
+        "El B-ORG\nBanco I-ORG\n")
+    with pytest.raises(seqlab.DataError, match=r"es.txt:2: tag 'I-PER' continues a PER "
+                                               r"entity that was not begun.*data.repair = true "
+                                               r"\(seqlab evaluate --repair\)"):
+        read_sentences(tmp_path / "es.txt", "two_column", "iob2")
+    with pytest.warns(seqlab.SeqlabWarning, match=r"es.txt: repaired 2 tags that broke IOB2 as "
+                                                  r"conlleval reads them .* at lines 2, 7\."):
+        sentences = read_sentences(tmp_path / "es.txt", "two_column", "iob2", repair=True)
+    assert [s.tags for s in sentences] == [["O", "B-PER", "I-PER"], ["O", "O", "B-LOC"],
+                                           ["B-ORG", "I-ORG"]]
+    # a tag outside the scheme is not a transition: never repaired
+    (tmp_path / "bad.txt").write_text("Ana X-PER\n")
+    with pytest.raises(seqlab.DataError, match="bad.txt:1: tag 'X-PER' is not in the IOB2"):
+        read_sentences(tmp_path / "bad.txt", "two_column", "iob2", repair=True)
+
+
+def test_evaluate_and_train_take_the_repair_option(tmp_path, capsys):
+    from seqlab.data.vocabulary import Vocabulary
+
+    tagger = seqlab.Tagger(vocabulary=Vocabulary(["Ana", "vive"]), tag_names=["O", "B-PER",
+                                                                             "I-PER"],
+                           units=2, embedding_dim=2)
+    tagger(np.ones((1, 3), "int32"))
+    tagger.save(tmp_path / "tagger.keras")
+    (tmp_path / "es.txt").write_text("Ana I-PER\nvive O\n")
+    model = str(tmp_path / "tagger.keras")
+    assert main(["evaluate", model, str(tmp_path / "es.txt")]) == 2
+    assert "--repair" in capsys.readouterr().err
+    predictions = tmp_path / "predictions.txt"
+    assert main(["evaluate", model, str(tmp_path / "es.txt"), "--repair",
+                 "--predictions", str(predictions)]) == 0
+    assert "seqlab: warning:" in capsys.readouterr().err
+    assert predictions.read_text().splitlines()[0].split()[:2] == ["Ana", "B-PER"]
+    config = load_config(data={"data": {"train": str(tmp_path / "es.txt"),
+                                        "dev": str(tmp_path / "es.txt"),
+                                        "format": "two_column", "repair": True}})
+    assert config["data"]["repair"] is True
+    with pytest.raises(seqlab.ConfigError, match="data.repair = 'yes': expected true or false"):
+        load_config(data={"data": {"train": "t", "dev": "d", "repair": "yes"}})

@@ -61,13 +61,16 @@ class SequenceBatches(keras.utils.PyDataset):
         seed: seed of the shuffling; each epoch's order depends on
             ``(seed, epoch)`` only, so a resumed run sees the same batches.
         multiple: pad lengths up to a multiple of this.
+        power_of_two: pad lengths up to a power of two instead (at least
+            ``multiple``): a handful of shapes, so a compiled prediction
+            step is traced a handful of times.
         epoch: the epoch the first pass counts as (when resuming).
         char_width: characters kept per token (fixed, so batch shapes only
             vary in time).
     """
 
     def __init__(self, inputs, targets=None, batch_size=32, shuffle=False,
-                 seed=0, multiple=8, epoch=0, char_width=20):
+                 seed=0, multiple=8, epoch=0, char_width=20, power_of_two=False):
         super().__init__()
         if batch_size < 1:
             raise ConfigError(f"`batch_size` must be positive. Received: batch_size={batch_size}")
@@ -77,6 +80,7 @@ class SequenceBatches(keras.utils.PyDataset):
             raise ConfigError("inputs and targets differ in length.")
         self.targets, self.char_width = targets, char_width
         self.batch_size, self.multiple = batch_size, multiple
+        self.power_of_two = power_of_two
         self.shuffle, self.seed, self.epoch = shuffle, seed, epoch
         self._next_epoch = epoch
         self._bucket()
@@ -111,6 +115,8 @@ class SequenceBatches(keras.utils.PyDataset):
 
     def _width(self, rows):
         longest = max(max(len(self.inputs[i]) for i in rows), 1)
+        if self.power_of_two:
+            return max(self.multiple, 2 ** math.ceil(math.log2(longest)))
         return self.multiple * math.ceil(longest / self.multiple)
 
     def set_epoch(self, epoch):

@@ -59,7 +59,7 @@ def data_format(spec):
     return registry.create("readers", spec)
 
 
-def read_sentences(path, spec, scheme=None, tagged=True):
+def read_sentences(path, spec, scheme=None, tagged=True, repair=False):
     """Read a file in a registered format.
 
     Args:
@@ -68,6 +68,9 @@ def read_sentences(path, spec, scheme=None, tagged=True):
         scheme: the tag scheme to check the tags in (and, for a format that
             fixes its own scheme, to convert them to).
         tagged: require tags on every sentence (training and evaluation).
+        repair: read tags that break the scheme's transitions as conlleval
+            does, with a warning (see `seqlab.data.validate_tags`), instead
+            of stopping.
 
     Raises:
         DataError: a malformed file, a missing tag, or tags invalid in ``scheme``.
@@ -86,7 +89,7 @@ def read_sentences(path, spec, scheme=None, tagged=True):
             if sentence.tags is not None:
                 sentence.tags = convert(sentence.tags, reader.scheme, scheme)
     elif scheme:
-        validate_tags(path, sentences, scheme)
+        validate_tags(path, sentences, scheme, repair)
     return sentences
 
 

@@ -14,7 +14,7 @@ import os
 import sys
 import warnings
 
-from seqlab.data.schemes import SchemeError, check_scheme, validate
+from seqlab.data.schemes import PREFIXES, SchemeError, check_scheme, convert, split_tag, validate
 from seqlab.errors import DataError, SeqlabWarning
 from seqlab.io import atomic_write
 
@@ -149,23 +149,50 @@ def _sentence(rows, document, token_column, tag_column):
     return Sentence(tokens, tags, rows[0][0], document, [number for number, _ in rows])
 
 
-def validate_tags(path, sentences, scheme):
+def validate_tags(path, sentences, scheme, repair=False):
     """Check every tagged sentence's tags in ``scheme``.
+
+    With ``repair``, a sentence whose tags break the scheme's transitions
+    (a stray ``I-X`` in IOB2, say) is re-encoded as conlleval and seqeval
+    read it (a stray ``I-X`` opens an entity), and a `SeqlabWarning` says
+    how many tags changed and where. A tag that is not in the scheme at all
+    (``X-PER``) is an error either way.
 
     Raises:
         DataError: naming ``path`` and the line of the first invalid tag.
     """
     scheme = check_scheme(scheme)
+    repaired = []
     for sentence in sentences:
         if sentence.tags is None:
             continue
         try:
             validate(sentence.tags, scheme)
         except SchemeError as error:
+            tag = sentence.tags[error.position]
+            if repair and split_tag(tag)[0] is not None and \
+                    split_tag(tag)[0] in PREFIXES[scheme] + "O":
+                fixed = convert(sentence.tags, scheme, scheme)
+                repaired += [sentence.line_of(i) for i, (a, b)
+                             in enumerate(zip(sentence.tags, fixed)) if a != b]
+                sentence.tags = fixed
+                continue
+            hint = ("" if repair or split_tag(tag)[0] is None else
+                    " Or, to read such tags as conlleval does (a stray I- opens an "
+                    "entity), set data.repair = true (seqlab evaluate --repair).")
             raise DataError(
                 f"{path}:{sentence.line_of(error.position)}: {error}. Is the file "
                 f"in {scheme.upper()}? Say which scheme it uses; seqlab converts "
-                f"explicitly.") from None
+                f"explicitly.{hint}") from None
+    if repaired:
+        where = ", ".join(str(line) for line in repaired[:5])
+        more = f" and {len(repaired) - 5} more" if len(repaired) > 5 else ""
+        warnings.warn(
+            f"{path}: repaired {len(repaired)} tag{'s' if len(repaired) > 1 else ''} "
+            f"that broke {scheme.upper()} as conlleval reads them (a stray I- opens "
+            f"an entity), at line{'s' if len(repaired) > 1 else ''} {where}{more}.",
+            SeqlabWarning, stacklevel=3)
+    return len(repaired)
 
 
 def read_two_column(path, scheme=None):

@@ -147,11 +147,14 @@ class Tagger(SequenceModel):
         Raises:
             ConfigError: the model was built without a vocabulary and tag names.
         """
-        batches = SequenceBatches(self.encode_inputs(sentences), batch_size=batch_size)
+        batches = SequenceBatches(self.encode_inputs(sentences), batch_size=batch_size,
+                                  power_of_two=True)
         tagged = [None] * len(sentences)
         for index, rows in enumerate(batches.batches):
             (x,) = batches[index]
-            best = ops.convert_to_numpy(self._decode(x))
+            # Full batches of a few widths: the compiled step is traced once
+            # per width, not once per (rows, width) pair.
+            best = ops.convert_to_numpy(self._decode(_fill_rows(x, batch_size)))
             for row, i in enumerate(rows):
                 tagged[i] = [self.tag_names[t] for t in best[row, :len(sentences[i])]]
         return tagged
@@ -219,6 +222,18 @@ class _Decoder(keras.Model):
     def call(self, inputs):
         scores = self.tagger(inputs, training=False)
         return self.tagger.head.decode(scores, mask=self.tagger.padding_mask(inputs))
+
+
+def _fill_rows(x, rows):
+    """Pad a batch with rows of one unknown word up to ``rows`` rows."""
+    if isinstance(x, dict):
+        return {k: _fill_rows(v, rows) for k, v in x.items()}
+    missing = rows - x.shape[0]
+    if missing <= 0:
+        return x
+    filler = np.zeros((missing,) + x.shape[1:], x.dtype)
+    filler[(slice(None), 0) + (0,) * (x.ndim - 2)] = 1
+    return np.concatenate([x, filler])
 
 
 def _words(inputs):

@@ -76,8 +76,8 @@ def run(task, name, depth, units, args, seeds, epochs):
         scores = evaluate_tagger(outcome.model, read_tagged(files["test"], config["data"]), "iob2")
         results.append({
             "seed": seed, "exact_f1": 100 * scores["f1"],
-            "binary": {k: 100 * v for k, v in scores["overlap"]["binary"].items()},
-            "proportional": {k: 100 * v for k, v in scores["overlap"]["proportional"].items()},
+            "binary": {k: 100 * v for k, v in scores["untyped_overlap"]["binary"].items()},
+            "proportional": {k: 100 * v for k, v in scores["untyped_overlap"]["proportional"].items()},
             "dev_f1": 100 * outcome.dev["f1"], "best_epoch": outcome.best_epoch})
     mean = lambda values: {"mean": statistics.mean(values),
                            "spread": statistics.stdev(values) if len(values) > 1 else 0.0}

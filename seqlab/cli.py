@@ -47,12 +47,13 @@ def _verbosity(quiet):
 
 def _print_scores(scores, label):
     print(scores["report"])
-    overlap = scores["overlap"]
+    untyped, typed = scores["untyped_overlap"], scores["typed_overlap"]
     print(f"{label}: entity F1 {100 * scores['f1']:.2f} (strict "
           f"{100 * scores['strict']['f1']:.2f}), token accuracy "
-          f"{100 * scores['token_accuracy']:.2f}, binary-overlap F1 "
-          f"{100 * overlap['binary']['f1']:.2f}, proportional-overlap F1 "
-          f"{100 * overlap['proportional']['f1']:.2f}")
+          f"{100 * scores['token_accuracy']:.2f}; overlap F1, binary "
+          f"{100 * typed['binary']['f1']:.2f} typed / {100 * untyped['binary']['f1']:.2f} "
+          f"untyped, proportional {100 * typed['proportional']['f1']:.2f} typed / "
+          f"{100 * untyped['proportional']['f1']:.2f} untyped")
 
 
 def _overrides(args):

@@ -84,7 +84,7 @@ def _f1(precision, recall):
     return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
 
 
-def overlap_scores(gold, predicted, scheme="iob2"):
+def overlap_scores(gold, predicted, scheme="iob2", typed=False):
     """Binary- and proportional-overlap scores (Irsoy & Cardie 2014).
 
     Spans are read leniently from the tags (an ``I`` after ``O`` opens a
@@ -99,25 +99,46 @@ def overlap_scores(gold, predicted, scheme="iob2"):
     F1 = 2PR / (P + R). A ratio with a zero denominator (no predicted or no
     gold spans) is defined as 0.
 
+    Untyped (the default, as the paper: one expression type per task), a
+    predicted PER span overlapping a gold LOC span counts. ``typed=True``
+    counts overlaps of spans of the same type only, and adds ``per_type``:
+    the same scores for each type's spans alone.
+
     Returns:
-        ``{"binary": {"precision", "recall", "f1"}, "proportional": {...}}``
+        ``{"binary": {"precision", "recall", "f1"}, "proportional": {...}}``,
+        and with ``typed`` also ``"per_type": {type: {"binary": ..., ...}}``.
     """
     _check_aligned(gold, predicted)
+    gold_spans = [spans(list(tags), scheme) for tags in gold]
+    predicted_spans = [spans(list(tags), scheme) for tags in predicted]
+    if not typed:
+        return _overlap_counts([[(None, s, e) for _, s, e in x] for x in gold_spans],
+                               [[(None, s, e) for _, s, e in x] for x in predicted_spans])
+    result = _overlap_counts(gold_spans, predicted_spans)
+    kinds = sorted({k for x in gold_spans + predicted_spans for k, _, _ in x})
+    result["per_type"] = {
+        kind: _overlap_counts([[x for x in g if x[0] == kind] for g in gold_spans],
+                              [[x for x in p if x[0] == kind] for p in predicted_spans])
+        for kind in kinds}
+    return result
+
+
+def _overlap_counts(gold_spans, predicted_spans):
+    """Overlap scores of spans ``(type, start, end)``; only spans of one
+    type (None for all) overlap each other."""
     counts = {"binary": [0.0, 0.0], "proportional": [0.0, 0.0]}
     n_predicted = n_gold = 0
-    for g_tags, p_tags in zip(gold, predicted):
-        g_spans = [(s, e) for _, s, e in spans(list(g_tags), scheme)]
-        p_spans = [(s, e) for _, s, e in spans(list(p_tags), scheme)]
+    for g_spans, p_spans in zip(gold_spans, predicted_spans):
         n_predicted += len(p_spans)
         n_gold += len(g_spans)
         for p in p_spans:
-            overlaps = [_overlap(p, g) for g in g_spans]
+            overlaps = [_overlap(p[1:], g[1:]) for g in g_spans if g[0] == p[0]]
             counts["binary"][0] += any(overlaps)
-            counts["proportional"][0] += sum(overlaps) / (p[1] - p[0])
+            counts["proportional"][0] += sum(overlaps) / (p[2] - p[1])
         for g in g_spans:
-            overlaps = [_overlap(p, g) for p in p_spans]
+            overlaps = [_overlap(p[1:], g[1:]) for p in p_spans if p[0] == g[0]]
             counts["binary"][1] += any(overlaps)
-            counts["proportional"][1] += sum(overlaps) / (g[1] - g[0])
+            counts["proportional"][1] += sum(overlaps) / (g[2] - g[1])
     result = {}
     for kind, (p_sum, g_sum) in counts.items():
         precision = p_sum / n_predicted if n_predicted else 0.0

@@ -44,7 +44,10 @@ def evaluate_tagger(model, sentences, scheme, predictions_path=None):
     Returns:
         A dict: ``precision``, ``recall``, ``f1`` (seqeval, conlleval-style),
         ``strict`` (the same in strict mode), ``token_accuracy``,
-        ``overlap`` (binary and proportional), ``per_type``, ``report``.
+        ``untyped_overlap`` (Irsoy & Cardie's binary and proportional
+        overlap, entity types ignored), ``typed_overlap`` (the same counting
+        only overlaps of one type, with ``per_type``), ``per_type``,
+        ``report``.
     """
     scheme = check_scheme(scheme)
     predicted = _predict(model, sentences, scheme)
@@ -53,7 +56,8 @@ def evaluate_tagger(model, sentences, scheme, predictions_path=None):
     strict = entity_scores(gold, predicted, scheme, mode="strict")
     scores["strict"] = {k: strict[k] for k in ("precision", "recall", "f1")}
     scores["token_accuracy"] = token_accuracy(gold, predicted)
-    scores["overlap"] = overlap_scores(gold, predicted, scheme)
+    scores["untyped_overlap"] = overlap_scores(gold, predicted, scheme)
+    scores["typed_overlap"] = overlap_scores(gold, predicted, scheme, typed=True)
     if predictions_path:
         write_conll(predictions_path, sentences, predicted)
     return scores

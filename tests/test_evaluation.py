@@ -44,6 +44,19 @@ def test_overlap_scores_by_hand():
     assert scores["proportional"]["recall"] == pytest.approx((1 / 3 + 1 / 1) / 2)
 
 
+def test_typed_overlap_counts_only_spans_of_one_type():
+    gold = [["B-PER", "I-PER", "O", "B-LOC"]]
+    pred = [["B-LOC", "I-LOC", "O", "B-LOC"]]  # right place, wrong type, then right
+    untyped = overlap_scores(gold, pred)
+    typed = overlap_scores(gold, pred, typed=True)
+    assert untyped["binary"]["f1"] == 1.0  # types ignored, as in the paper
+    assert typed["binary"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5}
+    assert typed["per_type"]["LOC"]["binary"] == {"precision": 0.5, "recall": 1.0,
+                                                  "f1": pytest.approx(2 / 3)}
+    assert typed["per_type"]["PER"]["binary"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    assert "per_type" not in untyped
+
+
 def test_overlap_zero_over_zero_is_zero():
     scores = overlap_scores([["O", "O"]], [["O", "O"]])
     assert scores["binary"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}

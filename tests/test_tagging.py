@@ -104,7 +104,8 @@ def test_evaluate_tagger_converts_schemes(corpus, tmp_path):
     sentences = read_two_column(corpus["test"], scheme="iob2")
     scores = evaluate_tagger(run.model, sentences, "iob2")
     assert scores["f1"] == pytest.approx(run.test["f1"])
-    assert set(scores) >= {"strict", "token_accuracy", "overlap", "per_type", "report"}
+    assert set(scores) >= {"strict", "token_accuracy", "untyped_overlap", "typed_overlap",
+                           "per_type", "report"}
 
 
 def test_tagger_without_vocabulary_cannot_tag():

@@ -133,6 +133,13 @@ def _cmd_tag(args):
     return 0
 
 
+def _cmd_report(args):
+    from seqlab.reporting import summary
+
+    print(summary(args.run_dir, plot=not args.no_plot))
+    return 0
+
+
 def _cmd_demo(args):
     from seqlab.config import load_config
     from seqlab.demo import DEMO_CONFIG, write_ner_corpus
@@ -352,6 +359,13 @@ def build_parser():
     tag.add_argument("--scheme", default="iob2",
                      help="scheme of the output tags: iob1, iob2 (default), iobes")
     tag.set_defaults(run=_cmd_tag)
+
+    report = commands.add_parser(
+        "report", help="a run's learning curve, scores per type, and curves.png "
+                       "(finished or running)")
+    report.add_argument("run_dir", help="the run's output directory")
+    report.add_argument("--no-plot", action="store_true", help="do not write curves.png")
+    report.set_defaults(run=_cmd_report)
 
     demo = commands.add_parser(
         "demo", help="generate a small NER dataset, train a tagger, print a seqeval report")

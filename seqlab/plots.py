@@ -44,11 +44,55 @@ def plot_gradient_statistics(steps, path, title="Gradient norm per training step
 
 
 def save_figure(fig, path):
+    """Save a figure as PNG atomically (a killed save leaves a ``.tmp-``
+    file that the next run start removes, never half a PNG)."""
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
-    temporary = f"{path}.tmp.png"
-    fig.savefig(temporary, dpi=110)
-    os.replace(temporary, path)
+    temporary = os.path.join(directory, f".tmp-{os.getpid()}-{os.path.basename(path)}")
+    try:
+        fig.savefig(temporary, dpi=110, format="png")
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+#: How a dev score is plotted: (factor, title).
+SCORE_LABELS = {"dev_f1": (100, "dev entity F1 (%)"), "dev_ppl": (1, "dev perplexity")}
+
+
+def plot_learning_curves(history, path, score_name, best_epoch=None):
+    """Training loss, dev score and learning rate per epoch, one panel each.
+
+    Args:
+        history: a run's history (dicts with ``epoch``, ``loss``,
+            ``learning_rate`` and ``score_name``).
+        score_name: the dev score's key (``"dev_f1"``, ``"dev_ppl"``).
+        best_epoch: marked on every panel.
+    """
+    plt = pyplot()
+    from matplotlib.ticker import MaxNLocator
+
+    epochs = [h["epoch"] for h in history]
+    scale, label = SCORE_LABELS.get(score_name, (1, score_name.replace("_", " ")))
+    panels = [("loss", 1, "training loss"), (score_name, scale, label),
+              ("learning_rate", 1, "learning rate")]
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.2))
+    for ax, (key, factor, title) in zip(axes, panels):
+        values = [factor * h[key] if h.get(key) is not None else np.nan for h in history]
+        ax.plot(epochs, values, marker="o", ms=3, lw=1.4)
+        if best_epoch:
+            ax.axvline(best_epoch, color="tab:green", lw=0.8, ls="--",
+                       label=f"best.keras (epoch {best_epoch})")
+        ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_title(title, fontsize=10)
+        ax.grid(True, alpha=0.3)
+    if best_epoch:
+        axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    save_figure(fig, path)
+    plt.close(fig)
 
 
 def plot_timestep_gradients(results, path):

@@ -34,7 +34,7 @@ def test_a_quiet_run_prints_nothing_and_writes_the_named_files(corpus, tmp_path,
     assert capsys.readouterr().out == ""
     directory = runs.RunDirectory(run.output)
     named = {directory.CONFIG, directory.STATE, directory.LAST, directory.BEST,
-             directory.REPORT, directory.CHECKPOINTS, DirectoryLock.NAME,
+             directory.REPORT, directory.CHECKPOINTS, DirectoryLock.NAME, directory.CURVES,
              os.path.basename(directory.predictions("dev")),
              os.path.basename(directory.predictions("test"))}
     assert set(os.listdir(run.output)) == named
@@ -189,3 +189,27 @@ def checkpoint_epochs(tmp_path):
 
     state = tmp_path / "run" / "state.json"
     return json.loads(state.read_text())["history"] if state.exists() else []
+
+
+def test_report_shows_a_finished_or_running_run_and_plots_its_curves(corpus, tmp_path, capsys):
+    from seqlab.cli import main
+
+    run = train_tagger(config_for(corpus, tmp_path / "run", epochs=2), verbose=0)
+    curves = tmp_path / "run" / "curves.png"
+    assert curves.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # every run gets one
+    curves.unlink()
+    assert main(["report", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert f"2 epochs, best epoch {run.best_epoch}" in out
+    assert "epoch    loss  dev_f1  learning_rate" in out
+    assert f"  {run.best_epoch}*" in out
+    for kind in ("LOC", "MISC", "ORG", "PER", "all (micro)"):
+        assert f"  {kind}" in out
+    assert "overlap F1: binary" in out and "untyped" in out
+    assert curves.exists()
+    # a running run: state.json but no report yet
+    (tmp_path / "run" / "report.json").unlink()
+    assert main(["report", str(tmp_path / "run"), "--no-plot"]) == 0
+    assert "(running or stopped before its report)" in capsys.readouterr().out
+    assert main(["report", str(tmp_path / "nothing")]) == 2
+    assert "no such run directory" in capsys.readouterr().err

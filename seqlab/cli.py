@@ -355,7 +355,8 @@ def build_parser():
                           "`seqlab plugins --kind readers`")
     tag.add_argument("--output-format", default="conll",
                      help="conll (default: token and tag per line), two_column, jsonl, "
-                          "spans_jsonl ({\"text\", \"spans\"} with character offsets)")
+                          "spans_jsonl ({\"text\", \"spans\"} with character offsets), "
+                          "html (one page, entities highlighted by type)")
     tag.add_argument("--scheme", default="iob2",
                      help="scheme of the output tags: iob1, iob2 (default), iobes")
     tag.set_defaults(run=_cmd_tag)

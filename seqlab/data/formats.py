@@ -53,6 +53,11 @@ class DataFormat:
         """Whether this format can write tagged sentences."""
         return type(self).write is not DataFormat.write
 
+    @property
+    def reads(self):
+        """Whether this format can read files (``html`` only writes)."""
+        return type(self).read is not DataFormat.read
+
 
 def data_format(spec):
     """The `DataFormat` a spec names (``"conll"``, ``{"name": "conll", ...}``)."""
@@ -77,6 +82,11 @@ def read_sentences(path, spec, scheme=None, tagged=True, repair=False):
         UnknownComponentError: no such format.
     """
     reader = data_format(spec)
+    if not reader.reads:
+        name = registry.parse_spec(spec)[0]
+        raise ConfigError(f"The {name!r} format only writes (tagged output); read "
+                          f"files in one of: "
+                          f"{', '.join(n for n in registry.available('readers') if data_format(n).reads)}.")
     sentences = reader.read(path)
     if tagged:
         untagged = next((s for s in sentences if s.tags is None), None)

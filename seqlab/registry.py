@@ -9,6 +9,7 @@ in their config, so a saved model always resolves to the same component.
 import dataclasses
 import importlib
 import inspect
+import re
 import threading
 
 from seqlab import hookspecs, plugins
@@ -30,7 +31,8 @@ class Component:
     Attributes:
         kind: one of `KINDS`.
         name: the name it is registered under.
-        factory: the callable that builds it.
+        source: what the plugin registered: the factory, or where it lives
+            (``"package.module:factory"``), imported on first use.
         plugin: the name of the plugin that registered it.
         distribution: ``"name version"`` of the installed distribution that
             provided the plugin, or None for built-in and in-process plugins.
@@ -38,9 +40,39 @@ class Component:
 
     kind: str
     name: str
-    factory: object
+    source: object
     plugin: str
     distribution: str = None
+
+    @property
+    def factory(self):
+        """The callable that builds the component (imported now if the
+        plugin registered it by name).
+
+        Raises:
+            PluginError: the named factory cannot be imported or is not callable.
+        """
+        if not isinstance(self.source, str):
+            return self.source
+        with _lock:
+            if self.source not in _imported:
+                module, _, attribute = self.source.partition(":")
+                try:
+                    factory = getattr(importlib.import_module(module), attribute)
+                except (ImportError, AttributeError) as error:
+                    raise component_error(
+                        self, f"names its factory {self.source!r}, which cannot be "
+                              f"imported: {type(error).__name__}: {error}") from error
+                if not callable(factory):
+                    raise component_error(
+                        self, f"names its factory {self.source!r}, which is not callable.")
+                _imported[self.source] = factory
+            return _imported[self.source]
+
+
+#: factories registered by name, once imported
+_imported = {}
+_FACTORY_NAME = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
 _lock = threading.RLock()
@@ -229,10 +261,12 @@ def _registrar(kind, plugin_name, registered):
                 f"an invalid name {name!r}: names are non-empty strings.",
                 plugin=plugin_name,
             )
-        if not callable(factory):
+        if not (callable(factory) or isinstance(factory, str)
+                and _FACTORY_NAME.match(factory)):
             raise PluginError(
                 f"Plugin {plugin_name!r} registered {_singular(kind)} "
-                f"{name!r} with a factory that is not callable: {factory!r}.",
+                f"{name!r} with a factory that is neither callable nor a "
+                f"'package.module:function' name: {factory!r}.",
                 plugin=plugin_name,
             )
         if name in registered:

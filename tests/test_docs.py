@@ -71,9 +71,10 @@ def test_user_guide_examples_run(index, tmp_path, monkeypatch, capsys):
 
 def test_tutorial_listings_are_the_example_plugin():
     tutorial = (DOCS / "plugin-tutorial.md").read_text()
-    module = (EXAMPLE / "seqlab_example_cell" / "__init__.py").read_text()
     pyproject = (EXAMPLE / "pyproject.toml").read_text()
-    assert f"```python\n{module}```" in tutorial
+    for name in ("__init__.py", "mgu.py"):
+        module = (EXAMPLE / "seqlab_example_cell" / name).read_text()
+        assert f"`seqlab_example_cell/{name}`:\n\n```python\n{module}```" in tutorial
     assert f"```toml\n{pyproject}```" in tutorial
 
 

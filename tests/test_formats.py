@@ -31,7 +31,7 @@ def write_lines(tmp_path, records, name="data.jsonl"):
 def test_the_builtin_formats_are_registered_plugins():
     assert seqlab.available("readers") == {
         name: "seqlab_builtins.formats"
-        for name in ("conll", "jsonl", "spans_jsonl", "text", "two_column")}
+        for name in ("conll", "html", "jsonl", "spans_jsonl", "text", "two_column")}
 
 
 def test_spans_are_read_as_tags_at_whitespace_and_span_boundaries(tmp_path):
@@ -110,7 +110,7 @@ def test_tags_are_checked_in_the_scheme_with_the_token_line(tmp_path):
 
 
 def test_a_read_only_format_cannot_write():
-    with pytest.raises(seqlab.ConfigError, match="'text' format cannot write.*conll, jsonl"):
+    with pytest.raises(seqlab.ConfigError, match="'text' format cannot write.*conll, html, jsonl"):
         data_writer("text")
 
 
@@ -161,4 +161,4 @@ def test_column_shorthands_become_format_options():
 def test_plugins_command_lists_readers(capsys):
     assert main(["plugins", "--kind", "readers", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert {r["name"] for r in rows} == {"conll", "jsonl", "spans_jsonl", "text", "two_column"}
+    assert {r["name"] for r in rows} == {"conll", "html", "jsonl", "spans_jsonl", "text", "two_column"}

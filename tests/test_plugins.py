@@ -120,7 +120,8 @@ def test_duplicate_name_names_both_plugins(register_plugin):
 
 @pytest.mark.parametrize("name, factory, message", [
     ("", lambda: None, "invalid name"),
-    ("not_callable", 42, "not callable"),
+    ("not_callable", 42, "neither callable nor a 'package.module:function' name"),
+    ("not_a_name", "seqlab.cells.lstm", "neither callable nor"),
 ])
 def test_invalid_registrations(register_plugin, name, factory, message):
     class Bad:
@@ -161,3 +162,25 @@ def test_required_distribution_that_is_not_loaded(fresh_plugins, monkeypatch):
     monkeypatch.setenv("SEQLAB_LOAD_PLUGINS", "")
     with pytest.raises(seqlab.PluginError, match="installed but not loaded; check SEQLAB_LOAD_PLUGINS"):
         plugins.require_distributions(["seqlab_example_cell"])
+
+
+def test_a_factory_registered_by_name_is_imported_on_first_use(register_plugin):
+    import sys
+
+    class ByName:
+        @staticmethod
+        @seqlab.hookimpl
+        def seqlab_register_initializers(register):
+            register("by_name", "seqlab_test_lazy_module:factory")
+            register("missing", "seqlab_no_such_module:factory")
+
+    register_plugin(ByName, "by_name_plugin")
+    assert seqlab.available("initializers")["by_name"] == "by_name_plugin"
+    assert "seqlab_no_such_module" not in sys.modules  # listing imports nothing
+    from seqlab import registry
+
+    with pytest.raises(seqlab.PluginError, match="Initializer 'missing' from plugin "
+                                                 "'by_name_plugin' names its factory "
+                                                 "'seqlab_no_such_module:factory', which "
+                                                 "cannot be imported: ModuleNotFoundError"):
+        registry.create("initializers", "missing")

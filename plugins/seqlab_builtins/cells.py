@@ -5,91 +5,21 @@ input projection runs once per sequence. ``lstm`` and ``gru`` are Keras's own
 layers, which take the fused cuDNN kernel on a GPU where the backend has one.
 """
 
-import keras
-from keras import ops
+import importlib
 
 import seqlab
-from seqlab.layers import ProjectedCell, ProjectedRNN
-
-ACTIVATIONS = ("tanh", "sigmoid", "relu")
 
 
-@keras.saving.register_keras_serializable(package="seqlab")
-class ElmanCell(ProjectedCell):
-    """h_t = f(W x_t + U h_{t-1} + b) (Elman 1990).
-
-    Args:
-        units: hidden width.
-        activation: ``"tanh"``, ``"sigmoid"`` (Mikolov's RNNLM) or ``"relu"``.
-        **kwargs: initializers and ``use_bias``, see `ProjectedCell`.
-    """
-
-    def __init__(self, units, activation="tanh", **kwargs):
-        if activation not in ACTIVATIONS:
-            raise seqlab.ConfigError(
-                f"`activation` must be one of {', '.join(ACTIVATIONS)}. "
-                f"Received: activation={activation!r}")
-        super().__init__(units, **kwargs)
-        self.activation = activation
-        self._activation = keras.activations.get(activation)
-
-    def step(self, projected, states):
-        h = self._activation(projected + ops.matmul(states[0], self.recurrent_kernel))
-        return h, [h]
-
-    def get_config(self):
-        return {**super().get_config(), "activation": self.activation}
-
-
-def elman(units, activation="tanh", kernel_initializer=None,
-          recurrent_initializer=None, **rnn_kwargs):
-    """Elman RNN; ``activation="sigmoid"`` gives Mikolov's RNNLM."""
-    cell = ElmanCell(units, activation=activation,
-                     kernel_initializer=kernel_initializer or "glorot_uniform",
-                     recurrent_initializer=recurrent_initializer or "orthogonal")
-    return ProjectedRNN(cell, **rnn_kwargs)
-
-
-def relu(units, kernel_initializer=None, recurrent_initializer=None,
-         **rnn_kwargs):
-    """Elman RNN with ReLU units and the usual (orthogonal) recurrent init."""
-    return elman(units, "relu", kernel_initializer, recurrent_initializer,
-                 **rnn_kwargs)
-
-
-def irnn(units, gain=1.0, kernel_initializer=None, recurrent_initializer=None,
-         **rnn_kwargs):
-    """IRNN (Le, Jaitly & Hinton 2015): ReLU units, recurrent weights start at
-    ``gain`` times the identity, biases at zero, input weights N(0, 0.001^2)."""
-    return elman(
-        units, "relu",
-        kernel_initializer or keras.initializers.RandomNormal(stddev=0.001),
-        recurrent_initializer or keras.initializers.Identity(gain=gain),
-        **rnn_kwargs)
-
-
-def lstm(units, kernel_initializer=None, recurrent_initializer=None,
-         unit_forget_bias=True, **rnn_kwargs):
-    """LSTM (Hochreiter & Schmidhuber 1997), Keras's fused-capable layer."""
-    return keras.layers.LSTM(
-        units, kernel_initializer=kernel_initializer or "glorot_uniform",
-        recurrent_initializer=recurrent_initializer or "orthogonal",
-        unit_forget_bias=unit_forget_bias, **rnn_kwargs)
-
-
-def gru(units, kernel_initializer=None, recurrent_initializer=None,
-        **rnn_kwargs):
-    """GRU (Cho et al. 2014), ``reset_after`` form, which cuDNN runs."""
-    return keras.layers.GRU(
-        units, kernel_initializer=kernel_initializer or "glorot_uniform",
-        recurrent_initializer=recurrent_initializer or "orthogonal",
-        reset_after=True, **rnn_kwargs)
+def __getattr__(name):
+    # The implementation (and Keras) is imported on first use, so listing
+    # components (`seqlab plugins`) imports neither.
+    return getattr(importlib.import_module("seqlab_builtins._cells"), name)
 
 
 @seqlab.hookimpl
 def seqlab_register_cells(register):
-    register("elman", elman)
-    register("relu", relu)
-    register("irnn", irnn)
-    register("lstm", lstm)
-    register("gru", gru)
+    register("elman", "seqlab_builtins._cells:elman")
+    register("relu", "seqlab_builtins._cells:relu")
+    register("irnn", "seqlab_builtins._cells:irnn")
+    register("lstm", "seqlab_builtins._cells:lstm")
+    register("gru", "seqlab_builtins._cells:gru")

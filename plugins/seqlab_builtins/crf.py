@@ -12,136 +12,17 @@ under TensorFlow and JAX, and its weights are ordinary Keras weights: the
 layer saves and loads with the model like any other.
 """
 
-import keras
-from keras import ops
+import importlib
 
 import seqlab
-from seqlab.layers import OutputHead
 
 
-def _time_major(x):
-    return ops.moveaxis(x, 1, 0)
-
-
-def _steps(emissions, mask):
-    """Steps 1..T-1 as one time-major tensor: emissions and the mask as a
-    last column. (One tensor, not a tuple: Keras's TensorFlow ``scan``
-    fails on several inputs whose length is unknown when tracing.)"""
-    e, m = _time_major(emissions), _time_major(ops.cast(mask, emissions.dtype))
-    return ops.concatenate([e[1:], m[1:, :, None]], axis=-1)
-
-
-def _split(step):
-    return step[:, :-1], step[:, -1:] > 0.5
-
-
-@keras.saving.register_keras_serializable(package="seqlab")
-class CRFHead(OutputHead):
-    """Linear-chain CRF over a linear projection of the features.
-
-    Args:
-        num_outputs: number of tags.
-    """
-
-    def build(self, input_shape):
-        k = self.num_outputs
-        self.kernel = self.add_weight(shape=(input_shape[-1], k), name="kernel",
-                                      initializer="glorot_uniform")
-        self.bias = self.add_weight(shape=(k,), name="bias", initializer="zeros")
-        self.transitions = self.add_weight(shape=(k, k), name="transitions",
-                                           initializer="zeros")
-        self.start = self.add_weight(shape=(k,), name="start", initializer="zeros")
-        self.end = self.add_weight(shape=(k,), name="end", initializer="zeros")
-
-    def call(self, features):
-        return ops.matmul(features, self.kernel) + self.bias  # emissions
-
-    @staticmethod
-    def _mask(scores, mask):
-        if mask is None:
-            return ops.ones(ops.shape(scores)[:2], dtype="bool")
-        return ops.cast(mask, "bool")
-
-    def _forward(self, emissions, mask):
-        """log Z and the forward scores at every step, ``(time, batch, K)``."""
-        alpha0 = self.start + emissions[:, 0]
-
-        def step(alpha, inputs):
-            e_t, m_t = _split(inputs)
-            scores = alpha[:, :, None] + self.transitions[None] + e_t[:, None, :]
-            alpha = ops.where(m_t, ops.logsumexp(scores, axis=1), alpha)
-            return alpha, alpha
-
-        last, alphas = ops.scan(step, alpha0, _steps(emissions, mask))
-        alphas = ops.concatenate([alpha0[None], alphas], axis=0)
-        return ops.logsumexp(last + self.end, axis=-1), alphas
-
-    def _path_score(self, emissions, tags, mask):
-        maskf = ops.cast(mask, emissions.dtype)
-        emitted = ops.take_along_axis(emissions, tags[..., None], axis=-1)[..., 0]
-        k = self.num_outputs
-        pairs = ops.take(ops.reshape(self.transitions, (-1,)), tags[:, :-1] * k + tags[:, 1:])
-        last = ops.sum(ops.cast(mask, "int32"), axis=1) - 1
-        last_tag = ops.take_along_axis(tags, last[:, None], axis=1)[:, 0]
-        return (ops.sum(emitted * maskf, axis=1) + ops.sum(pairs * maskf[:, 1:], axis=1)
-                + ops.take(self.start, tags[:, 0]) + ops.take(self.end, last_tag))
-
-    def token_loss(self, targets, scores, mask=None):
-        mask = self._mask(scores, mask)
-        log_z, _ = self._forward(scores, mask)
-        nll = log_z - self._path_score(scores, ops.cast(targets, "int32"), mask)
-        # A sentence's loss sits on its first position; the model sums the
-        # positions, so the total is the sentence's negative log-likelihood.
-        rest = ops.zeros_like(scores[:, 1:, 0])
-        return ops.concatenate([nll[:, None], rest], axis=1)
-
-    def log_probs(self, scores, mask=None):
-        mask = self._mask(scores, mask)
-        log_z, alphas = self._forward(scores, mask)
-        end = ops.broadcast_to(self.end, ops.shape(scores[:, 0]))
-
-        def step(beta, inputs):
-            e_next, m_next = _split(inputs)
-            scores_ = self.transitions[None] + (e_next + beta)[:, None, :]
-            beta = ops.where(m_next, ops.logsumexp(scores_, axis=-1), end)
-            return beta, beta
-
-        _, betas = ops.scan(step, end, _steps(scores, mask), reverse=True)
-        betas = ops.concatenate([betas, end[None]], axis=0)
-        marginals = alphas + betas - log_z[None, :, None]
-        return _time_major(marginals)
-
-    def decode(self, scores, mask=None):
-        mask = self._mask(scores, mask)
-        identity = ops.arange(self.num_outputs, dtype="int32")[None]
-
-        def step(delta, inputs):
-            e_t, m_t = _split(inputs)
-            candidates = delta[:, :, None] + self.transitions[None]
-            best_previous = ops.cast(ops.argmax(candidates, axis=1), "int32")
-            delta = ops.where(m_t, ops.max(candidates, axis=1) + e_t, delta)
-            # Padding points each tag to itself, so backtracking passes through.
-            # Emitted as floats: Keras's TensorFlow scan gives its outputs
-            # the carry's dtype (tag ids are exact in float32).
-            return delta, ops.cast(ops.where(m_t, best_previous, identity), delta.dtype)
-
-        delta, pointers = ops.scan(step, self.start + scores[:, 0], _steps(scores, mask))
-        pointers = ops.cast(pointers, "int32")
-        last = ops.cast(ops.argmax(delta + self.end, axis=-1), "int32")
-
-        def back(tag, pointer):
-            return ops.take_along_axis(pointer, tag[:, None], axis=1)[:, 0], tag
-
-        first, later = ops.scan(back, last, pointers, reverse=True)
-        best = _time_major(ops.concatenate([first[None], later], axis=0))
-        return ops.where(mask, best, ops.zeros_like(best))
-
-
-def crf(context):
-    """A linear-chain CRF head (forward-algorithm loss, Viterbi decoding)."""
-    return CRFHead(context.num_outputs)
+def __getattr__(name):
+    # The implementation (and Keras) is imported on first use, so listing
+    # components (`seqlab plugins`) imports neither.
+    return getattr(importlib.import_module("seqlab_builtins._crf"), name)
 
 
 @seqlab.hookimpl
 def seqlab_register_output_heads(register):
-    register("crf", crf)
+    register("crf", "seqlab_builtins._crf:crf")

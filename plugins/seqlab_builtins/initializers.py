@@ -1,35 +1,19 @@
 """Built-in weight initializers: identity, orthogonal, uniform, glorot_uniform."""
 
-import keras
+import importlib
 
 import seqlab
-from seqlab.validation import check_positive_number
 
 
-def identity(gain=1.0):
-    """``gain`` times the identity matrix (the IRNN's recurrent weights)."""
-    return keras.initializers.Identity(gain=gain)
-
-
-def orthogonal(gain=1.0, seed=None):
-    """A random orthogonal matrix times ``gain`` (Saxe et al. 2014)."""
-    return keras.initializers.Orthogonal(gain=gain, seed=seed)
-
-
-def uniform(scale=0.05, seed=None):
-    """Uniform on [-scale, scale], as Zaremba et al. (2014) use (0.1, 0.05, 0.04)."""
-    check_positive_number("scale", scale)
-    return keras.initializers.RandomUniform(-scale, scale, seed=seed)
-
-
-def glorot_uniform(seed=None):
-    """Glorot & Bengio (2010) uniform initialisation."""
-    return keras.initializers.GlorotUniform(seed=seed)
+def __getattr__(name):
+    # The implementation (and Keras) is imported on first use, so listing
+    # components (`seqlab plugins`) imports neither.
+    return getattr(importlib.import_module("seqlab_builtins._initializers"), name)
 
 
 @seqlab.hookimpl
 def seqlab_register_initializers(register):
-    register("identity", identity)
-    register("orthogonal", orthogonal)
-    register("uniform", uniform)
-    register("glorot_uniform", glorot_uniform)
+    register("identity", "seqlab_builtins._initializers:identity")
+    register("orthogonal", "seqlab_builtins._initializers:orthogonal")
+    register("uniform", "seqlab_builtins._initializers:uniform")
+    register("glorot_uniform", "seqlab_builtins._initializers:glorot_uniform")

@@ -1,6 +1,11 @@
-"""Reading, encoding and batching data."""
+"""Reading, encoding and batching data.
 
-from seqlab.data.batching import SequenceBatches, bucketed_batches, pad
+Batching (a `keras.utils.PyDataset`) is imported on first use, so reading
+files imports no Keras.
+"""
+
+import importlib
+
 from seqlab.data.formats import DataFormat, data_format, data_writer, read_sentences
 from seqlab.data.readers import (
     Sentence,
@@ -21,3 +26,11 @@ __all__ = [
     "read_conll", "read_jsonl", "read_lines", "read_sentences", "read_text",
     "read_two_column", "spans", "validate", "validate_tags", "write_conll",
 ]
+
+
+def __getattr__(name):
+    if name in ("SequenceBatches", "bucketed_batches", "pad"):
+        value = getattr(importlib.import_module("seqlab.data.batching"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'seqlab.data' has no attribute {name!r}")

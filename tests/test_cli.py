@@ -173,3 +173,34 @@ def test_demo(tmp_path, capsys):
     for label in ("LOC", "MISC", "ORG", "PER", "micro avg"):
         assert label in out
     assert (tmp_path / "demo" / "model" / "best.keras").exists()
+
+
+def test_the_demo_prints_a_command_that_runs_where_it_was_started(monkeypatch, tmp_path):
+    """After `./dev demo` no `seqlab` is on the PATH: the Try: line names
+    the one that ran (.venv/bin/seqlab), relative to where it ran."""
+    import shutil
+
+    from seqlab.cli import _this_command
+
+    script = shutil.which("seqlab") or os.path.join(os.path.dirname(sys.executable), "seqlab")
+    assert os.path.isfile(script)
+    monkeypatch.setattr(sys, "argv", [script])
+    monkeypatch.chdir(os.path.dirname(os.path.dirname(os.path.dirname(script))))
+    monkeypatch.setenv("PATH", str(tmp_path))  # nothing called seqlab there
+    command = _this_command()
+    assert command == os.path.join(".", os.path.relpath(script)) or command.startswith(".")
+    result = subprocess.run([command, "--version"], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0 and result.stdout.startswith("seqlab ")
+    monkeypatch.setenv("PATH", os.path.dirname(script))
+    assert _this_command() == "seqlab"
+
+
+def test_help_and_version_import_no_backend():
+    for flag in ("--help", "--version"):
+        code = ("import sys\nfrom seqlab.cli import main\ntry:\n"
+                f"    main([{flag!r}])\nexcept SystemExit as exit:\n"
+                "    assert exit.code == 0\nprint('keras' in sys.modules)")
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                text=True, timeout=60)
+        assert result.stdout.strip().endswith("False"), result.stdout + result.stderr

@@ -138,8 +138,12 @@ class RunDirectory:
         remove_temporaries(self.file(self.CHECKPOINTS))
         state = self.read_state()
         if state is None:
-            # Nothing was committed: what a killed first epoch left is not a run.
-            for name in (self.CHECKPOINTS, self.LAST, self.BEST, self.REPORT):
+            # Nothing was committed: what a killed first epoch of a seqlab run
+            # left is not a run. Files of the same names in a directory no
+            # run was started in are the user's, and stay.
+            started = os.path.exists(self.file(self.CONFIG))
+            for name in (self.CHECKPOINTS,) + ((self.LAST, self.BEST, self.REPORT)
+                                               if started else ()):
                 remove(self.file(name))
             return None
         self._refresh(state)

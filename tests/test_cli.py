@@ -107,7 +107,7 @@ def test_evaluate_text_report_and_predictions(trained, corpus, tmp_path, capsys)
     assert main(["evaluate", str(model), corpus["test"], "--format", "two_column",
                  "--predictions", str(predictions)]) == 0
     out = capsys.readouterr().out
-    assert "micro avg" in out and "binary-overlap F1" in out
+    assert "micro avg" in out and "overlap F1, binary" in out and " typed / " in out
     assert len(predictions.read_text().splitlines()[0].split()) == 3
 
 

@@ -172,7 +172,8 @@ class RunDirectory:
             ConfigError: the directory holds a run of a different config.
         """
         state = self.read_state() if resume else None
-        if state and _run_defining(self.saved_config()) != _run_defining(config):
+        saved = _with_new_keys(self.saved_config(), config)
+        if state and _run_defining(saved) != _run_defining(config):
             raise ConfigError(
                 f"{self.path} holds a run of a different config; resuming it would "
                 f"mix the two (only training.{', training.'.join(RESUMABLE_CHANGES)}, "
@@ -189,6 +190,22 @@ def remove(path):
         os.rmdir(path)
     elif os.path.exists(path):
         os.unlink(path)
+
+
+def _with_new_keys(saved, config):
+    """A saved config with the keys a later seqlab added (``data.repair``)
+    set to their defaults, so an older run still resumes."""
+    if saved is None:
+        return None
+    from seqlab.config import DEFAULTS, LM_DEFAULTS
+
+    filled = {**saved}
+    for section, values in config.items():
+        if isinstance(values, dict) and isinstance(saved.get(section), dict):
+            known = {**LM_DEFAULTS.get(section, {}), **DEFAULTS.get(section, {})}
+            filled[section] = {**{k: known[k] for k in values if k in known
+                                  and k not in saved[section]}, **saved[section]}
+    return filled
 
 
 def _run_defining(config):

@@ -232,3 +232,19 @@ def test_a_moved_run_or_a_new_test_file_still_resumes(corpus, tmp_path, capsys):
     config["data"]["test"] = corpus["dev"]
     run = train_tagger(config, verbose=2)
     assert "Resuming" in capsys.readouterr().out and len(run.history) == 2
+
+
+def test_a_run_saved_before_a_key_existed_still_resumes(corpus, tmp_path, capsys):
+    import json as json_module
+
+    train_tagger(tagger_config(corpus, tmp_path / "run", epochs=1), verbose=0)
+    saved = tmp_path / "run" / "config.json"
+    config = json_module.loads(saved.read_text())
+    del config["data"]["repair"]  # as seqlab wrote it before data.repair
+    saved.write_text(json_module.dumps(config))
+    run = train_tagger(tagger_config(corpus, tmp_path / "run", epochs=2), verbose=2)
+    assert "Resuming" in capsys.readouterr().out and len(run.history) == 2
+    changed = tagger_config(corpus, tmp_path / "run", epochs=3)
+    changed["data"]["repair"] = True  # a real change is still refused
+    with pytest.raises(seqlab.ConfigError, match="holds a run of a different config"):
+        train_tagger(changed, verbose=0)

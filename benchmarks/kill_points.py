@@ -8,7 +8,7 @@ uninterrupted run's, or that leave temporary files behind.
     .venv/bin/python benchmarks/kill_points.py /tmp/kill-points
 
 To measure another checkout (an older seqlab, say), put it first on the path:
-    PYTHONPATH=../old:../old/plugins .venv/bin/python benchmarks/kill_points.py /tmp/kp
+    SEQLAB_LOAD_PLUGINS="" PYTHONPATH=../old:../old/plugins .venv/bin/python benchmarks/kill_points.py /tmp/kp
 """
 import hashlib, json, os, shutil, sys
 import numpy as np

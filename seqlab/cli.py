@@ -109,11 +109,9 @@ def _cmd_evaluate(args):
     return 0
 
 
-#: Built-in formats with a sentence per line: `seqlab tag` keeps their blank lines.
-LINE_FORMATS = ("text", "jsonl", "spans_jsonl")
-
-
 def _cmd_tag(args):
+    import inspect
+
     from seqlab import registry
     from seqlab.data.formats import data_writer, read_sentences
     from seqlab.data.schemes import check_scheme, convert
@@ -124,7 +122,9 @@ def _cmd_tag(args):
     writer = data_writer(args.output_format)
     model = load_model(args.model, expect=Tagger)
     name, options = registry.parse_spec(args.input_format, "readers")
-    if name in LINE_FORMATS:  # an output sentence for every input line
+    # A format with a sentence per line can keep blank lines as empty
+    # sentences: then output sentence i answers input line i.
+    if "keep_blank_lines" in inspect.signature(registry.get("readers", name).factory).parameters:
         options = {"keep_blank_lines": True, **options}
     sentences = read_sentences(args.input, {"name": name, **options}, tagged=False)
     tagged = [convert(t, model.scheme, scheme)

@@ -89,9 +89,10 @@ def _fsync_directory(path):
 
 
 @contextlib.contextmanager
-def _replacing(path):
-    """Yield a temporary path; on success it replaces ``path``, on failure
-    it is removed."""
+def replacing(path):
+    """Yield a temporary path beside ``path`` (named ``.tmp-*``); write it,
+    and on success it is flushed and renamed over ``path``, on failure
+    removed."""
     path = os.fspath(path)
     temporary = _temporary(path)
     try:
@@ -107,7 +108,7 @@ def _replacing(path):
 
 def atomic_write(path, data):
     """Write text or bytes to ``path`` through a temporary file and a rename."""
-    with _replacing(path) as temporary:
+    with replacing(path) as temporary:
         if isinstance(data, bytes):
             with open(temporary, "wb") as out:
                 out.write(data)
@@ -118,7 +119,7 @@ def atomic_write(path, data):
 
 def atomic_save_model(model, path):
     """``model.save(path)`` without ever leaving a partial file at ``path``."""
-    with _replacing(path) as temporary:
+    with replacing(path) as temporary:
         model.save(temporary)  # the name ends in the target's ".keras"
 
 
@@ -128,7 +129,7 @@ def publish(source, target):
     source, target = os.fspath(source), os.fspath(target)
     if os.path.exists(target) and os.path.samefile(source, target):
         return
-    with _replacing(target) as temporary:
+    with replacing(target) as temporary:
         os.unlink(temporary)
         try:
             os.link(source, temporary)

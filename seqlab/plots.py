@@ -8,6 +8,7 @@ import os
 import numpy as np
 
 from seqlab.errors import ConfigError
+from seqlab.io import replacing
 
 
 def pyplot():
@@ -46,15 +47,8 @@ def plot_gradient_statistics(steps, path, title="Gradient norm per training step
 def save_figure(fig, path):
     """Save a figure as PNG atomically (a killed save leaves a ``.tmp-``
     file that the next run start removes, never half a PNG)."""
-    directory = os.path.dirname(os.path.abspath(path))
-    os.makedirs(directory, exist_ok=True)
-    temporary = os.path.join(directory, f".tmp-{os.getpid()}-{os.path.basename(path)}")
-    try:
+    with replacing(path) as temporary:
         fig.savefig(temporary, dpi=110, format="png")
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 #: How a dev score is plotted: (factor, title).

@@ -164,22 +164,19 @@ class RunDirectory:
         for name in (self.CHECKPOINTS, self.LAST, self.BEST, self.REPORT, self.CONFIG):
             remove(self.file(name))
 
-    def resumable_state(self, config, resume=True):
-        """The state of an unfinished run of ``config`` here, or None
-        (nothing to resume, or ``resume`` is False).
+    def check_same_run(self, config):
+        """Check that the run here (there is one) is a run of ``config``.
 
         Raises:
             ConfigError: the directory holds a run of a different config.
         """
-        state = self.read_state() if resume else None
         saved = _with_new_keys(self.saved_config(), config)
-        if state and _run_defining(saved) != _run_defining(config):
+        if _run_defining(saved) != _run_defining(config):
             raise ConfigError(
                 f"{self.path} holds a run of a different config; resuming it would "
                 f"mix the two (only training.{', training.'.join(RESUMABLE_CHANGES)}, "
                 f"data.test and output may change). Choose another output directory, "
                 f"or restart (--restart).")
-        return state
 
 
 def remove(path):

@@ -140,8 +140,9 @@ def train(task, config, resume=True, verbose=1):
         task.read_data()
         if not resume:
             directory.clear()
-        state = directory.recover()
-        state = directory.resumable_state(config, resume) if state else None
+        state = directory.recover()  # None after clear(): nothing to resume
+        if state:
+            directory.check_same_run(config)
         keras.utils.set_random_seed(training["seed"])
         if state:
             model = load_model(directory.file(state["last"]))
@@ -245,14 +246,6 @@ class DevCheckpoint(keras.callbacks.Callback):
         self.patience, self.verbose = patience, verbose
         self.state = state or {"epoch": 0, "best_score": None, "best_epoch": 0,
                                "wait": 0, "history": [], "last": None, "best": None}
-
-    @property
-    def best_epoch(self):
-        return self.state["best_epoch"]
-
-    @property
-    def history(self):
-        return self.state["history"]
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}

@@ -12,7 +12,7 @@ import os
 import numpy as np
 
 from seqlab.data.readers import read_lines
-from seqlab.data.vocabulary import Vocabulary
+from seqlab.data.vocabulary import UNK, Vocabulary
 from seqlab.errors import DataError
 
 EOS = "<eos>"
@@ -59,11 +59,15 @@ def word_counts(ids, vocab_size):
 def check_vocabulary(model_vocabulary, sentences, ids, path, limit=0.5):
     """Raise `DataError` when a text looks like it was not written in the
     model's vocabulary: more than ``limit`` of its words (``ids``, from
-    `corpus_ids`) unknown, not counting the ``<unk>`` the text writes itself."""
+    `corpus_ids`) unknown, not counting the ``<unk>`` the text writes itself.
+
+    Returns:
+        How many of ``ids`` are ``<unk>`` (those the text writes included).
+    """
     if len(ids) == 0:
-        return
-    unknown = int(np.sum(np.asarray(ids) == 1))
-    explicit = sum(1 for s in sentences for t in s if t == "<unk>")
+        return 0
+    unknown = int(np.sum(np.asarray(ids) == model_vocabulary.index[UNK]))
+    explicit = sum(1 for s in sentences for t in s if t == UNK)
     share = (unknown - explicit) / len(ids)
     if share > limit:
         raise DataError(
@@ -71,6 +75,7 @@ def check_vocabulary(model_vocabulary, sentences, ids, path, limit=0.5):
             f"{len(model_vocabulary)}-word vocabulary; the text and the model "
             f"do not match (another language, tokenisation or corpus?). Train "
             f"a model on this kind of text, or check the file.")
+    return unknown
 
 
 def stream_windows(ids, batch_size, num_steps):

@@ -169,15 +169,14 @@ def validate_tags(path, sentences, scheme, repair=False):
         try:
             validate(sentence.tags, scheme)
         except SchemeError as error:
-            tag = sentence.tags[error.position]
-            if repair and split_tag(tag)[0] is not None and \
-                    split_tag(tag)[0] in PREFIXES[scheme] + "O":
+            prefix = split_tag(sentence.tags[error.position])[0]
+            if repair and prefix is not None and prefix in PREFIXES[scheme] + "O":
                 fixed = convert(sentence.tags, scheme, scheme)
                 repaired += [sentence.line_of(i) for i, (a, b)
                              in enumerate(zip(sentence.tags, fixed)) if a != b]
                 sentence.tags = fixed
                 continue
-            hint = ("" if repair or split_tag(tag)[0] is None else
+            hint = ("" if repair or prefix is None else
                     " Or, to read such tags as conlleval does (a stray I- opens an "
                     "entity), set data.repair = true (seqlab evaluate --repair).")
             raise DataError(

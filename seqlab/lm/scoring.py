@@ -9,11 +9,10 @@ import keras
 import numpy as np
 
 from seqlab.data.corpus import EOS, check_vocabulary, corpus_ids, read_corpus
+from seqlab.data.vocabulary import UNK
 from seqlab.errors import ConfigError, DataError, SeqlabWarning
 from seqlab.models.base import cached_helper
 
-#: The id of ``<unk>`` in every seqlab vocabulary.
-UNK_ID = 1
 #: `sentence_log_probs` warns about sentences with more unknown words than this.
 HIGH_UNK_SHARE = 0.2
 
@@ -122,10 +121,9 @@ def text_perplexity(model, path, batch_size=20, num_steps=35):
     vocabulary = model_vocabulary(model)
     sentences = read_corpus(path)
     ids = corpus_ids(sentences, vocabulary)
-    check_vocabulary(vocabulary, sentences, ids, path)
+    unknown = check_vocabulary(vocabulary, sentences, ids, path)
     scores = perplexity(model, ids, batch_size, num_steps)
-    words = sum(len(s) for s in sentences)
-    scores["unk_share"] = int(np.sum(np.asarray(ids) == UNK_ID)) / max(words, 1)
+    scores["unk_share"] = unknown / max(sum(len(s) for s in sentences), 1)
     return scores
 
 
@@ -159,7 +157,7 @@ def sentence_log_probs(model, sentences):
     for i, tokens in enumerate(token_lists):
         n = len(rows[i]) - 1
         total = float(np.sum(log_probs[i, :n], dtype=np.float64))
-        unknown = sum(1 for t in rows[i][1:-1] if t == UNK_ID)
+        unknown = rows[i][1:-1].count(vocabulary.index[UNK])
         results.append({"sentence": " ".join(tokens), "log_prob": total,
                         "log10_prob": total / math.log(10), "tokens": n,
                         "perplexity": math.exp(-total / n),

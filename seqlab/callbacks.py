@@ -6,7 +6,6 @@ import os
 import time
 
 import keras
-import numpy as np
 
 from seqlab.errors import TrainingError
 from seqlab.training import GradientClippingOptimizer
@@ -44,7 +43,7 @@ class TrainingMonitor(keras.callbacks.Callback):
     def _counters(optimizer):
         if not optimizer.built:  # before the first step: every counter starts at 0
             return {"steps": 0, "norm_sum": 0.0, "clipped": 0, "nonfinite": 0}
-        return {name: np.asarray(variable.value).item() for name, variable in (
+        return {name: keras.ops.convert_to_numpy(variable).item() for name, variable in (
             ("steps", optimizer.iterations), ("norm_sum", optimizer.gradient_norm_sum),
             ("clipped", optimizer.clipped_steps), ("nonfinite", optimizer.nonfinite_step))}
 
@@ -65,7 +64,7 @@ class TrainingMonitor(keras.callbacks.Callback):
             if now["nonfinite"] > self._start["steps"]:
                 bad_step = now["nonfinite"] - self._start["steps"]
             logs["gradient_norm_mean"] = (now["norm_sum"] - self._start["norm_sum"]) / steps
-            logs["gradient_norm_max"] = float(np.asarray(optimizer.gradient_norm_max.value))
+            logs["gradient_norm_max"] = float(keras.ops.convert_to_numpy(optimizer.gradient_norm_max))
             logs["clipped_fraction"] = (now["clipped"] - self._start["clipped"]) / steps
         loss = logs.get("loss")
         loss_finite = loss is None or math.isfinite(float(loss))

@@ -57,10 +57,15 @@ def _print_scores(scores, label):
 
 
 def _overrides(args):
-    """``--set`` overrides plus those of ``--output``, ``--epochs``, ``--seed``."""
+    """``--set`` overrides plus those of ``--output``, ``--epochs``, ``--seed``
+    and the ``[distribution]`` flags."""
     overrides = list(args.set)
+    addresses = None if args.addresses is None else [
+        a for a in args.addresses.split(",") if a]
     for key, value in (("output", args.output), ("training.epochs", args.epochs),
-                       ("training.seed", args.seed)):
+                       ("training.seed", args.seed), ("distribution.devices", args.devices),
+                       ("distribution.addresses", addresses),
+                       ("distribution.process_id", args.process_id)):
         if value is not None:
             overrides.append(f"{key}={json.dumps(value)}")
     return overrides
@@ -78,6 +83,15 @@ def _add_train_command(commands, help, guide, run):
     parser.add_argument("--restart", action="store_true",
                         help="start afresh instead of resuming an unfinished run")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    group = parser.add_argument_group(
+        "several devices or machines (docs/scaling.md)")
+    group.add_argument("--devices", type=int, metavar="N",
+                       help="devices per process, 0 for all (distribution.devices)")
+    group.add_argument("--addresses", metavar="HOST:PORT,...",
+                       help="one address per process, the chief's first "
+                            "(distribution.addresses)")
+    group.add_argument("--process-id", type=int, metavar="I",
+                       help="this process's index in --addresses (distribution.process_id)")
 
 
 def _cmd_train(args):
@@ -86,10 +100,20 @@ def _cmd_train(args):
 
     run = train_tagger(load_config(args.config, _overrides(args)), resume=not args.restart,
                        verbose=_verbosity(args.quiet))
+    if not _is_chief():
+        return 0
     split, scores = ("test", run.test) if run.test else ("dev", run.dev)
     _print_scores(scores, f"{split} (best epoch {run.best_epoch})")
     print(f"model: {run.output}/best.keras; report: {run.output}/report.json")
     return 0
+
+
+def _is_chief():
+    """Whether this process speaks for the run (the others of a
+    multi-process run print nothing)."""
+    from seqlab.distribution import current
+
+    return current().is_chief
 
 
 def _cmd_evaluate(args):
@@ -200,6 +224,8 @@ def _cmd_lm_train(args):
 
     run = train_language_model(load_config(args.config, _overrides(args), task="lm"),
                                resume=not args.restart, verbose=_verbosity(args.quiet))
+    if not _is_chief():
+        return 0
     _print_perplexity(run.dev, f"dev (best epoch {run.best_epoch})")
     if run.test:
         _print_perplexity(run.test, "test")

@@ -31,6 +31,11 @@ A config fully describes a run::
     learning_rate = 0.001
     clipper = { name = "global_norm", threshold = 5.0 }
 
+    [distribution]                 # data-parallel training (docs/scaling.md)
+    devices = 1                    # devices per process; 0: all
+    addresses = []                 # one "host:port" per process; [] : one process
+    process_id = 0                 # this process's index in addresses
+
     [plugins]
     require = ["seqlab-example-cell"]   # fail early if a plugin is missing
 """
@@ -62,6 +67,7 @@ DEFAULTS = {
                  "learning_rate": 0.001, "lr_decay": 0.0,
                  "clipper": "global_norm", "patience": 5, "seed": 1,
                  "time_budget": 0, "steps_per_execution": 1, "jit_compile": "auto"},
+    "distribution": {"devices": 1, "addresses": [], "process_id": 0},
     "plugins": {"require": []},
 }
 LM_DEFAULTS = {
@@ -78,6 +84,7 @@ LM_DEFAULTS = {
                  "clipper": {"name": "global_norm", "threshold": 5.0},
                  "patience": 0, "seed": 1, "time_budget": 0,
                  "steps_per_execution": 1, "jit_compile": "auto"},
+    "distribution": {"devices": 1, "addresses": [], "process_id": 0},
     "plugins": {"require": []},
 }
 TASKS = {"tagger": DEFAULTS, "lm": LM_DEFAULTS}
@@ -276,6 +283,14 @@ def _names(value, files):
     return 'expected a list of plugin distribution names, e.g. ["seqlab-example-cell"]'
 
 
+def _addresses(value, files):
+    if not isinstance(value, list) or not all(
+            isinstance(a, str) and a.rpartition(":")[0] and a.rpartition(":")[2].isdigit()
+            for a in value):
+        return 'expected a list of "host:port" addresses, one per process, e.g. ["10.0.0.1:7777", "10.0.0.2:7777"]'
+    return None
+
+
 def _optimizer(value, files):
     if isinstance(value, str) and value.lower() in OPTIMIZERS:
         return None
@@ -344,6 +359,9 @@ def _schema(task):
         "training.time_budget": _number(0),
         "training.steps_per_execution": _integer(1),
         "training.jit_compile": _choice("auto", True, False),
+        "distribution.devices": _integer(0),
+        "distribution.addresses": _addresses,
+        "distribution.process_id": _integer(0),
         "plugins.require": _names,
     }
     if task == "lm":

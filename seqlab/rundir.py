@@ -3,8 +3,11 @@ recovery after a kill. Imports no Keras (``seqlab report`` reads run
 directories without a backend).
 """
 
+import contextlib
 import json
 import os
+import shutil
+import tempfile
 
 from seqlab.errors import ConfigError, SeqlabError
 from seqlab.io import DirectoryLock, atomic_save_model, atomic_write, publish, remove_temporaries
@@ -164,6 +167,9 @@ class RunDirectory:
         for name in (self.CHECKPOINTS, self.LAST, self.BEST, self.REPORT, self.CONFIG):
             remove(self.file(name))
 
+    def close(self):
+        """Release what the directory holds besides its files (nothing)."""
+
     def check_same_run(self, config):
         """Check that the run here (there is one) is a run of ``config``.
 
@@ -177,6 +183,52 @@ class RunDirectory:
                 f"mix the two (only training.{', training.'.join(RESUMABLE_CHANGES)}, "
                 f"data.test and output may change). Choose another output directory, "
                 f"or restart (--restart).")
+
+
+class WorkerDirectory(RunDirectory):
+    """The run directory as a process other than the chief sees it (a
+    multi-process run, `seqlab.distribution`): it reads the chief's files
+    and writes none. It still saves each epoch's checkpoint, to a scratch
+    directory, and deletes it: saving a distributed model is a collective
+    every process must join.
+    """
+
+    def __init__(self, path):
+        super().__init__(path)
+        self.scratch = tempfile.mkdtemp(prefix="seqlab-worker-")
+
+    def lock(self):
+        return _NoLock()
+
+    def recover(self):
+        return self.read_state()
+
+    def clear(self):
+        pass
+
+    def write_json(self, name, value):
+        pass
+
+    def commit(self, model, state, improved):
+        name = f"{self.CHECKPOINTS}/epoch-{state['epoch']:04d}.keras"
+        scratch = os.path.join(self.scratch, "checkpoint.keras")
+        atomic_save_model(model, scratch)
+        os.unlink(scratch)
+        return {**state, "last": name, "best": name if improved else state["best"]}
+
+    def predictions(self, split):
+        return os.path.join(self.scratch, f"{split}.predictions.conll")
+
+    def close(self):
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+class _NoLock(contextlib.nullcontext):
+    def __enter__(self):
+        return self
+
+    def describe_stale(self):
+        return None
 
 
 def remove(path):
@@ -212,4 +264,6 @@ def _run_defining(config):
     training = {k: v for k, v in config["training"].items()
                 if k not in RESUMABLE_CHANGES}
     data = {k: v for k, v in config["data"].items() if k != "test"}
-    return {**config, "training": training, "data": data, "output": None}
+    # A run may resume on other devices: the global batch is what counts.
+    return {**config, "training": training, "data": data, "output": None,
+            "distribution": None}

@@ -21,9 +21,10 @@ import numpy as np
 from seqlab import plugins
 from seqlab.callbacks import TimeBudget, TrainingMonitor
 from seqlab.config import check_config
+from seqlab.distribution import setup as setup_distribution
 from seqlab.errors import TrainingError
 from seqlab.plots import plot_learning_curves
-from seqlab.rundir import RESUMABLE_CHANGES, RunDirectory, remove
+from seqlab.rundir import RESUMABLE_CHANGES, RunDirectory, WorkerDirectory, remove
 from seqlab.saving import load_model
 
 __all__ = ["RESUMABLE_CHANGES", "DevCheckpoint", "EpochSeeds", "Run", "RunDirectory",
@@ -132,48 +133,76 @@ def train(task, config, resume=True, verbose=1):
         A `Run`.
     """
     check_config(config, task.kind)
-    training = config["training"]
-    directory = RunDirectory(config["output"])
+    distribution = setup_distribution(config["distribution"])
+    chief = distribution.is_chief
+    verbose = verbose if chief else 0  # one process speaks for the run
+    directory = (RunDirectory if chief else WorkerDirectory)(config["output"])
     plugins.require_distributions(config["plugins"]["require"])
-    with directory.lock() as lock:  # before reading data: a second run stops at once
-        _say(verbose, lock.describe_stale())
-        task.read_data()
-        if not resume:
-            directory.clear()
-        state = directory.recover()  # None after clear(): nothing to resume
-        if state:
-            directory.check_same_run(config)
-        keras.utils.set_random_seed(training["seed"])
-        if state:
-            model = load_model(directory.file(state["last"]))
-            task.resumed(model)
-            _say(verbose, f"Resuming {directory} after epoch {state['epoch']}.")
-        else:
+    try:
+        with directory.lock() as lock:  # before reading data: a second run stops at once
+            _say(verbose, lock.describe_stale())
+            if distribution.replicas > 1:
+                _say(verbose, f"Training on {distribution.describe()}.")
+            state = _train(task, config, directory, distribution, resume, verbose)
+            best = _load(directory.file(state["best"]), distribution)
+            dev, test, extra = task.report(best, directory)
+            if chief:
+                directory.write_json(RunDirectory.REPORT, {
+                    "epoch": state["epoch"], "best_epoch": state["best_epoch"],
+                    "history": state["history"], "dev": _without_text(dev),
+                    "test": _without_text(test), **extra})
+                plot_learning_curves(state["history"], directory.file(RunDirectory.CURVES),
+                                     task.score_name, state["best_epoch"])
+    finally:
+        directory.close()
+    return Run(best, state["history"], state["best_epoch"], dev, test, directory.path)
+
+
+def _train(task, config, directory, distribution, resume, verbose):
+    """Resume or start the run, train it, and return the committed state."""
+    training = config["training"]
+    task.read_data()
+    if not resume:
+        directory.clear()
+    # The chief repairs the directory; the other processes then read it.
+    state = directory.recover() if distribution.is_chief else None
+    distribution.barrier("seqlab: run directory recovered")
+    if not distribution.is_chief:
+        state = directory.recover()
+    if state:
+        directory.check_same_run(config)
+    keras.utils.set_random_seed(training["seed"])
+    if state:
+        model = _load(directory.file(state["last"]), distribution)
+        task.resumed(model)
+        _say(verbose, f"Resuming {directory} after epoch {state['epoch']}.")
+    else:
+        with distribution.scope():
             model = task.build_model()
-        directory.write_json(RunDirectory.CONFIG, config)
-        checkpoint = DevCheckpoint(task, directory, training["patience"], state, verbose)
-        epoch = state["epoch"] if state else 0
-        stopped = state and training["patience"] and state["wait"] >= training["patience"]
-        if epoch < training["epochs"] and not stopped:
+    directory.write_json(RunDirectory.CONFIG, config)
+    checkpoint = DevCheckpoint(task, directory, training["patience"], state, verbose)
+    epoch = state["epoch"] if state else 0
+    stopped = state and training["patience"] and state["wait"] >= training["patience"]
+    if epoch < training["epochs"] and not stopped:
+        if distribution.is_chief:
             remove(directory.file(RunDirectory.REPORT))  # it will describe another epoch
-            budget = ([TimeBudget(training["time_budget"], verbose)]
-                      if training["time_budget"] else [])
-            data = task.fit_data(model, epoch)
+        budget = ([TimeBudget(training["time_budget"], verbose)]
+                  if training["time_budget"] else [])
+        data = task.fit_data(model, epoch)
+        with distribution.fitting(model):
             model.fit(**data, epochs=training["epochs"], initial_epoch=epoch,
                       verbose=verbose,
                       callbacks=[EpochSeeds(training["seed"], data.get("x")),
                                  *task.callbacks(), TrainingMonitor(directory.last),
                                  checkpoint, *budget])
-        state = checkpoint.state
-        best = load_model(directory.file(state["best"]))
-        dev, test, extra = task.report(best, directory)
-        directory.write_json(RunDirectory.REPORT, {
-            "epoch": state["epoch"], "best_epoch": state["best_epoch"],
-            "history": state["history"], "dev": _without_text(dev),
-            "test": _without_text(test), **extra})
-        plot_learning_curves(state["history"], directory.file(RunDirectory.CURVES),
-                             task.score_name, state["best_epoch"])
-    return Run(best, state["history"], state["best_epoch"], dev, test, directory.path)
+    # Every process past its last commit: the chief's checkpoints are complete.
+    distribution.barrier("seqlab: trained")
+    return checkpoint.state
+
+
+def _load(path, distribution):
+    with distribution.scope():
+        return load_model(path)
 
 
 def _say(verbose, message):

@@ -12,6 +12,7 @@ import warnings
 from seqlab import runs
 from seqlab.config import format_spec
 from seqlab.data.batching import SequenceBatches
+from seqlab.distribution import current as current_distribution
 from seqlab.data.formats import read_sentences
 from seqlab.data.readers import write_conll
 from seqlab.data.schemes import check_scheme, convert, split_tag
@@ -105,6 +106,10 @@ class TaggerTask(runs.Task):
         model = Tagger(vocabulary=vocabulary, tag_names=tag_names,
                        char_vocabulary=Vocabulary.characters(self.train),
                        scheme=self.model_scheme, **options)
+        # Built here, in the caller's distribution scope, rather than in the
+        # first (replicated) training step: the same weights on any device count.
+        (x,) = SequenceBatches(model.encode_inputs([self.train[0].tokens or ["."]]))[0]
+        model(x)
         model.compile(**compile_options(self.config["training"]))
         return model
 
@@ -113,8 +118,19 @@ class TaggerTask(runs.Task):
         x = model.encode_inputs([s.tokens for s in self.train])
         y = [[tag_index[t] for t in tags] for tags in self.train_tags]
         training = self.config["training"]
-        return {"x": SequenceBatches(x, y, training["batch_size"], shuffle=True,
-                                     seed=training["seed"], epoch=epoch)}
+        # One endless, seeded stream of epochs: what a step reads depends on
+        # (seed, epoch) alone, however the input pipeline prefetches. Full
+        # rows: a batch splits evenly across replicas, reads (and is
+        # weighed in the epoch's loss) alike on any number of devices, and
+        # the short last batch adds no shape to compile.
+        distribution = current_distribution()
+        distribution.check_batch_size(training["batch_size"])
+        batches = SequenceBatches(x, y, training["batch_size"], shuffle=True,
+                                  seed=training["seed"], epoch=epoch, repeat=True,
+                                  steps_per_execution=training["steps_per_execution"],
+                                  full_rows=True,
+                                  share=distribution.shard_batch)
+        return {"x": batches, "steps_per_epoch": batches.steps_per_epoch, "shuffle": False}
 
     def callbacks(self):
         training = self.config["training"]

@@ -13,6 +13,7 @@ import keras
 from keras import ops
 
 from seqlab import registry
+from seqlab.distribution import all_reduce_sum
 from seqlab.errors import ConfigError
 
 
@@ -101,6 +102,11 @@ class GradientClippingOptimizer(keras.optimizers.Optimizer):
                 f"choose clipping with the `clipper` argument instead, e.g. "
                 f"clipper={{'name': 'global_norm', 'threshold': 5.0}}.")
         super().__init__(learning_rate=0.0, name=name or "gradient_clipping")
+        if hasattr(inner, "_all_reduce_sum_gradients"):
+            # Keras's TensorFlow optimizer sums the replicas' gradients just
+            # before updating; `apply` has summed them already (the clipper
+            # must see the global gradient), so the inner one passes them on.
+            inner._all_reduce_sum_gradients = _already_reduced
         self.inner_optimizer = inner
         self.clipper_spec = registry.normalise_spec(clipper, "gradient_clippers")
         self.clipper = registry.create("gradient_clippers", clipper)
@@ -120,8 +126,10 @@ class GradientClippingOptimizer(keras.optimizers.Optimizer):
         super().build(var_list)
 
     def _add_state(self, name, shape=(), dtype="float32", initializer="zeros"):
+        # Every replica computes the same values from the all-reduced gradient.
         return self.add_variable(shape=shape, dtype=dtype, name=name,
-                                 initializer=initializer, aggregation="none")
+                                 initializer=initializer,
+                                 aggregation="only_first_replica")
 
     @property
     def variables(self):
@@ -136,6 +144,9 @@ class GradientClippingOptimizer(keras.optimizers.Optimizer):
         variables = trainable_variables or self._trainable_variables
         grads = [None if g is None else ops.add(g, ops.zeros(v.shape, g.dtype))
                  for g, v in zip(grads, variables)]
+        # On several replicas (tf.distribute), the global gradient: the
+        # norm, the clipping and the clipper's state are the one-device ones.
+        grads = all_reduce_sum(grads)
         norm = global_norm(grads)
         clipped = list(self.clipper(grads, norm))
         clipped_norm = global_norm(clipped)
@@ -185,3 +196,7 @@ class GradientClippingOptimizer(keras.optimizers.Optimizer):
         inner = keras.optimizers.deserialize(
             config.pop("inner_optimizer"), custom_objects=custom_objects)
         return cls(inner, **config)
+
+
+def _already_reduced(grads_and_vars):
+    return list(grads_and_vars)

@@ -67,10 +67,25 @@ class SequenceBatches(keras.utils.PyDataset):
         epoch: the epoch the first pass counts as (when resuming).
         char_width: characters kept per token (fixed, so batch shapes only
             vary in time).
+        repeat: one endless stream of epochs (for training): batch ``i`` is
+            batch ``i % steps_per_epoch`` of epoch ``epoch + i //
+            steps_per_epoch``, whenever and however often it is read, so
+            prefetching and distributed input pipelines cannot mix epochs
+            up. Give ``fit`` ``steps_per_epoch=batches.steps_per_epoch``.
+        steps_per_execution: with ``repeat``, an epoch is the largest
+            multiple of this many batches (the compiled step runs that many
+            batches per call; the epoch's last few shuffled batches are
+            left out, as with ``drop_remainder``).
+        full_rows: pad every batch to ``batch_size`` rows with empty
+            sentences (they weigh nothing in the loss), so a batch always
+            splits evenly across replicas.
+        share: a function from a padded batch to the part this process
+            reads (`seqlab.distribution.Distribution.shard_batch`), or None.
     """
 
     def __init__(self, inputs, targets=None, batch_size=32, shuffle=False,
-                 seed=0, multiple=8, epoch=0, char_width=20, power_of_two=False):
+                 seed=0, multiple=8, epoch=0, char_width=20, power_of_two=False,
+                 repeat=False, steps_per_execution=1, full_rows=False, share=None):
         super().__init__()
         if batch_size < 1:
             raise ConfigError(f"`batch_size` must be positive. Received: batch_size={batch_size}")
@@ -82,36 +97,76 @@ class SequenceBatches(keras.utils.PyDataset):
         self.batch_size, self.multiple = batch_size, multiple
         self.power_of_two = power_of_two
         self.shuffle, self.seed, self.epoch = shuffle, seed, epoch
+        self.repeat, self.full_rows, self.share = repeat, full_rows, share
         self._next_epoch = epoch
+        self._bucketed = None
         self._bucket()
+        self.steps_per_epoch = len(self.batches)
+        if repeat:
+            self.steps_per_epoch -= self.steps_per_epoch % steps_per_execution
+            if not self.steps_per_epoch:
+                raise ConfigError(
+                    f"training.steps_per_execution = {steps_per_execution} is more "
+                    f"than the {len(self.batches)} batches of an epoch; lower it.")
 
     def __len__(self):
         return len(self.batches)
 
+    @property
+    def num_batches(self):
+        return None if self.repeat else len(self.batches)
+
     def __getitem__(self, index):
-        rows = self.batches[index]
-        x = pad([self.inputs[i] for i in rows], length=self.widths[index])
+        if self.repeat:
+            epoch, index = divmod(index, self.steps_per_epoch)
+            batches, widths = self._epoch_batches(self.epoch + epoch)
+        else:
+            batches, widths = self.batches, self.widths
+        rows = batches[index]
+        x = pad([self.inputs[i] for i in rows], length=widths[index])
         if self.chars is not None:
             x = {"words": x, "chars": pad_chars([self.chars[i] for i in rows],
                                                 x.shape[1], self.char_width)}
-        if self.targets is None:
-            return (x,)
-        length = (x["words"] if isinstance(x, dict) else x).shape[1]
-        return x, pad([self.targets[i] for i in rows], length=length)
+        y = None if self.targets is None else pad([self.targets[i] for i in rows],
+                                                   length=widths[index])
+        batch = (x,) if y is None else (x, y)
+        if self.full_rows:
+            batch = keras.tree.map_structure(self._fill, batch)
+        if self.share is not None:
+            batch = self.share(batch)
+        return batch
+
+    def _fill(self, array):
+        if len(array) == self.batch_size:
+            return array
+        filled = np.zeros((self.batch_size, *array.shape[1:]), array.dtype)
+        filled[:len(array)] = array
+        return filled
+
+    def _epoch_batches(self, epoch):
+        """The batches and widths of one epoch (``repeat``), kept for the
+        epoch last asked for."""
+        bucketed = self._bucketed
+        if bucketed is None or bucketed[0] != epoch:
+            bucketed = (epoch, *self._order(epoch))
+            self._bucketed = bucketed
+        return bucketed[1], bucketed[2]
 
     def _bucket(self):
-        rng = np.random.default_rng([self.seed, self.epoch]) if self.shuffle else None
-        self.batches = bucketed_batches([len(s) for s in self.inputs],
-                                        self.batch_size, rng)
+        self.batches, self.widths = self._order(self.epoch)
+
+    def _order(self, epoch):
+        rng = np.random.default_rng([self.seed, epoch]) if self.shuffle else None
+        batches = bucketed_batches([len(s) for s in self.inputs], self.batch_size, rng)
         # Keras's TensorFlow adapter infers the dataset's signature from
         # batches 0 and 1: if they pad to the same length, the time axis
         # is fixed and every other length fails. Put a differing one second.
-        self.widths = [self._width(b) for b in self.batches]
-        widths = self.widths
+        widths = [self._width(b) for b in batches]
         other = next((i for i, w in enumerate(widths) if w != widths[0]), None)
         if other is not None and widths[1] == widths[0]:
-            self.batches[1], self.batches[other] = self.batches[other], self.batches[1]
+            batches[1], batches[other] = batches[other], batches[1]
             widths[1], widths[other] = widths[other], widths[1]
+        return batches, widths
 
     def _width(self, rows):
         longest = max(max(len(self.inputs[i]) for i in rows), 1)
@@ -120,12 +175,15 @@ class SequenceBatches(keras.utils.PyDataset):
         return self.multiple * math.ceil(longest / self.multiple)
 
     def set_epoch(self, epoch):
-        """Make the next pass over the data epoch ``epoch`` (0-based)."""
+        """Make the next pass over the data epoch ``epoch`` (0-based). An
+        endless stream (``repeat``) knows its epochs and ignores this."""
         self._next_epoch = epoch
 
     def on_epoch_begin(self):
         # Keras calls this once per pass (and ``on_epoch_end`` more often
         # than that, so the epoch is not counted there).
+        if self.repeat:
+            return
         if self._next_epoch != self.epoch:
             self.epoch = self._next_epoch
             if self.shuffle:

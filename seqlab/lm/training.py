@@ -5,6 +5,8 @@ import numpy as np
 
 from seqlab import runs
 from seqlab.callbacks import ResetStates
+from seqlab.distribution import current as current_distribution
+from seqlab.errors import ConfigError
 from seqlab.data.corpus import (build_vocabulary, corpus_ids, read_corpus,
                                 stream_windows, word_counts)
 from seqlab.lm.scoring import perplexity
@@ -61,8 +63,23 @@ class LanguageModelTask(runs.Task):
 
     def fit_data(self, model, epoch):
         training = self.config["training"]
-        x, y = stream_windows(self.train_ids, training["batch_size"], training["num_steps"])
-        return {"x": x, "y": y, "batch_size": training["batch_size"], "shuffle": False}
+        batch_size = training["batch_size"]
+        distribution = current_distribution()
+        distribution.check_batch_size(batch_size)
+        if distribution.replicas > 1 and not distribution.splits_carried_state:
+            raise ConfigError(
+                "A language model carries its hidden state from one window to the "
+                "next in a variable of the global batch's shape, which tf.distribute "
+                "cannot split across replicas. Train language models on several "
+                "devices with the JAX backend (KERAS_BACKEND=jax), or on one device.")
+        x, y = stream_windows(self.train_ids, batch_size, training["num_steps"])
+        # Window k is rows k*batch_size.. of x; each process reads its own
+        # streams (the same rows of every window), so states carry over.
+        share = batch_size // distribution.processes
+        x, y = (distribution.shard_batch(a.reshape(-1, batch_size, a.shape[-1])
+                                         .transpose(1, 0, 2)).transpose(1, 0, 2)
+                .reshape(-1, a.shape[-1]) for a in (x, y))
+        return {"x": x, "y": y, "batch_size": share, "shuffle": False}
 
     def callbacks(self):
         training = self.config["training"]

@@ -1,10 +1,11 @@
 """What the tagger and the language model share: compile and the loss."""
 
 import keras
-import numpy as np
 from keras import ops
 
 from seqlab import registry
+from seqlab.distribution import all_reduce_sum, replicas_in_step
+from seqlab.distribution import current as current_distribution
 from seqlab.errors import ConfigError
 from seqlab.training import GradientClippingOptimizer
 
@@ -18,20 +19,25 @@ class LossTracker(keras.metrics.Mean):
     Keras resets its metrics at each epoch's start, so `steps` counts the
     epoch's steps and `first_nonfinite` is 1-based within the epoch (0:
     none). `seqlab.callbacks.TrainingMonitor` reads it at the epoch's end.
+    Under ``tf.distribute`` every replica counts the same steps and learns
+    of a non-finite loss on any replica, so the first replica's copy is read.
     """
 
     def __init__(self, name="loss", **kwargs):
         super().__init__(name=name, **kwargs)
         self.steps = self.add_variable(shape=(), initializer="zeros", dtype="int32",
-                                       name="steps")
-        self.first_nonfinite = self.add_variable(shape=(), initializer="zeros",
-                                                 dtype="int32", name="first_nonfinite")
+                                       name="steps", aggregation="only_first_replica")
+        self.first_nonfinite = self.add_variable(
+            shape=(), initializer="zeros", dtype="int32", name="first_nonfinite",
+            aggregation="only_first_replica")
 
     def update_state(self, values, sample_weight=None):
         super().update_state(values, sample_weight=sample_weight)
         step = self.steps.value + 1
         self.steps.assign(step)
-        first = ops.logical_and(ops.logical_not(ops.all(ops.isfinite(values))),
+        bad = all_reduce_sum(ops.cast(ops.logical_not(ops.all(ops.isfinite(values))),
+                                      "float32"))
+        first = ops.logical_and(ops.greater(bad, 0.0),
                                 ops.equal(self.first_nonfinite.value, 0))
         self.first_nonfinite.assign(ops.where(first, step, self.first_nonfinite.value))
 
@@ -74,7 +80,7 @@ class SequenceModel(keras.Model):
     def first_nonfinite_loss_step(self):
         """The step of the current epoch (1-based) whose training loss was
         first NaN or infinite, or 0. Meaningful between epochs."""
-        return int(np.asarray(self._loss_tracker.first_nonfinite.value))
+        return int(ops.convert_to_numpy(self._loss_tracker.first_nonfinite))
 
     def compile_from_config(self, config):
         # keras.Model skips compile on load when compile is overridden; ours
@@ -85,17 +91,30 @@ class SequenceModel(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
                      training=True):
+        """The mean token loss over the global batch, plus the layers' losses.
+
+        Under ``tf.distribute`` each replica divides its tokens' loss by the
+        token count of the whole global batch (and its share of the layers'
+        losses), so the replicas' gradients sum to the one-device gradient;
+        under JAX the step sees the global batch anyway.
+        """
         token_losses = self.head.token_loss(y, y_pred, self.padding_mask(x))
         weights = self._token_weights(x, sample_weight, token_losses.dtype)
-        loss = ops.sum(token_losses * weights) / ops.maximum(ops.sum(weights), 1.0)
+        count = all_reduce_sum(ops.sum(weights))
+        loss = ops.sum(token_losses * weights) / ops.maximum(count, 1.0)
         for extra in self.losses:
-            loss = loss + ops.cast(ops.sum(extra), loss.dtype)
+            loss = loss + ops.cast(ops.sum(extra), loss.dtype) / replicas_in_step()
         return loss
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         # Compiled metrics see real tokens only, like the loss.
-        return super().compute_metrics(
+        logs = super().compute_metrics(
             x, y, y_pred, self._token_weights(x, sample_weight, "float32"))
+        if current_distribution().logs_need_batch_axis:
+            # Keras 3.15 averages a multi-worker step's logs over axis 0,
+            # which scalars lack; every replica holds the same results.
+            logs = {k: ops.reshape(v, (1,)) for k, v in logs.items()}
+        return logs
 
     def _token_weights(self, x, sample_weight, dtype):
         """Per-token weights: 0 at padding, times any sample weights."""

@@ -101,11 +101,8 @@ class Distribution:
 
 class _JaxDataParallel(Distribution):
     def __init__(self, devices, processes, process_id):
-        import jax
-
         self.replicas, self.processes, self.process_id = len(devices), processes, process_id
         self.devices = devices
-        self._jax = jax
         distribution = keras.distribution.DataParallel(devices=devices)
         # seqlab's batches are already this process's share (`shard_batch`).
         distribution.auto_shard_dataset = False

@@ -116,12 +116,16 @@ class RunDirectory:
         Returns:
             The committed state, with the checkpoint names.
         """
-        name = f"{self.CHECKPOINTS}/epoch-{state['epoch']:04d}.keras"
+        name = self.checkpoint_name(state)
         atomic_save_model(model, self.file(name))
         state = {**state, "last": name, "best": name if improved else state["best"]}
         self.write_json(self.STATE, state)
         self._refresh(state)
         return state
+
+    def checkpoint_name(self, state):
+        """The checkpoint of ``state``'s epoch, relative to the directory."""
+        return f"{self.CHECKPOINTS}/epoch-{state['epoch']:04d}.keras"
 
     def _refresh(self, state):
         """Make the links and the checkpoints agree with ``state``."""
@@ -210,7 +214,7 @@ class WorkerDirectory(RunDirectory):
         pass
 
     def commit(self, model, state, improved):
-        name = f"{self.CHECKPOINTS}/epoch-{state['epoch']:04d}.keras"
+        name = self.checkpoint_name(state)
         scratch = os.path.join(self.scratch, "checkpoint.keras")
         atomic_save_model(model, scratch)
         os.unlink(scratch)

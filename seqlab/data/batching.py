@@ -8,6 +8,12 @@ import numpy as np
 from seqlab.errors import ConfigError
 
 
+def _ladder(n):
+    """The smallest of 1, 2, 3, 4, 6, 8, 12, 16, ... that is >= ``n``."""
+    power = 1 << max(n - 1, 0).bit_length()  # the next power of two
+    return power * 3 // 4 if power >= 4 and n <= power * 3 // 4 else power
+
+
 def pad(sequences, length=None, multiple=1):
     """Right-pad id sequences with 0 into an int32 array.
 
@@ -61,9 +67,11 @@ class SequenceBatches(keras.utils.PyDataset):
         seed: seed of the shuffling; each epoch's order depends on
             ``(seed, epoch)`` only, so a resumed run sees the same batches.
         multiple: pad lengths up to a multiple of this.
-        power_of_two: pad lengths up to a power of two instead (at least
-            ``multiple``): a handful of shapes, so a compiled prediction
-            step is traced a handful of times.
+        few_widths: pad lengths up to the next of ``multiple`` times 1,
+            2, 3, 4, 6, 8, 12, 16, ... (powers of two and their halfway
+            points) instead: a handful of shapes, so a compiled prediction
+            step is traced a handful of times, with at most a third of
+            each row padding.
         epoch: the epoch the first pass counts as (when resuming).
         char_width: characters kept per token (fixed, so batch shapes only
             vary in time).
@@ -84,7 +92,7 @@ class SequenceBatches(keras.utils.PyDataset):
     """
 
     def __init__(self, inputs, targets=None, batch_size=32, shuffle=False,
-                 seed=0, multiple=8, epoch=0, char_width=20, power_of_two=False,
+                 seed=0, multiple=8, epoch=0, char_width=20, few_widths=False,
                  repeat=False, steps_per_execution=1, full_rows=False, share=None):
         super().__init__()
         if batch_size < 1:
@@ -95,7 +103,7 @@ class SequenceBatches(keras.utils.PyDataset):
             raise ConfigError("inputs and targets differ in length.")
         self.targets, self.char_width = targets, char_width
         self.batch_size, self.multiple = batch_size, multiple
-        self.power_of_two = power_of_two
+        self.few_widths = few_widths
         self.shuffle, self.seed, self.epoch = shuffle, seed, epoch
         self.repeat, self.full_rows, self.share = repeat, full_rows, share
         self._next_epoch = epoch
@@ -170,8 +178,8 @@ class SequenceBatches(keras.utils.PyDataset):
 
     def _width(self, rows):
         longest = max(max(len(self.inputs[i]) for i in rows), 1)
-        if self.power_of_two:
-            return max(self.multiple, 2 ** math.ceil(math.log2(longest)))
+        if self.few_widths:
+            return self.multiple * _ladder(math.ceil(longest / self.multiple))
         return self.multiple * math.ceil(longest / self.multiple)
 
     def set_epoch(self, epoch):

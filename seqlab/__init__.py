@@ -40,6 +40,7 @@ _LAZY = {
     "GradientClipper": "seqlab.training",
     "GradientClippingOptimizer": "seqlab.training",
     "global_norm": "seqlab.training",
+    "Vectors": "seqlab.embeddings",
 }
 
 
@@ -73,6 +74,7 @@ __all__ = [
     "TrainingError",
     "UnknownComponentError",
     "UnsafeModelError",
+    "Vectors",
     "available",
     "components",
     "global_norm",

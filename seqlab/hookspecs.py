@@ -68,10 +68,15 @@ class EncoderContext:
         words: the word `seqlab.data.Vocabulary` (ids of the ``"words"`` input).
         chars: the character `seqlab.data.Vocabulary`, or None when the
             tagger was built without one.
+        vectors: pretrained `seqlab.Vectors` for the word vocabulary, or None:
+            what a word encoder starts from when the tagger was given
+            ``pretrained`` (a model loaded from a file has None; its saved
+            weights hold the vectors).
     """
 
     words: object
     chars: object = None
+    vectors: object = None
 
 
 CONTRACTS = {}

@@ -1,13 +1,10 @@
 """What `seqlab_builtins.encoders` registers; imported when first used."""
 
-import os
-
 import keras
 import numpy as np
 from keras import ops
 
 import seqlab
-from seqlab.io import check_may_read
 from seqlab.layers import TokenEncoder
 
 
@@ -18,34 +15,6 @@ def _chars(context, name):
             f"character vocabulary. Taggers built by seqlab.train_tagger have "
             f"one; otherwise pass char_vocabulary=.")
     return context.chars
-
-
-def read_vectors(path, tokens, dim):
-    """Rows for ``tokens`` from a word2vec/GloVe text file (``word v1 v2 ...``,
-    an optional ``count dim`` header). A token not found as is is looked up
-    lower-cased; rows for tokens not found are None.
-
-    Raises:
-        DataError: missing file, or a line whose width is not ``dim``.
-        UnsafeModelError: the path came from a model file being loaded.
-    """
-    check_may_read(path, "pretrained")
-    if not os.path.isfile(path):
-        raise seqlab.DataError(f"{path}: no such vectors file.")
-    needed = set(tokens) | {t.lower() for t in tokens}
-    vectors = {}
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        for number, line in enumerate(handle, 1):
-            fields = line.rstrip().split(" ")
-            if number == 1 and len(fields) == 2:
-                continue  # word2vec header
-            if len(fields) != dim + 1:
-                raise seqlab.DataError(
-                    f"{path}:{number}: {len(fields) - 1} numbers, but the "
-                    f"embedding has dim={dim}. Set dim to the file's width.")
-            if fields[0] in needed:
-                vectors[fields[0]] = np.asarray(fields[1:], dtype="float32")
-    return [vectors.get(t, vectors.get(t.lower())) for t in tokens]
 
 
 @keras.saving.register_keras_serializable(package="seqlab")
@@ -80,24 +49,30 @@ class WordEmbedding(TokenEncoder):
                 "trainable_embeddings": self.trainable_embeddings}
 
 
-def word_embedding(context, dim=100, pretrained=None, trainable=True, seed=None):
-    """Word embeddings, random (uniform +-0.05) or from a vectors file.
+def word_embedding(context, dim=None, pretrained=None, trainable=True, seed=None):
+    """Word embeddings, random (uniform +-0.05) or from pretrained vectors.
 
-    Lower-casing and digit normalisation are options of the word vocabulary
-    (``[vocabulary] lowercase/digits`` in a config).
+    Args:
+        dim: the width; default the vectors' width, or 100 without vectors.
+        pretrained: a vectors file (see `seqlab.Vectors`) to start from;
+            default the tagger's vectors (``Tagger(pretrained=...)``, the
+            ``[model] pretrained`` key of a config), if it has any.
+        trainable: false keeps the vectors as they are (frozen).
+        seed: seed of the random rows of words without a vector.
+
+    Words without a vector, exactly or lower-cased, get random rows of the
+    vectors' own scale. Lower-casing and digit normalisation are options of
+    the word vocabulary (``[vocabulary] lowercase/digits`` in a config).
     """
-    vocabulary = context.words
-    initial = None
-    if pretrained:
-        rows = read_vectors(pretrained, vocabulary.tokens, dim)
-        rng = np.random.default_rng(seed)
-        initial = np.stack([r if r is not None else rng.uniform(-0.05, 0.05, dim)
-                            for r in rows]).astype("float32")
-        initial[0] = 0.0  # padding
-    layer = WordEmbedding(len(vocabulary), dim, initial, trainable)
-    if pretrained:
-        layer.coverage = sum(r is not None for r in rows[2:]) / max(len(rows) - 2, 1)
-    return layer
+    vectors = seqlab.Vectors.read(pretrained, keep=context.words.tokens) if pretrained else context.vectors
+    if vectors is not None and dim is not None and dim != vectors.dim:
+        raise seqlab.ConfigError(
+            f"word_embedding has dim={dim}, but the pretrained vectors "
+            f"({vectors.path}) are {vectors.dim} wide. Leave dim out to take the "
+            f"vectors' width.")
+    dim = dim or (vectors.dim if vectors is not None else 100)
+    initial = None if vectors is None else vectors.matrix(context.words.tokens, seed)[0]
+    return WordEmbedding(len(context.words), dim, initial, trainable)
 
 
 def _flatten_tokens(char_ids):

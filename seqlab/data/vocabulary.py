@@ -67,6 +67,15 @@ class Vocabulary:
     def __eq__(self, other):
         return isinstance(other, Vocabulary) and self.get_config() == other.get_config()
 
+    def normalised(self, token):
+        """The form ``token`` is looked up under in this vocabulary."""
+        return normalise(token, self.lowercase, self.digits)
+
+    def extended(self, tokens):
+        """A vocabulary with ``tokens`` (normalised forms) added after these."""
+        return Vocabulary(self.tokens[2:] + [t for t in tokens if t not in self.index],
+                          self.lowercase, self.digits)
+
     def ids(self, tokens):
         """Ids of tokens; unknown ones map to 1."""
         return [self.index.get(normalise(t, self.lowercase, self.digits), 1)

@@ -1,5 +1,6 @@
 """The sequence tagger: token encoders, a deep bidirectional RNN, an output head."""
 
+import os
 
 import keras
 import numpy as np
@@ -9,6 +10,7 @@ from seqlab import registry
 from seqlab.data.batching import SequenceBatches
 from seqlab.data.schemes import check_scheme
 from seqlab.data.vocabulary import Vocabulary
+from seqlab.embeddings import Vectors
 from seqlab.errors import ConfigError, UnsafeModelError
 from seqlab.hookspecs import EncoderContext, HeadContext
 from seqlab.validation import check_positive_int
@@ -36,7 +38,9 @@ class Tagger(SequenceModel):
         cell: cell spec (``"lstm"``, ``"gru"``, ``"elman"``, ...).
         units: width of each direction of each layer.
         depth: number of bidirectional layers.
-        embedding_dim: width of the word embeddings when ``encoders`` is None.
+        embedding_dim: width of a ``word_embedding`` encoder that does not
+            give its own ``dim``. Default: the ``pretrained`` vectors' width,
+            or 100 without vectors.
         merge_mode: ``"concat"``, ``"sum"``, ``"mul"`` or ``"ave"``.
         dropout: dropout on the token vectors, between layers and before the head.
         head: output-head spec (``"softmax"``, ``"crf"``, ...).
@@ -54,6 +58,10 @@ class Tagger(SequenceModel):
             Default: one ``word_embedding`` of ``embedding_dim``.
         char_vocabulary: the character `Vocabulary` (or its config), needed
             by encoders that read characters.
+        pretrained: `seqlab.Vectors`, or the path of a vectors file, that
+            word encoders start from (see `seqlab.embeddings`); words without a
+            vector start random. Not part of the saved config: the saved
+            weights hold the vectors.
 
     Example:
         >>> tagger = seqlab.Tagger(vocab_size=20000, num_tags=9, cell="lstm",
@@ -64,14 +72,19 @@ class Tagger(SequenceModel):
     """
 
     def __init__(self, vocab_size=None, num_tags=None, cell="lstm", units=100,
-                 depth=1, embedding_dim=100, merge_mode="concat", dropout=0.0,
+                 depth=1, embedding_dim=None, merge_mode="concat", dropout=0.0,
                  head="softmax", kernel_initializer=None,
                  recurrent_initializer=None, vocabulary=None, tag_names=None,
                  scheme="iob2", word_dropout=0.0, encoders=None,
-                 char_vocabulary=None, **kwargs):
+                 char_vocabulary=None, pretrained=None, **kwargs):
         vocabulary = _vocabulary(vocabulary)
         vocab_size = _size("vocab_size", vocab_size, vocabulary, "vocabulary")
         num_tags = _size("num_tags", num_tags, tag_names, "tag_names")
+        words = vocabulary or Vocabulary.sized(vocab_size)
+        if isinstance(pretrained, (str, os.PathLike)):
+            pretrained = Vectors.read(pretrained, keep=words.tokens)
+        if embedding_dim is None:
+            embedding_dim = pretrained.dim if pretrained is not None else 100
         check_positive_int("embedding_dim", embedding_dim)
         super().__init__(**kwargs)
         self.vocab_size, self.num_tags = vocab_size, num_tags
@@ -82,12 +95,12 @@ class Tagger(SequenceModel):
         self.scheme = check_scheme(scheme)
         self.head_spec = component_config(head, "output_heads")
         if encoders is None:
-            encoders = [{"name": "word_embedding", "dim": embedding_dim}]
-        self.encoder_specs = [component_config(e, "token_encoders") for e in encoders]
+            encoders = ["word_embedding"]
+        self.encoder_specs = [_with_width(component_config(e, "token_encoders"), embedding_dim)
+                              for e in encoders]
         if not self.encoder_specs:
             raise ConfigError("`encoders` must name at least one token encoder.")
-        context = EncoderContext(self.vocabulary or Vocabulary.sized(self.vocab_size),
-                                 self.char_vocabulary)
+        context = EncoderContext(words, self.char_vocabulary, pretrained)
         self.token_encoders = [registry.create("token_encoders", spec, context)
                                for spec in self.encoder_specs]
         self.word_dropout = WordDropout(word_dropout, name="word_dropout")
@@ -242,6 +255,14 @@ def _fill_rows(x, rows):
 
 def _words(inputs):
     return inputs["words"] if isinstance(inputs, dict) else inputs
+
+
+def _with_width(spec, width):
+    """A ``word_embedding`` spec with its ``dim``: its own, else ``width``."""
+    name, options = registry.parse_spec(spec, "token_encoders")
+    if name != "word_embedding" or "dim" in options:
+        return spec
+    return {"name": name, **options, "dim": width}
 
 
 def _vocabulary(vocabulary):

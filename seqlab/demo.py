@@ -148,6 +148,8 @@ cell = "lstm"
 units = 32
 depth = 2
 embedding_dim = 32
+encoders = ["word_embedding"]  # the defaults add a character CNN and a CRF:
+head = "softmax"               # stronger on real data, slower for a demo
 dropout = 0.3
 word_dropout = 0.1
 

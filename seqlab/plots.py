@@ -52,7 +52,10 @@ def save_figure(fig, path):
 
 
 #: How a dev score is plotted: (factor, title).
-SCORE_LABELS = {"dev_f1": (100, "dev entity F1 (%)"), "dev_ppl": (1, "dev perplexity")}
+SCORE_LABELS = {"dev_f1": (100, "dev entity F1 (%)"), "dev_ppl": (1, "dev perplexity"),
+                "dev_binary_overlap": (100, "dev binary-overlap F1 (%)"),
+                "dev_proportional_overlap": (100, "dev proportional-overlap F1 (%)"),
+                "dev_token_accuracy": (100, "dev token accuracy (%)")}
 
 
 def plot_learning_curves(history, path, score_name, best_epoch=None):

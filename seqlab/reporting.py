@@ -16,8 +16,12 @@ from seqlab.errors import SeqlabError
 from seqlab.rundir import RunDirectory
 
 #: History columns shown, in this order, when a run has them.
-COLUMNS = ("loss", "dev_f1", "dev_ppl", "learning_rate", "gradient_norm_mean",
+COLUMNS = ("loss", "dev_f1", "dev_binary_overlap", "dev_proportional_overlap",
+           "dev_token_accuracy", "dev_ppl", "learning_rate", "gradient_norm_mean",
            "clipped_fraction")
+#: Columns shown as percentages.
+PERCENT = {"dev_f1", "dev_binary_overlap", "dev_proportional_overlap",
+           "dev_token_accuracy", "clipped_fraction"}
 
 
 def read_run(path):
@@ -49,8 +53,8 @@ def summary(path, plot=True):
     directory = RunDirectory(path)
     state, report = read_run(path)
     history = state["history"]
-    score_name = next((k for k in ("dev_f1", "dev_ppl") if history and k in history[0]),
-                      None)
+    score_name = next((k for k in COLUMNS if k.startswith("dev_") and history
+                       and k in history[0]), None)
     lines = [f"{directory.path}: {state['epoch']} epoch{'s' if state['epoch'] != 1 else ''}"
              f", best epoch {state['best_epoch']}"
              + ("" if report else " (running or stopped before its report)")]
@@ -82,7 +86,7 @@ def _history_table(history, best_epoch):
 def _number(column, value):
     if value is None:
         return "-"
-    if column in ("dev_f1", "clipped_fraction"):
+    if column in PERCENT:
         return f"{100 * value:.2f}"
     if column == "learning_rate":
         return f"{value:.3g}"

@@ -140,9 +140,9 @@ def train(task, config, resume=True, verbose=1):
     plugins.require_distributions(config["plugins"]["require"])
     try:
         with directory.lock() as lock:  # before reading data: a second run stops at once
-            _say(verbose, lock.describe_stale())
+            say(verbose, lock.describe_stale())
             if distribution.replicas > 1:
-                _say(verbose, f"Training on {distribution.describe()}.")
+                say(verbose, f"Training on {distribution.describe()}.")
             state = _train(task, config, directory, distribution, resume, verbose)
             best = _load(directory.file(state["best"]), distribution)
             dev, test, extra = task.report(best, directory)
@@ -175,7 +175,7 @@ def _train(task, config, directory, distribution, resume, verbose):
     if state:
         model = _load(directory.file(state["last"]), distribution)
         task.resumed(model)
-        _say(verbose, f"Resuming {directory} after epoch {state['epoch']}.")
+        say(verbose, f"Resuming {directory} after epoch {state['epoch']}.")
     else:
         with distribution.scope():
             model = task.build_model()
@@ -205,7 +205,7 @@ def _load(path, distribution):
         return load_model(path)
 
 
-def _say(verbose, message):
+def say(verbose, message):
     if verbose and message:
         print(message, flush=True)
 
@@ -298,10 +298,10 @@ class DevCheckpoint(keras.callbacks.Callback):
                             {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}}]
         self.state = self.directory.commit(self.model, state, improved)
         best_text = self.task.shown(state["best_score"])[0]
-        _say(self.verbose, f"epoch {epoch + 1}: {self.task.score_name} {text} (best "
+        say(self.verbose, f"epoch {epoch + 1}: {self.task.score_name} {text} (best "
                            f"{best_text} at epoch {state['best_epoch']})")
         if self.patience and state["wait"] >= self.patience:
             self.model.stop_training = True
-            _say(self.verbose, f"Stopping early after epoch {epoch + 1}: {self.task.score_name} "
+            say(self.verbose, f"Stopping early after epoch {epoch + 1}: {self.task.score_name} "
                                f"has not improved for {state['wait']} epochs (patience "
                                f"{self.patience}); best.keras is epoch {state['best_epoch']}.")

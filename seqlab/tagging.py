@@ -7,16 +7,18 @@ Example:
     >>> print(run.test["report"])
 """
 
+import os
 import warnings
 
-from seqlab import runs
-from seqlab.config import format_spec
+from seqlab import registry, runs
+from seqlab.config import format_spec, pretrained_spec
 from seqlab.data.batching import SequenceBatches
 from seqlab.distribution import current as current_distribution
 from seqlab.data.formats import read_sentences
 from seqlab.data.readers import write_conll
 from seqlab.data.schemes import check_scheme, convert, split_tag
 from seqlab.data.vocabulary import Vocabulary
+from seqlab.embeddings import Vectors
 from seqlab.errors import SeqlabWarning
 from seqlab.evaluation import entity_scores, overlap_scores, token_accuracy
 from seqlab.models.tagger import Tagger
@@ -69,11 +71,30 @@ def _predict(model, sentences, scheme):
             for tags in model.tag([s.tokens for s in sentences])]
 
 
-class TaggerTask(runs.Task):
-    """A tagger's part of a run: tagged files, a `Tagger`, dev entity F1."""
+#: ``training.metric`` values (`seqlab.config.TAGGER_METRICS`): the dev score
+#: that selects the model and stops training early, from (gold, predicted, scheme).
+METRICS = {
+    "f1": lambda gold, predicted, scheme: entity_scores(gold, predicted, scheme)["f1"],
+    "binary_overlap": lambda gold, predicted, scheme:
+        overlap_scores(gold, predicted, scheme)["binary"]["f1"],
+    "proportional_overlap": lambda gold, predicted, scheme:
+        overlap_scores(gold, predicted, scheme)["proportional"]["f1"],
+    "token_accuracy": lambda gold, predicted, scheme: token_accuracy(gold, predicted),
+}
 
-    score_name = "dev_f1"
+
+class TaggerTask(runs.Task):
+    """A tagger's part of a run: tagged files, a `Tagger`, a dev score
+    (``training.metric``: entity F1 unless the config says otherwise)."""
+
     untrained_score = 0.0
+
+    def __init__(self, config, verbose=0):
+        super().__init__(config)
+        self.metric = config["training"]["metric"]
+        self.score_name = f"dev_{self.metric}"
+        self.verbose = verbose
+        self.pretrained = None  # coverage of the pretrained vectors, for the report
 
     def read_data(self):
         data = self.config["data"]
@@ -102,16 +123,49 @@ class TaggerTask(runs.Task):
             vocabulary_options["max_size"] or None,
             vocabulary_options["lowercase"], vocabulary_options["digits"])
         tag_names = ["O"] + sorted({t for tags in self.train_tags for t in tags} - {"O"})
-        options = {k: v for k, v in self.config["model"].items() if k != "scheme"}
+        options = {k: v for k, v in self.config["model"].items()
+                   if k not in ("scheme", "pretrained")}
+        vectors = None
+        spec = pretrained_spec(self.config["model"]["pretrained"])
+        if spec:
+            vocabulary, vectors = self._pretrained(vocabulary, spec)
+            options["encoders"] = [_trainable(e, spec["trainable"])
+                                   for e in options["encoders"] or ["word_embedding"]]
         model = Tagger(vocabulary=vocabulary, tag_names=tag_names,
                        char_vocabulary=Vocabulary.characters(self.train),
-                       scheme=self.model_scheme, **options)
+                       scheme=self.model_scheme, pretrained=vectors, **options)
         # Built here, in the caller's distribution scope, rather than in the
         # first (replicated) training step: the same weights on any device count.
         (x,) = SequenceBatches(model.encode_inputs([self.train[0].tokens or ["."]]))[0]
         model(x)
         model.compile(**compile_options(self.config["training"]))
         return model
+
+    def _pretrained(self, vocabulary, spec):
+        """Read the vectors the vocabulary needs, extend it with the dev and
+        test words that have one (Lample et al. 2016), and measure coverage."""
+        normal = lambda sentences: [vocabulary.normalised(t) for s in sentences for t in s.tokens]
+        train_forms = normal(self.train)
+        held_out = normal(self.dev) + normal(self.test or []) if spec["extend_vocabulary"] else []
+        vectors = Vectors.read(spec["path"], keep=set(vocabulary.tokens) | set(held_out),
+                               progress=self.verbose == 1)
+        known = set(vocabulary.tokens)
+        added = list(dict.fromkeys(f for f in held_out if f not in known and f in vectors))
+        vocabulary = vocabulary.extended(added)
+        coverage = vectors.coverage(train_forms)
+        self.pretrained = {"path": spec["path"], "dim": vectors.dim,
+                           "file_words": vectors.file_words,
+                           "train_tokens_found": coverage["tokens"],
+                           "train_types_found": coverage["types"],
+                           "vocabulary_extended_by": len(added),
+                           "trainable": spec["trainable"]}
+        runs.say(self.verbose,
+                 f"Pretrained vectors {os.path.basename(spec['path'])}: {vectors.file_words:,} "
+                 f"words, {vectors.dim} wide; {100 * coverage['tokens']:.1f}% of training "
+                 f"tokens and {100 * coverage['types']:.1f}% of their types have one"
+                 + (f"; {len(added):,} dev/test words added to the vocabulary" if added else "")
+                 + ("" if spec["trainable"] else "; frozen") + ".")
+        return vocabulary, vectors
 
     def fit_data(self, model, epoch):
         tag_index = {t: i for i, t in enumerate(model.tag_names)}
@@ -138,8 +192,8 @@ class TaggerTask(runs.Task):
 
     def dev_score(self, model):
         scheme = self.config["data"]["scheme"]
-        return entity_scores([s.tags for s in self.dev],
-                             _predict(model, self.dev, scheme), scheme)["f1"]
+        return METRICS[self.metric]([s.tags for s in self.dev],
+                                    _predict(model, self.dev, scheme), scheme)
 
     def report(self, model, directory):
         data = self.config["data"]
@@ -148,7 +202,18 @@ class TaggerTask(runs.Task):
         if self.test is not None:
             test = evaluate_tagger(model, self.test, data["scheme"],
                                    directory.predictions("test"))
-        return dev, test, {}
+        extra = {"metric": self.metric}
+        if self.pretrained:
+            extra["pretrained"] = self.pretrained
+        return dev, test, extra
+
+
+def _trainable(spec, trainable):
+    """A ``word_embedding`` spec with ``trainable`` set, unless it sets its own."""
+    name, options = registry.parse_spec(spec, "token_encoders")
+    if name != "word_embedding" or "trainable" in options:
+        return spec
+    return {"name": name, **options, "trainable": trainable}
 
 
 def _entity_types(sentences):
@@ -166,4 +231,4 @@ def train_tagger(config, resume=True, verbose=1):
     Returns:
         A `seqlab.runs.Run`.
     """
-    return runs.train(TaggerTask(config), config, resume, verbose)
+    return runs.train(TaggerTask(config, verbose), config, resume, verbose)

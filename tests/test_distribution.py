@@ -44,7 +44,7 @@ EQUIVALENCE = textwrap.dedent("""
             "output": os.path.join(out, name),
             "data": {**tagged, "format": "two_column", "scheme": "iob2"},
             "model": {"units": 6, "embedding_dim": 6, "depth": 2, "dropout": 0.0,
-                      "head": "crf"},
+                      "head": "crf", "encoders": ["word_embedding"]},
             "training": {"epochs": 5, "learning_rate": 0.05, "batch_size": 16,
                          "patience": 0, "optimizer": "sgd",
                          "clipper": {"name": "global_norm", "threshold": 0.5}},
@@ -180,6 +180,8 @@ def test_two_processes_train_checkpoint_once_and_resume_after_a_kill(backend, co
         embedding_dim = 4
         depth = 1
         dropout = 0.0
+        head = "softmax"
+        encoders = ["word_embedding"]
         [training]
         batch_size = 16
         learning_rate = 0.05

@@ -32,6 +32,7 @@ def tagger_config(corpus, output, epochs=2, **model):
         "output": str(output),
         "data": {**corpus, "format": "two_column", "scheme": "iob2"},
         "model": {"units": 4, "embedding_dim": 4, "depth": 1, "dropout": 0.5,
+                  "head": "softmax", "encoders": ["word_embedding"],
                   "word_dropout": 0.1, **model},
         "training": {"epochs": epochs, "learning_rate": 0.05, "batch_size": 16,
                      "patience": 0},

@@ -24,7 +24,8 @@ def config_for(corpus, output, **training):
     return load_config(data={
         "output": str(output),
         "data": {**corpus, "format": "two_column", "scheme": "iob2"},
-        "model": {"units": 8, "embedding_dim": 8, "depth": 1},
+        "model": {"units": 8, "embedding_dim": 8, "depth": 1, "head": "softmax",
+                  "encoders": ["word_embedding"]},
         "training": {"epochs": 2, "learning_rate": 0.02, **training},
     })
 

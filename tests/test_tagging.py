@@ -25,6 +25,7 @@ def config_for(corpus, output, *overrides):
         "output": str(output),
         "data": {**corpus, "format": "two_column", "scheme": "iob2"},
         "model": {"units": 16, "embedding_dim": 16, "depth": 1, "dropout": 0.1,
+                  "head": "softmax", "encoders": ["word_embedding"],
                   "word_dropout": 0.1},
         "training": {"epochs": 3, "learning_rate": 0.02, "patience": 0},
     }, overrides=overrides)
@@ -156,3 +157,23 @@ def test_the_seed_makes_runs_repeatable(corpus, tmp_path):
     first = history(7, "a")
     assert history(7, "b") == first
     assert history(8, "c") != first
+
+
+@pytest.mark.parametrize("metric", ["binary_overlap", "token_accuracy"])
+def test_the_selection_metric_is_a_config_key(corpus, tmp_path, metric):
+    from seqlab.reporting import summary
+
+    run = train_tagger(config_for(corpus, tmp_path / "run", f'training.metric="{metric}"',
+                                  "training.epochs=2"), verbose=0)
+    scores = [h[f"dev_{metric}"] for h in run.history]
+    assert "dev_f1" not in run.history[0]
+    assert run.best_epoch == 1 + int(np.argmax(scores))
+    dev = run.dev["untyped_overlap"]["binary"]["f1"] if metric == "binary_overlap" \
+        else run.dev["token_accuracy"]
+    assert dev == pytest.approx(max(scores))  # the reported model is the one selected
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert report["metric"] == metric
+    assert f"dev_{metric}" in summary(tmp_path / "run", plot=False)
+    with pytest.raises(seqlab.ConfigError, match="training.metric = 'overlap': expected one of "
+                                                 "'f1', 'binary_overlap'"):
+        config_for(corpus, tmp_path / "x", 'training.metric="overlap"')

@@ -164,6 +164,32 @@ def _cmd_report(args):
     return 0
 
 
+def _cmd_init(args):
+    from seqlab import starter
+
+    if os.path.isdir(args.data):
+        if args.dev or args.test:
+            raise SeqlabError(f"{args.data} is a folder: seqlab init finds its train, dev "
+                              f"and test files by name; give files instead to name them.")
+        found = starter.find_splits(args.data)
+    else:
+        if not args.dev:
+            raise SeqlabError("seqlab init TRAIN needs --dev DEV (the file that selects the "
+                              "model), or give the folder that holds both.")
+        found = {"train": args.data, "dev": args.dev, "test": args.test}
+    if os.path.exists(args.output) and not args.force:
+        raise SeqlabError(f"{args.output} exists; choose another --output or add --force "
+                          f"to overwrite it.")
+    guess = starter.inspect(found["train"])
+    print(f"{found['train']}: {guess.describe()}.")
+    counts = starter.write_config(args.output, guess, found["dev"], found["test"])
+    for split, count in counts.items():
+        print(f"{found[split]}: {count:,} sentences read with the same settings.")
+    print(f"Wrote {args.output}. Check the guess above, then: "
+          f"{_this_command()} train {args.output}")
+    return 0
+
+
 def _cmd_demo(args):
     from seqlab.config import load_config
     from seqlab.demo import DEMO_CONFIG, write_ner_corpus
@@ -347,6 +373,17 @@ def build_parser():
     plugins.add_argument("--json", action="store_true",
                          help="print JSON instead of a table")
     plugins.set_defaults(run=_cmd_plugins)
+
+    init = commands.add_parser(
+        "init", help="look at a tagged dataset and write a commented starter config")
+    init.add_argument("data", help="the training file, or a folder holding train*, "
+                                   "dev*/valid* and test* files")
+    init.add_argument("--dev", help="the dev file (when DATA is a file)")
+    init.add_argument("--test", help="the test file (optional)")
+    init.add_argument("--output", "-o", default="seqlab.toml", help="the config to write "
+                      "(default seqlab.toml); its paths are relative to it")
+    init.add_argument("--force", action="store_true", help="overwrite --output")
+    init.set_defaults(run=_cmd_init)
 
     _add_train_command(commands, "train a tagger as a TOML config describes",
                        "docs/tagging.md", _cmd_train)

@@ -1,0 +1,221 @@
+"""``seqlab init``: look at a dataset and write a commented starter config.
+
+The format (CoNLL columns or JSON lines), the token and tag columns and the
+tag scheme are guessed from the training file, printed, and checked by
+reading every file with the guess, so the config written is one that
+``seqlab train`` reads.
+
+Example:
+    >>> guess = seqlab.starter.inspect("conll2003/train.txt")
+    >>> guess.describe()
+    'CoNLL columns (4 per line); tokens in column 0, tags in column 3 (the last); IOB1 ...'
+    >>> seqlab.starter.write_config("ner.toml", guess, dev="conll2003/valid.txt")
+"""
+
+import collections
+import json
+import os
+import re
+
+from seqlab.config import format_spec
+from seqlab.data.formats import read_sentences
+from seqlab.data.readers import DOCSTART, read_lines
+from seqlab.data.schemes import split_tag
+from seqlab.errors import DataError
+from seqlab.io import atomic_write
+
+_TAG = re.compile(r"^(O|[BIESLU]-\S+)$")
+#: File names of each split when ``seqlab init`` is given a folder.
+SPLIT_NAMES = {"train": ("train",), "dev": ("dev", "valid", "val"), "test": ("test",)}
+_EXTENSIONS = (".txt", ".conll", ".bio", ".iob", ".tsv", ".jsonl", ".json")
+
+
+class Guess:
+    """What `inspect` found: the ``[data]`` keys and the evidence for them."""
+
+    def __init__(self, path, data, layout, scheme_why, sentences):
+        self.path, self.data, self.sentences = path, data, sentences
+        self.layout, self.scheme_why = layout, scheme_why
+
+    def describe(self):
+        """The guess in one line, with the counts it rests on."""
+        tokens = sum(len(s.tokens) for s in self.sentences)
+        types = sorted({split_tag(t)[1] for s in self.sentences for t in s.tags} - {"", None})
+        return (f"{self.layout}; {self.scheme_why}; {len(self.sentences):,} sentences, {tokens:,} tokens, "
+                f"entity types {', '.join(types) or '(none)'}")
+
+
+def find_splits(folder):
+    """``{"train": path, "dev": path, "test": path or None}`` in a folder,
+    by file name (``train*``, ``dev*``/``valid*``/``val*``, ``test*``).
+
+    Raises:
+        DataError: no training or no dev file, or two candidates for one.
+    """
+    names = sorted(n for n in os.listdir(folder) if n.lower().endswith(_EXTENSIONS)
+                   and os.path.isfile(os.path.join(folder, n)))
+    found = {}
+    for split, prefixes in SPLIT_NAMES.items():
+        matches = [n for n in names if n.lower().startswith(prefixes)]
+        if len(matches) > 1:
+            raise DataError(f"{folder}: more than one {split} file ({', '.join(matches)}); "
+                            f"name the files: seqlab init TRAIN --dev DEV --test TEST.")
+        found[split] = os.path.join(folder, matches[0]) if matches else None
+    for split in ("train", "dev"):
+        if found[split] is None:
+            raise DataError(
+                f"{folder}: no {split} file (a name starting with "
+                f"{' or '.join(SPLIT_NAMES[split])}); name the files: seqlab init TRAIN --dev DEV.")
+    return found
+
+
+def inspect(path):
+    """Guess how to read a tagged training file, and check the guess.
+
+    Returns:
+        A `Guess` whose ``data`` holds ``format`` (and ``token_column`` and
+        ``tag_column`` for column files) and ``scheme``.
+
+    Raises:
+        DataError: the file has no tags, no tag-like column, or does not
+            read under the guess (the reader's own message, naming the line).
+    """
+    path = os.fspath(path)
+    first = next((text for _, text in read_lines(path) if text.strip()), None)
+    if first is None:
+        raise DataError(f"{path}: the file is empty.")
+    if first.lstrip().startswith("{"):
+        data, where = _json_format(path, first)
+    else:
+        data, where = _columns(path)
+    sentences = read_sentences(path, format_spec(data), None)
+    scheme, why = _scheme([s.tags for s in sentences])
+    data["scheme"] = scheme
+    # The check: the file reads under the whole guess, scheme included.
+    sentences = read_sentences(path, format_spec(data), scheme)
+    return Guess(path, data, where, why, sentences)
+
+
+def _json_format(path, first):
+    try:
+        record = json.loads(first)
+    except ValueError:
+        raise DataError(f"{path}: the first line starts like JSON but is not.") from None
+    if "spans" in record or "text" in record:
+        return {"format": "spans_jsonl"}, "JSON lines with text and character spans (spans_jsonl)"
+    if "tags" in record:
+        return {"format": "jsonl"}, "JSON lines with tokens and tags (jsonl)"
+    raise DataError(f"{path}: JSON lines without \"tags\" or \"spans\": untagged, so "
+                    f"not training data.")
+
+
+def _columns(path):
+    widths, columns = collections.Counter(), collections.defaultdict(collections.Counter)
+    for number, text in read_lines(path):
+        fields = text.split()
+        if not fields or fields[0] == DOCSTART:
+            continue
+        widths[len(fields)] += 1
+        for i, field in enumerate(fields):
+            columns[i][bool(_TAG.match(field))] += 1
+        if sum(widths.values()) >= 20000:
+            break  # enough lines to tell
+    width = widths.most_common(1)[0][0]
+    if width < 2:
+        raise DataError(f"{path}: one column per line: tokens without tags, so not "
+                        f"training data (a tagged file has a token and a tag per line).")
+    tag_like = [i for i in range(1, width) if columns[i][True] and not columns[i][False]]
+    if not tag_like:
+        raise DataError(f"{path}: no column holds only tags (O, B-X, I-X, E-X, S-X); "
+                        f"give data.tag_column in the config by hand.")
+    tag = tag_like[-1]
+    shown = "the last" if tag == width - 1 else f"of {width}"
+    data = {"format": "conll", "token_column": 0, "tag_column": -1 if tag == width - 1 else tag}
+    return data, (f"CoNLL columns ({width} per line); tokens in column 0, tags in "
+                  f"column {tag} ({shown})")
+
+
+def _scheme(tag_lists):
+    """``(scheme, why)`` from the tags' transitions."""
+    prefixes = collections.Counter(t.split("-", 1)[0] for tags in tag_lists for t in tags)
+    if prefixes["L"] or prefixes["U"]:
+        raise DataError("BILOU tags (L-, U-): seqlab reads IOB1, IOB2 and IOBES; "
+                        "convert L- to E- and U- to S- (the same scheme, other letters).")
+    if prefixes["E"] or prefixes["S"]:
+        return "iobes", f"IOBES (E- and S- tags: {prefixes['E'] + prefixes['S']:,})"
+    opening_i = opening_b = 0
+    for tags in tag_lists:
+        previous = "O"
+        for tag in tags:
+            prefix, kind = split_tag(tag)
+            before_prefix, before_kind = split_tag(previous)
+            opens = before_prefix == "" or before_kind != kind
+            if prefix == "I" and opens:
+                opening_i += 1
+            elif prefix == "B":
+                opening_b += 1
+            previous = tag
+    if opening_i:
+        return "iob1", (f"IOB1 (I- opens an entity {opening_i:,} times; B- only starts an "
+                        f"entity right after one of its type, {opening_b:,} times)")
+    return "iob2", f"IOB2 (every entity opens with B-: {opening_b:,} entities)"
+
+
+STARTER = """\
+# A seqlab config written by `seqlab init` from {train_name}.
+# Train: seqlab train {config_name}      (every key: docs/tagging.md)
+output = "{output}"
+
+[data]
+train = "{train}"
+dev = "{dev}"
+{test_line}
+{format_lines}
+scheme = "{scheme}"            # guessed: {scheme_why}
+
+[model]
+# Pretrained word vectors raise entity F1 by several points (docs/tagging.md,
+# "Pretrained vectors"). GloVe 6B 50d: https://nlp.stanford.edu/projects/glove/
+# pretrained = "glove.6B.50d.txt"
+# Everything else defaults to the best configuration measured on CoNLL-2003
+# (benchmarks/README.md): word embeddings + character CNN, one BiLSTM layer
+# of 200 units, a CRF.
+
+[training]
+# time_budget = 1800           # seconds; no epoch starts that would overrun it
+# metric = "f1"                # dev score for selection: f1, binary_overlap,
+                               # proportional_overlap, token_accuracy
+"""
+
+
+def write_config(path, guess, dev, test=None, output=None):
+    """Write the starter config for ``guess`` (of the training file) and
+    ``dev``/``test`` files to ``path``, paths relative to its folder.
+
+    Raises:
+        DataError: ``dev`` or ``test`` does not read under the guess.
+    """
+    base = os.path.dirname(os.path.abspath(path))
+    checked = {}
+    for split, file in (("dev", dev), ("test", test)):
+        if file:
+            checked[split] = len(read_sentences(file, format_spec(guess.data),
+                                                guess.data["scheme"]))
+    def relative(file):  # below the config's folder: relative; elsewhere: absolute
+        shown = os.path.relpath(os.path.abspath(file), base)
+        return os.path.abspath(file) if shown.startswith("..") else shown
+
+    data = guess.data
+    format_lines = [f'format = "{data["format"]}"']
+    if data["format"] == "conll":
+        format_lines += [f"token_column = {data['token_column']}",
+                         f"tag_column = {data['tag_column']}"]
+    stem = os.path.splitext(os.path.basename(path))[0]
+    atomic_write(path, STARTER.format(
+        train_name=os.path.basename(guess.path), config_name=os.path.basename(path),
+        output=relative(output) if output else f"runs/{stem}",
+        train=relative(guess.path), dev=relative(dev),
+        test_line=f'test = "{relative(test)}"' if test else "# test = \"test.txt\"",
+        format_lines="\n".join(format_lines), scheme=data["scheme"],
+        scheme_why=guess.scheme_why))
+    return checked

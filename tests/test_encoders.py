@@ -56,7 +56,7 @@ def test_encoders_concatenate(seed):
     assert set(x) == {"words", "chars"}
     (batch,) = seqlab.data.SequenceBatches(x, batch_size=3)[0]
     vectors = [ops.convert_to_numpy(e(batch[e.input_name])) for e in model.token_encoders]
-    assert [v.shape[-1] for v in vectors] == [100, 6]
+    assert [v.shape[-1] for v in vectors] == [5, 6]  # word_embedding without dim: embedding_dim
 
 
 def test_char_encoder_without_char_vocabulary():

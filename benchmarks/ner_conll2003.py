@@ -1,19 +1,34 @@
 """CoNLL-2003 English NER with seqlab (BENCHMARKS.md, section 1).
 
-    python benchmarks/ner_conll2003.py --data ../shared/data/conll2003 [--seeds 3] [--quick]
+    python benchmarks/ner_conll2003.py --data ../shared/data/conll2003 [--seeds 3]
+        [--rows random,glove] [--glove .data/glove.6B.50d.txt] [--quick]
 
-Rows: a word-only BiLSTM with a softmax (the Huang et al. 2015 baseline
-shape) and the best configuration (word embeddings + character CNN, a
-BiLSTM, a CRF). Models are selected on dev F1; the test split is reported.
-The files are IOB1 and are read as such; the models learn IOBES.
+Rows:
 
+- ``random``: `BEST_CONFIG`, seqlab's default tagger (word embeddings and a
+  character CNN, one BiLSTM layer, a CRF, a 30-minute time budget), random
+  word vectors: the config a user gets from data paths alone;
+- ``glove``: the same with ``model.pretrained`` = GloVe 6B 50d (make the file
+  with ``python ../shared/data/glove/make_glove.py .data/glove.6B.50d.txt``);
+- ``glove_frozen``: the same with the vectors frozen;
+- ``word_softmax``: word embeddings only, a BiLSTM, a softmax (the shape of
+  Huang et al. 2015's baseline).
+
+Models are selected on dev F1; the test split is reported. The files are
+IOB1 and are read as such; the models learn IOBES.
+
+Each finished seed is appended to ``benchmarks/results/ner_conll2003_runs.jsonl``
+(row, seed, config, scores, epochs, seconds, machine, date) and a later
+invocation skips the (row, config, seed) runs already there, so a run over
+seeds can stop and continue in another session (``--fresh`` reruns them).
 Prints a progress line per epoch, then one JSON line: per row test_f1 and
-dev_f1 (percent; mean, spread and per seed), training seconds, decoding
-speed (sentences/s over the test split, after a warm-up pass over it), and the config, seeds, backend,
-machine and wall time.
+dev_f1 (percent; mean, sample standard deviation and per seed), training
+seconds, epochs, decoding speed (sentences/s over the test split, after a
+warm-up pass over it), and the config, backend, machine and wall time.
 """
 
 import argparse
+import copy
 import json
 import os
 import platform
@@ -21,24 +36,36 @@ import statistics
 import sys
 import time
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+RESULTS = os.path.join(HERE, "results", "ner_conll2003_runs.jsonl")
+
+#: The best configuration found (benchmarks/README.md, section 1), spelled
+#: out: seqlab's config defaults are this (tests/test_benchmarks.py checks).
+BEST_CONFIG = {
+    "vocabulary": {"min_count": 1, "max_size": 0, "lowercase": False, "digits": True},
+    "model": {"scheme": "iobes", "cell": "lstm", "units": 200, "depth": 1,
+              "embedding_dim": None, "merge_mode": "concat", "dropout": 0.5,
+              "head": "crf", "kernel_initializer": None, "recurrent_initializer": None,
+              "word_dropout": 0.05, "encoders": ["word_embedding", "char_cnn"],
+              "pretrained": None},
+    "training": {"epochs": 50, "batch_size": 32, "optimizer": "adam",
+                 "learning_rate": 0.002, "lr_decay": 0.05, "clipper": "global_norm",
+                 "patience": 8, "seed": 1, "time_budget": 1800,
+                 "steps_per_execution": 1, "jit_compile": "auto", "metric": "f1"},
+}
+
+
+def _row(**model):
+    config = copy.deepcopy(BEST_CONFIG)
+    config["model"].update(model)
+    return config
+
+
 ROWS = {
-    "word_softmax": {
-        "vocabulary": {"digits": True},
-        "model": {"cell": "lstm", "units": 100, "depth": 1, "dropout": 0.5,
-                  "word_dropout": 0.05, "head": "softmax",
-                  "encoders": [{"name": "word_embedding", "dim": 100}]},
-        "training": {"epochs": 30, "batch_size": 32, "learning_rate": 0.002,
-                     "lr_decay": 0.05, "patience": 5},
-    },
-    "best": {
-        "vocabulary": {"digits": True},
-        "model": {"cell": "lstm", "units": 200, "depth": 1, "dropout": 0.5,
-                  "word_dropout": 0.05, "head": "crf",
-                  "encoders": [{"name": "word_embedding", "dim": 100},
-                               {"name": "char_cnn", "dim": 30, "filters": 50}]},
-        "training": {"epochs": 30, "batch_size": 32, "learning_rate": 0.002,
-                     "lr_decay": 0.05, "patience": 5},
-    },
+    "random": lambda glove: _row(),
+    "glove": lambda glove: _row(pretrained=glove),
+    "glove_frozen": lambda glove: _row(pretrained={"path": glove, "trainable": False}),
+    "word_softmax": lambda glove: _row(units=100, head="softmax", encoders=["word_embedding"]),
 }
 
 
@@ -76,37 +103,78 @@ def decoding_speed(model, sentences):
     return len(tokens) / (time.perf_counter() - start)
 
 
-def run_row(name, settings, data, seeds, output, epochs):
+def done_runs(path=RESULTS):
+    """The runs recorded so far: ``{(row, config json, seed): record}``."""
+    runs = {}
+    if os.path.exists(path):
+        with open(path) as handle:
+            for line in handle:
+                if line.strip():
+                    record = json.loads(line)
+                    runs[(record["row"], _key(record["config"]), record["seed"])] = record
+    return runs
+
+
+def _key(config):
+    """A row's config as recorded, without what differs between machines."""
+    config = copy.deepcopy(config)
+    pretrained = config["model"].get("pretrained")
+    if isinstance(pretrained, str):
+        config["model"]["pretrained"] = os.path.basename(pretrained)
+    elif isinstance(pretrained, dict):
+        config["model"]["pretrained"] = {**pretrained, "path": os.path.basename(pretrained["path"])}
+    return json.dumps(config, sort_keys=True)
+
+
+def run_row(name, settings, data, seeds, output, epochs, record_to):
+    import keras
     import seqlab
     from seqlab.tagging import read_tagged
 
+    done = done_runs(record_to) if record_to else {}
     results = []
     for seed in seeds:
+        key = (name, _key(settings), seed)
+        if key in done:
+            print(f"[{name} seed {seed}] recorded on {done[key]['date']}: test F1 "
+                  f"{done[key]['test_f1']:.2f}", file=sys.stderr, flush=True)
+            results.append(done[key])
+            continue
         config = seqlab.load_config(data={
             "output": os.path.join(output, f"{name}-seed{seed}"),
-            "data": data, **{k: dict(v) for k, v in settings.items()}},
+            "data": data, **copy.deepcopy(settings)},
             overrides=[f"training.seed={seed}"] + ([f"training.epochs={epochs}"] if epochs else []))
         print(f"[{name} seed {seed}] training", file=sys.stderr, flush=True)
         start = time.perf_counter()
         run = seqlab.train_tagger(config, resume=False, verbose=2)
         seconds = time.perf_counter() - start
         test = read_tagged(data["test"], config["data"])
-        results.append({"seed": seed, "test_f1": 100 * run.test["f1"],
-                        "dev_f1": 100 * run.dev["f1"], "best_epoch": run.best_epoch,
-                        "epochs_run": len(run.history), "train_seconds": seconds,
-                        "decode_sentences_per_s": decoding_speed(run.model, test)})
-        print(f"[{name} seed {seed}] test F1 {results[-1]['test_f1']:.2f} "
-              f"dev F1 {results[-1]['dev_f1']:.2f} in {seconds:.0f} s", file=sys.stderr, flush=True)
+        report = json.load(open(os.path.join(run.output, "report.json")))
+        result = {"row": name, "seed": seed, "test_f1": 100 * run.test["f1"],
+                  "dev_f1": 100 * run.dev["f1"], "best_epoch": run.best_epoch,
+                  "epochs_run": len(run.history), "train_seconds": seconds,
+                  "decode_sentences_per_s": decoding_speed(run.model, test),
+                  "pretrained": report.get("pretrained"), "config": settings,
+                  "backend": keras.backend.backend(), "machine": machine(),
+                  "date": time.strftime("%Y-%m-%d")}
+        results.append(result)
+        if record_to:
+            with open(record_to, "a") as handle:
+                handle.write(json.dumps(result) + "\n")
+        print(f"[{name} seed {seed}] test F1 {result['test_f1']:.2f} dev F1 "
+              f"{result['dev_f1']:.2f} in {seconds:.0f} s ({result['epochs_run']} epochs, "
+              f"best {run.best_epoch})", file=sys.stderr, flush=True)
 
     def summary(key):
         values = [r[key] for r in results]
         return {"mean": statistics.mean(values),
-                "spread": statistics.stdev(values) if len(values) > 1 else 0.0}
+                "sd": statistics.stdev(values) if len(values) > 1 else 0.0}
 
     return {"test_f1": summary("test_f1"), "dev_f1": summary("dev_f1"),
-            "train_seconds": summary("train_seconds"),
+            "train_seconds": summary("train_seconds"), "epochs_run": summary("epochs_run"),
             "decode_sentences_per_s": summary("decode_sentences_per_s"),
-            "runs": results, "config": settings}
+            "runs": [{k: v for k, v in r.items() if k not in ("config", "row")}
+                     for r in results], "config": settings}
 
 
 def main(argv=None):
@@ -116,22 +184,56 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true",
                         help="2,000 training sentences, 3 epochs, one seed")
-    parser.add_argument("--rows", default=",".join(ROWS), help="comma-separated rows")
+    parser.add_argument("--rows", default="random,glove", help=f"comma-separated, of {', '.join(ROWS)}")
+    parser.add_argument("--glove", default=".data/glove.6B.50d.txt",
+                        help="GloVe text file (../shared/data/glove/README.md)")
     parser.add_argument("--output", default="runs/bench-ner")
+    parser.add_argument("--decode-only", action="store_true",
+                        help="only measure decoding speed of the rows' saved models "
+                             "(OUTPUT/ROW-seedN/best.keras), on a quiet machine")
+    parser.add_argument("--fresh", action="store_true",
+                        help="rerun seeds already recorded in " + os.path.relpath(RESULTS))
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
 
     started = time.time()
+    rows = args.rows.split(",")
+    unknown = [r for r in rows if r not in ROWS]
+    if unknown:
+        parser.error(f"unknown row {unknown[0]!r}; rows: {', '.join(ROWS)}")
+    glove = os.path.abspath(args.glove)
+    if any(r.startswith("glove") for r in rows) and not os.path.isfile(glove):
+        parser.error(f"{args.glove}: no such file. Make it with: python "
+                     f"../shared/data/glove/make_glove.py {args.glove}")
     files = {split: os.path.abspath(os.path.join(args.data, f"{name}.txt"))
              for split, name in (("train", "train"), ("dev", "valid"), ("test", "test"))}
     epochs, seeds = None, list(range(1, args.seeds + 1))
     if args.quick:
         files["train"] = quick_split(files["train"], args.output, 2000)
         epochs, seeds = 3, [1]
+    # --quick runs are not recorded: they are not the benchmark.
+    record_to = None if args.quick else RESULTS
+    if args.fresh and record_to and os.path.exists(record_to):
+        kept = [line for line in open(record_to) if line.strip()
+                and json.loads(line)["row"] not in rows]
+        with open(record_to, "w") as handle:
+            handle.writelines(kept)
     data = {**files, "format": "conll", "token_column": 0, "tag_column": -1, "scheme": "iob1"}
-    rows = {name: run_row(name, ROWS[name], data, seeds, args.output, epochs)
-            for name in args.rows.split(",")}
+    if args.decode_only:
+        import seqlab
+        from seqlab.tagging import read_tagged
+
+        test = read_tagged(data["test"], data)
+        speeds = {name: {seed: decoding_speed(seqlab.load_model(os.path.join(
+            args.output, f"{name}-seed{seed}", "best.keras")), test) for seed in seeds}
+            for name in rows}
+        print(json.dumps({"benchmark": "ner_conll2003_decoding", "sentences_per_s": speeds,
+                          "backend": keras.backend.backend(), "machine": machine(),
+                          "date": time.strftime("%Y-%m-%d")}))
+        return
+    rows = {name: run_row(name, ROWS[name](glove), data, seeds, args.output, epochs, record_to)
+            for name in rows}
     print(json.dumps({
         "benchmark": "ner_conll2003", "quick": args.quick, "seeds": seeds,
         "rows": rows, "backend": keras.backend.backend(), "machine": machine(),

@@ -29,3 +29,16 @@ def test_deep_and_shallow_models_are_matched_within_one_percent():
         deep, shallow = (opinion_mpqa.parameters(3, 100, cell),
                          opinion_mpqa.parameters(1, units, cell))
         assert abs(deep - shallow) / deep < 0.01
+
+
+def test_the_default_config_is_the_best_configuration_benchmarked():
+    """Six lines (data paths, scheme, vectors) train what the benchmark's
+    best row trains: seqlab's defaults are ner_conll2003.BEST_CONFIG."""
+    import ner_conll2003
+    from seqlab.config import DEFAULTS
+
+    for section, values in ner_conll2003.BEST_CONFIG.items():
+        assert DEFAULTS[section] == values, section
+    glove = ner_conll2003.ROWS["glove"]("glove.6B.50d.txt")
+    assert {k: v for k, v in glove["model"].items() if k != "pretrained"} == {
+        k: v for k, v in DEFAULTS["model"].items() if k != "pretrained"}

@@ -44,7 +44,7 @@ EQUIVALENCE = textwrap.dedent("""
             "output": os.path.join(out, name),
             "data": {**tagged, "format": "two_column", "scheme": "iob2"},
             "model": {"units": 6, "embedding_dim": 6, "depth": 2, "dropout": 0.0,
-                      "head": "crf", "encoders": ["word_embedding"]},
+                      "word_dropout": 0.0, "head": "crf", "encoders": ["word_embedding"]},
             "training": {"epochs": 5, "learning_rate": 0.05, "batch_size": 16,
                          "patience": 0, "optimizer": "sgd",
                          "clipper": {"name": "global_norm", "threshold": 0.5}},

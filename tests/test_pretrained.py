@@ -124,7 +124,6 @@ def test_config_trains_from_vectors_and_reports_coverage(corpus, tmp_path, capsy
     assert held_out <= set(run.model.vocabulary.tokens)
 
 
-@pytest.mark.backend
 @pytest.mark.parametrize("trainable", [True, False])
 def test_frozen_or_fine_tuned_and_the_model_stays_one_file(corpus, tmp_path, trainable):
     path = vectors_for(corpus, tmp_path / "vectors.txt")

@@ -159,17 +159,23 @@ def test_the_seed_makes_runs_repeatable(corpus, tmp_path):
     assert history(8, "c") != first
 
 
-@pytest.mark.parametrize("metric", ["binary_overlap", "token_accuracy"])
-def test_the_selection_metric_is_a_config_key(corpus, tmp_path, metric):
+def test_the_selection_metric_is_a_config_key(corpus, tmp_path):
+    from seqlab.config import TAGGER_METRICS
     from seqlab.reporting import summary
+    from seqlab.tagging import METRICS
+
+    assert tuple(METRICS) == TAGGER_METRICS
+    gold, predicted = [["B-X", "I-X", "O", "O"]], [["B-X", "O", "O", "B-X"]]
+    assert [METRICS[m](gold, predicted, "iob2") for m in TAGGER_METRICS] == pytest.approx(
+        [0.0, 2 / 3, 0.5, 0.5])  # exact 0; binary P 1/2, R 1; proportional P 1/2, R 1/2; 2 of 4 tokens
+    metric = "binary_overlap"
 
     run = train_tagger(config_for(corpus, tmp_path / "run", f'training.metric="{metric}"',
                                   "training.epochs=2"), verbose=0)
     scores = [h[f"dev_{metric}"] for h in run.history]
     assert "dev_f1" not in run.history[0]
     assert run.best_epoch == 1 + int(np.argmax(scores))
-    dev = run.dev["untyped_overlap"]["binary"]["f1"] if metric == "binary_overlap" \
-        else run.dev["token_accuracy"]
+    dev = run.dev["untyped_overlap"]["binary"]["f1"]
     assert dev == pytest.approx(max(scores))  # the reported model is the one selected
     report = json.loads((tmp_path / "run" / "report.json").read_text())
     assert report["metric"] == metric

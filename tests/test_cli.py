@@ -82,6 +82,8 @@ units = 16
 embedding_dim = 16
 depth = 1
 dropout = 0.1
+head = "softmax"
+encoders = ["word_embedding"]
 [training]
 epochs = 2
 learning_rate = 0.02

@@ -92,22 +92,3 @@ def test_pretrained_vectors_of_the_wrong_width(tmp_path):
     vectors.write_text("peter 1.0 2.0\neu 3.0 4.0\n")
     with pytest.raises(seqlab.ConfigError, match="dim=3, but the pretrained vectors .* are 2 wide"):
         tagger([{"name": "word_embedding", "dim": 3, "pretrained": str(vectors)}])
-
-
-def test_pipeline_with_char_features(tmp_path):
-    from seqlab.config import load_config
-    from seqlab.demo import write_ner_corpus
-    from seqlab.tagging import train_tagger
-
-    corpus = write_ner_corpus(tmp_path / "data", seed=1, train=600, dev=50, test=50)
-    config = load_config(data={
-        "output": str(tmp_path / "run"),
-        "data": {**corpus, "format": "two_column", "scheme": "iob2"},
-        "model": {"units": 16, "depth": 1, "dropout": 0.1,
-                  "encoders": [{"name": "word_embedding", "dim": 16},
-                               {"name": "char_cnn", "filters": 16}]},
-        "training": {"epochs": 3, "learning_rate": 0.02},
-    })
-    run = train_tagger(config, verbose=0)
-    assert run.model.reads_chars
-    assert run.test["f1"] > 0.1  # a broken pipeline tags everything O: 0

@@ -183,3 +183,19 @@ def test_the_selection_metric_is_a_config_key(corpus, tmp_path):
     with pytest.raises(seqlab.ConfigError, match="training.metric = 'overlap': expected one of "
                                                  "'f1', 'binary_overlap'"):
         config_for(corpus, tmp_path / "x", 'training.metric="overlap"')
+
+
+# TensorFlow only: encoders meet their contract under JAX in test_encoders.py.
+def test_pipeline_with_char_features(tmp_path):
+    corpus = write_ner_corpus(tmp_path / "data", seed=1, train=600, dev=50, test=50)
+    config = load_config(data={
+        "output": str(tmp_path / "run"),
+        "data": {**corpus, "format": "two_column", "scheme": "iob2"},
+        "model": {"units": 16, "depth": 1, "dropout": 0.1,
+                  "encoders": [{"name": "word_embedding", "dim": 16},
+                               {"name": "char_cnn", "filters": 16}]},
+        "training": {"epochs": 3, "learning_rate": 0.02},
+    })
+    run = train_tagger(config, verbose=0)
+    assert run.model.reads_chars
+    assert run.test["f1"] > 0.1  # a broken pipeline tags everything O: 0

@@ -95,12 +95,17 @@ def quick_split(path, directory, sentences):
     return out
 
 
-def decoding_speed(model, sentences):
+def decoding_speed(model, sentences, passes=1):
+    """Sentences per second of ``model.tag`` over ``sentences`` (batches of
+    256), after a warm-up pass; the median of ``passes`` passes."""
     tokens = [s.tokens for s in sentences]
     model.tag(tokens, batch_size=256)  # warm-up: compile every padded shape once
-    start = time.perf_counter()
-    model.tag(tokens, batch_size=256)
-    return len(tokens) / (time.perf_counter() - start)
+    speeds = []
+    for _ in range(passes):
+        start = time.perf_counter()
+        model.tag(tokens, batch_size=256)
+        speeds.append(len(tokens) / (time.perf_counter() - start))
+    return statistics.median(speeds)
 
 
 def done_runs(path=RESULTS):
@@ -190,7 +195,8 @@ def main(argv=None):
     parser.add_argument("--output", default="runs/bench-ner")
     parser.add_argument("--decode-only", action="store_true",
                         help="only measure decoding speed of the rows' saved models "
-                             "(OUTPUT/ROW-seedN/best.keras), on a quiet machine")
+                             "(OUTPUT/ROW-seedN/best.keras; median of 5 passes), on a "
+                             "quiet machine")
     parser.add_argument("--fresh", action="store_true",
                         help="rerun seeds already recorded in " + os.path.relpath(RESULTS))
     args = parser.parse_args(argv)
@@ -226,8 +232,8 @@ def main(argv=None):
 
         test = read_tagged(data["test"], data)
         speeds = {name: {seed: decoding_speed(seqlab.load_model(os.path.join(
-            args.output, f"{name}-seed{seed}", "best.keras")), test) for seed in seeds}
-            for name in rows}
+            args.output, f"{name}-seed{seed}", "best.keras")), test, passes=5)
+            for seed in seeds} for name in rows}
         print(json.dumps({"benchmark": "ner_conll2003_decoding", "sentences_per_s": speeds,
                           "backend": keras.backend.backend(), "machine": machine(),
                           "date": time.strftime("%Y-%m-%d")}))

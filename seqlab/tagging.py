@@ -19,7 +19,7 @@ from seqlab.data.readers import write_conll
 from seqlab.data.schemes import check_scheme, convert, split_tag
 from seqlab.data.vocabulary import Vocabulary
 from seqlab.embeddings import Vectors
-from seqlab.errors import SeqlabWarning
+from seqlab.errors import ConfigError, SeqlabWarning
 from seqlab.evaluation import entity_scores, overlap_scores, token_accuracy
 from seqlab.models.tagger import Tagger
 from seqlab.schedules import inverse_time_decay
@@ -116,21 +116,28 @@ class TaggerTask(runs.Task):
         self.train_tags = [convert(s.tags, data["scheme"], self.model_scheme)
                            for s in self.train]
 
+    def _vocabulary(self):
+        options = self.config["vocabulary"]
+        return Vocabulary.build(self.train, options["min_count"], options["max_size"] or None,
+                                options["lowercase"], options["digits"])
+
     def build_model(self):
-        vocabulary_options = self.config["vocabulary"]
-        vocabulary = Vocabulary.build(
-            self.train, vocabulary_options["min_count"],
-            vocabulary_options["max_size"] or None,
-            vocabulary_options["lowercase"], vocabulary_options["digits"])
+        vocabulary = self._vocabulary()
         tag_names = ["O"] + sorted({t for tags in self.train_tags for t in tags} - {"O"})
         options = {k: v for k, v in self.config["model"].items()
                    if k not in ("scheme", "pretrained")}
         vectors = None
         spec = pretrained_spec(self.config["model"]["pretrained"])
         if spec:
+            encoders = options["encoders"] or ["word_embedding"]
+            if not any(registry.parse_spec(e, "token_encoders")[0] == "word_embedding"
+                       for e in encoders):
+                raise ConfigError(
+                    "model.pretrained gives word vectors, but model.encoders has no "
+                    "word_embedding to start from them; add \"word_embedding\" to "
+                    "model.encoders or remove model.pretrained.")
             vocabulary, vectors = self._pretrained(vocabulary, spec)
-            options["encoders"] = [_trainable(e, spec["trainable"])
-                                   for e in options["encoders"] or ["word_embedding"]]
+            options["encoders"] = [_trainable(e, spec["trainable"]) for e in encoders]
         model = Tagger(vocabulary=vocabulary, tag_names=tag_names,
                        char_vocabulary=Vocabulary.characters(self.train),
                        scheme=self.model_scheme, pretrained=vectors, **options)
@@ -140,6 +147,11 @@ class TaggerTask(runs.Task):
         model(x)
         model.compile(**compile_options(self.config["training"]))
         return model
+
+    def resumed(self, model):
+        spec = pretrained_spec(self.config["model"]["pretrained"])
+        if spec:  # the same coverage figures in the report as an uninterrupted run's
+            self._pretrained(self._vocabulary(), spec)
 
     def _pretrained(self, vocabulary, spec):
         """Read the vectors the vocabulary needs, extend it with the dev and

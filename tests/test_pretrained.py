@@ -166,3 +166,18 @@ def test_pretrained_key_is_relative_to_the_config_and_checked(tmp_path, corpus):
                                                  r"vectors .* are 8 wide"):
         train_tagger(load_config(config_file, ["model.embedding_dim=16",
                                                f'output="{tmp_path / "run"}"']), verbose=0)
+
+
+def test_resumed_run_reports_the_same_coverage_and_vectors_need_a_word_encoder(corpus, tmp_path):
+    path = vectors_for(corpus, tmp_path / "vectors.txt", skip={"the"})
+    config = config_for(corpus, tmp_path, str(path))
+    train_tagger(config, verbose=0)
+    report = tmp_path / "run" / "report.json"
+    expected = json.loads(report.read_text())["pretrained"]
+    train_tagger(load_config(data={**config, "training": {**config["training"], "epochs": 3}}),
+                 verbose=0)  # resumes after epoch 2
+    assert json.loads(report.read_text())["pretrained"] == expected
+    with pytest.raises(seqlab.ConfigError, match="model.encoders has no word_embedding"):
+        train_tagger(load_config(data={**config, "output": str(tmp_path / "chars"),
+                                       "model": {**config["model"], "encoders": ["char_cnn"]}}),
+                     verbose=0)

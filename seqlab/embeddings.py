@@ -99,11 +99,11 @@ class Vectors:
         if scale is None:
             sample = np.stack(list(self.rows.values())[:10000]) if self.rows else np.zeros(1)
             scale = float(np.std(sample) * np.sqrt(3)) or 0.05
-        found = np.array([self.lookup(t) is not None for t in tokens], dtype=bool)
+        rows = [self.lookup(t) for t in tokens]
+        found = np.array([r is not None for r in rows], dtype=bool)
         matrix = rng.uniform(-scale, scale, (len(tokens), self.dim)).astype("float32")
-        for i, token in enumerate(tokens):
-            if found[i]:
-                matrix[i] = self.lookup(token)
+        for i in np.flatnonzero(found):
+            matrix[i] = rows[i]
         if len(tokens):
             matrix[0], found[0] = 0.0, False
         return matrix, found

@@ -19,7 +19,7 @@ import re
 
 from seqlab.config import format_spec
 from seqlab.data.formats import read_sentences
-from seqlab.data.readers import DOCSTART, read_lines
+from seqlab.data.readers import DOCSTART, read_lines, validate_tags
 from seqlab.data.schemes import split_tag
 from seqlab.errors import DataError
 from seqlab.io import atomic_write
@@ -91,8 +91,7 @@ def inspect(path):
     sentences = read_sentences(path, format_spec(data), None)
     scheme, why = _scheme([s.tags for s in sentences])
     data["scheme"] = scheme
-    # The check: the file reads under the whole guess, scheme included.
-    sentences = read_sentences(path, format_spec(data), scheme)
+    validate_tags(path, sentences, scheme)  # the check: the tags are valid in the guess
     return Guess(path, data, where, why, sentences)
 
 

@@ -21,7 +21,7 @@ from seqlab.data.vocabulary import Vocabulary
 from seqlab.embeddings import Vectors
 from seqlab.errors import ConfigError, SeqlabWarning
 from seqlab.evaluation import entity_scores, overlap_scores, token_accuracy
-from seqlab.models.tagger import Tagger
+from seqlab.models.tagger import Tagger, word_embedding_default
 from seqlab.schedules import inverse_time_decay
 from seqlab.training import compile_options
 
@@ -137,7 +137,8 @@ class TaggerTask(runs.Task):
                     "word_embedding to start from them; add \"word_embedding\" to "
                     "model.encoders or remove model.pretrained.")
             vocabulary, vectors = self._pretrained(vocabulary, spec)
-            options["encoders"] = [_trainable(e, spec["trainable"]) for e in encoders]
+            options["encoders"] = [word_embedding_default(e, "trainable", spec["trainable"])
+                                   for e in encoders]
         model = Tagger(vocabulary=vocabulary, tag_names=tag_names,
                        char_vocabulary=Vocabulary.characters(self.train),
                        scheme=self.model_scheme, pretrained=vectors, **options)
@@ -161,8 +162,8 @@ class TaggerTask(runs.Task):
         held_out = normal(self.dev) + normal(self.test or []) if spec["extend_vocabulary"] else []
         vectors = Vectors.read(spec["path"], keep=set(vocabulary.tokens) | set(held_out),
                                progress=self.verbose == 1)
-        known = set(vocabulary.tokens)
-        added = list(dict.fromkeys(f for f in held_out if f not in known and f in vectors))
+        added = list(dict.fromkeys(f for f in held_out
+                                   if f not in vocabulary.index and f in vectors))
         vocabulary = vocabulary.extended(added)
         coverage = vectors.coverage(train_forms)
         self.pretrained = {"path": spec["path"], "dim": vectors.dim,
@@ -218,14 +219,6 @@ class TaggerTask(runs.Task):
         if self.pretrained:
             extra["pretrained"] = self.pretrained
         return dev, test, extra
-
-
-def _trainable(spec, trainable):
-    """A ``word_embedding`` spec with ``trainable`` set, unless it sets its own."""
-    name, options = registry.parse_spec(spec, "token_encoders")
-    if name != "word_embedding" or "trainable" in options:
-        return spec
-    return {"name": name, **options, "trainable": trainable}
 
 
 def _entity_types(sentences):

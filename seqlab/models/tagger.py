@@ -96,8 +96,8 @@ class Tagger(SequenceModel):
         self.head_spec = component_config(head, "output_heads")
         if encoders is None:
             encoders = ["word_embedding"]
-        self.encoder_specs = [_with_width(component_config(e, "token_encoders"), embedding_dim)
-                              for e in encoders]
+        self.encoder_specs = [word_embedding_default(component_config(e, "token_encoders"),
+                                                     "dim", embedding_dim) for e in encoders]
         if not self.encoder_specs:
             raise ConfigError("`encoders` must name at least one token encoder.")
         context = EncoderContext(words, self.char_vocabulary, pretrained)
@@ -257,12 +257,13 @@ def _words(inputs):
     return inputs["words"] if isinstance(inputs, dict) else inputs
 
 
-def _with_width(spec, width):
-    """A ``word_embedding`` spec with its ``dim``: its own, else ``width``."""
+def word_embedding_default(spec, option, value):
+    """An encoder spec with ``option`` set to ``value`` if it is a
+    ``word_embedding`` that does not set the option itself."""
     name, options = registry.parse_spec(spec, "token_encoders")
-    if name != "word_embedding" or "dim" in options:
+    if name != "word_embedding" or option in options:
         return spec
-    return {"name": name, **options, "dim": width}
+    return {"name": name, **options, option: value}
 
 
 def _vocabulary(vocabulary):

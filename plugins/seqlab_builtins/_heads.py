@@ -1,5 +1,6 @@
 """What `seqlab_builtins.heads` registers; imported when first used."""
 
+import itertools
 import math
 
 import keras
@@ -7,7 +8,7 @@ import numpy as np
 from keras import ops
 
 import seqlab
-from seqlab.layers import OutputHead
+from seqlab.layers import OutputHead, group_capacity, route_tokens
 from seqlab.validation import check_positive_int
 
 
@@ -119,15 +120,30 @@ class ClassSoftmaxHead(OutputHead):
         order = np.argsort(self.word_class, kind="stable")
         sizes = np.bincount(self.word_class, minlength=self.num_active_classes)
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        width = int(sizes.max())
-        self.members = np.zeros((self.num_active_classes, width), "int32")
-        self.member_mask = np.zeros((self.num_active_classes, width), bool)
         self.word_slot = np.zeros(self.num_outputs, "int32")
-        for c, (start, size) in enumerate(zip(starts, sizes)):
+        class_words = []
+        for start, size in zip(starts, sizes):
             words = order[start:start + size]
-            self.members[c, :size] = words
-            self.member_mask[c, :size] = True
+            class_words.append(words)
             self.word_slot[words] = np.arange(size)
+        self.members, self.member_mask = _member_table(class_words)
+        # Classes grouped by size into a few buckets, each padded to its own
+        # width: training gathers a token's class at its bucket's width.
+        counts = np.asarray(self.word_counts if self.word_counts is not None
+                            else _zipf_counts(self.num_outputs), dtype=np.float64)
+        shares = np.bincount(self.word_class, weights=counts,
+                             minlength=self.num_active_classes)
+        shares = shares / shares.sum() if shares.sum() > 0 else np.full(len(sizes), 1 / len(sizes))
+        self.class_bucket, widths = size_buckets(sizes, shares)
+        self.class_local = np.zeros(self.num_active_classes, "int32")
+        self.buckets = []
+        for b, width in enumerate(widths):
+            classes = np.flatnonzero(self.class_bucket == b)
+            self.class_local[classes] = np.arange(len(classes))
+            members, mask = _member_table([class_words[c] for c in classes], width)
+            self.buckets.append({"width": width, "share": float(shares[classes].sum()),
+                                 "members": members, "mask": mask,
+                                 "filler": int(members[0, 0])})
 
     def build(self, input_shape):
         dim = input_shape[-1]
@@ -152,19 +168,63 @@ class ClassSoftmaxHead(OutputHead):
 
     def token_loss(self, targets, scores, mask=None):
         targets = ops.cast(targets, "int32")
-        target_class = ops.take(self.word_class, targets)
-        class_lp = ops.take_along_axis(self._class_log_probs(scores),
-                                       target_class[..., None], axis=-1)[..., 0]
-        rows = ops.take(self.members, target_class, axis=0)          # (..., M)
-        weights = ops.take(self.word_kernel, rows, axis=0)            # (..., M, H)
-        logits = ops.einsum("...h,...mh->...m", scores, weights)
-        logits = logits + ops.take(self.word_bias, rows)
-        member = ops.take(self.member_mask, target_class, axis=0)
+        features = ops.reshape(scores, (-1, scores.shape[-1]))
+        flat = ops.reshape(targets, (-1,))
+        target_class = ops.take(self.word_class, flat)
+        class_lp = ops.take_along_axis(self._class_log_probs(features),
+                                       target_class[:, None], axis=-1)[:, 0]
+        capacities = self.bucket_capacities(_static_size(targets.shape))
+
+        def padded():
+            return self._word_log_probs(features, flat, target_class,
+                                        self.members, self.member_mask)
+
+        if capacities is None:
+            word_lp = padded()
+        else:
+            groups = ops.take(self.class_bucket, target_class)
+            if mask is not None:
+                groups = ops.where(ops.reshape(mask, (-1,)), groups, len(self.buckets))
+            routes = route_tokens(groups, capacities)
+            word_lp = ops.cond(routes.overflow, padded,
+                               lambda: self._routed_word_log_probs(features, flat, routes))
+        return ops.reshape(-(class_lp + word_lp), ops.shape(targets))
+
+    def bucket_capacities(self, num_tokens):
+        """Routed tokens per bucket for a batch of ``num_tokens`` tokens, or
+        None where routing would not save work (or the count is unknown)."""
+        if num_tokens is None or len(self.buckets) < 2:
+            return None
+        capacities = [group_capacity(num_tokens, b["share"]) for b in self.buckets]
+        routed = sum(c * b["width"] for c, b in zip(capacities, self.buckets))
+        return capacities if routed < 0.8 * num_tokens * self.members.shape[1] else None
+
+    def _routed_word_log_probs(self, features, targets, routes):
+        total = None
+        for b, bucket in enumerate(self.buckets):
+            positions, valid = routes.positions[b], routes.valid[b]
+            # Filler slots score a word of this bucket (then dropped), so
+            # every index stays inside the bucket's tables.
+            words = ops.where(valid, ops.take(targets, positions), bucket["filler"])
+            local = ops.take(self.class_local, ops.take(self.word_class, words))
+            lp = self._word_log_probs(ops.take(features, positions, axis=0), words, local,
+                                      bucket["members"], bucket["mask"])
+            lp = routes.scatter(b, lp)
+            total = lp if total is None else total + lp
+        return total
+
+    def _word_log_probs(self, features, targets, rows_of, members, member_mask):
+        """log p(target | its class, h) of each token, whose class is row
+        ``rows_of`` of ``members`` (word ids, padded; ``member_mask`` marks
+        real ones)."""
+        rows = ops.take(members, rows_of, axis=0)                    # (N, W)
+        weights = ops.take(self.word_kernel, rows, axis=0)           # (N, W, H)
+        logits = ops.einsum("nh,nwh->nw", features, weights) + ops.take(self.word_bias, rows)
+        member = ops.take(member_mask, rows_of, axis=0)
         logits = ops.where(member, logits, ops.full_like(logits, -1e9))
         slot = ops.take(self.word_slot, targets)
-        target_logit = ops.take_along_axis(logits, slot[..., None], axis=-1)[..., 0]
-        word_lp = target_logit - ops.logsumexp(logits, axis=-1)
-        return -(class_lp + word_lp)
+        target_logit = ops.take_along_axis(logits, slot[:, None], axis=-1)[:, 0]
+        return target_logit - ops.logsumexp(logits, axis=-1)
 
     def log_probs(self, scores, mask=None):
         shape = ops.shape(scores)
@@ -187,6 +247,222 @@ class ClassSoftmaxHead(OutputHead):
                 "word_counts": self.word_counts, "power": self.power}
 
 
+@keras.saving.register_keras_serializable(package="seqlab")
+class AdaptiveSoftmaxHead(OutputHead):
+    """Adaptive softmax (Grave et al. 2017, "Efficient softmax approximation
+    for GPUs"), as PyTorch's ``AdaptiveLogSoftmaxWithLoss``.
+
+    Words are ranked by frequency. The head is a softmax over the
+    ``cutoffs[0]`` most frequent words plus one entry per tail cluster;
+    cluster ``i`` (ranks ``cutoffs[i]`` to ``cutoffs[i + 1]``, the last one
+    to ``num_outputs``) is a softmax read through a projection of width
+    ``units // div_value ** (i + 1)``, so rare words cost less capacity and
+    less time. p(w | h) = p(w | h) in the head, or p(cluster | h)
+    p(w | cluster, h). Training computes a cluster only for the tokens
+    routed to it (`seqlab.layers.route_tokens`); `log_probs` gives exact,
+    normalised log-probabilities of every word.
+
+    Args:
+        num_outputs: vocabulary size.
+        cutoffs: increasing ranks in ``[1, num_outputs)`` that end the head's
+            shortlist and each cluster but the last. Default: those of 2,000,
+            10,000, 50,000 and 200,000 below ``num_outputs - 1`` (or half
+            the vocabulary when it is smaller than 2,000).
+        div_value: how much narrower each cluster's projection is than the
+            one before (PyTorch's default 4).
+        head_bias: give the head's softmax a bias (PyTorch's default: no).
+        word_counts: unigram count per word id, to rank words. Without it,
+            ids are taken to be in decreasing frequency order, id 0
+            (padding) last.
+    """
+
+    def __init__(self, num_outputs, cutoffs=None, div_value=4.0, head_bias=False,
+                 word_counts=None, **kwargs):
+        super().__init__(num_outputs, **kwargs)
+        num_outputs = self.num_outputs
+        if cutoffs is None:
+            cutoffs = [c for c in (2000, 10000, 50000, 200000) if c < num_outputs - 1]
+            cutoffs = cutoffs or [max(1, num_outputs // 2)]
+        cutoffs = [int(c) for c in cutoffs]
+        if (not cutoffs or any(b <= a for a, b in zip(cutoffs, cutoffs[1:]))
+                or cutoffs[0] < 1 or cutoffs[-1] >= num_outputs):
+            raise seqlab.ConfigError(
+                f"`cutoffs` must be increasing ranks between 1 and "
+                f"{num_outputs - 1} (the vocabulary has {num_outputs} words). "
+                f"Received: cutoffs={cutoffs}.")
+        if not (isinstance(div_value, (int, float)) and div_value >= 1):
+            raise seqlab.ConfigError(
+                f"`div_value` must be a number >= 1. Received: div_value={div_value!r}.")
+        if word_counts is not None and len(word_counts) != num_outputs:
+            raise seqlab.ConfigError(
+                f"`word_counts` must have one count per output "
+                f"({num_outputs}). Received {len(word_counts)} counts.")
+        self.cutoffs = cutoffs
+        self.div_value = float(div_value)
+        self.head_bias = bool(head_bias)
+        self.word_counts = None if word_counts is None else [int(c) for c in word_counts]
+        counts = np.asarray(word_counts if word_counts is not None
+                            else _zipf_counts(num_outputs), dtype=np.float64)
+        order = np.argsort(-counts, kind="stable")          # rank -> word id
+        self.rank = np.empty(num_outputs, "int32")
+        self.rank[order] = np.arange(num_outputs)
+        bounds = [0] + cutoffs + [num_outputs]
+        self.clusters = [(bounds[i], bounds[i + 1]) for i in range(1, len(bounds) - 1)]
+        self.shortlist = cutoffs[0]
+        # Group 0 is the head's shortlist, group i the i-th tail cluster.
+        self.word_group = np.searchsorted(np.asarray(cutoffs), self.rank, side="right"
+                                          ).astype("int32")
+        self.word_local = (self.rank - np.asarray(bounds)[self.word_group]).astype("int32")
+        shares = np.bincount(self.word_group, weights=counts, minlength=len(bounds) - 1)
+        self.cluster_shares = list(shares[1:] / shares.sum()) if shares.sum() > 0 else [
+            (stop - start) / num_outputs for start, stop in self.clusters]
+
+    def build(self, input_shape):
+        dim = input_shape[-1]
+        self.head_kernel = self.add_weight(
+            shape=(dim, self.shortlist + len(self.clusters)),
+            initializer="glorot_uniform", name="head_kernel")
+        self.head_bias_weight = self.add_weight(
+            shape=(self.shortlist + len(self.clusters),), initializer="zeros",
+            name="head_bias") if self.head_bias else None
+        self.projections, self.outputs = [], []
+        for i, (start, stop) in enumerate(self.clusters):
+            width = max(1, int(dim // self.div_value ** (i + 1)))
+            self.projections.append(self.add_weight(
+                shape=(dim, width), initializer="glorot_uniform", name=f"tail_{i}_projection"))
+            self.outputs.append(self.add_weight(
+                shape=(width, stop - start), initializer="glorot_uniform",
+                name=f"tail_{i}_output"))
+
+    def call(self, features):
+        return features
+
+    def _head_log_probs(self, features):
+        logits = ops.matmul(features, self.head_kernel)
+        if self.head_bias_weight is not None:
+            logits = logits + self.head_bias_weight
+        return ops.log_softmax(logits, axis=-1)
+
+    def _cluster_log_probs(self, i, features):
+        hidden = ops.matmul(features, self.projections[i])
+        return ops.log_softmax(ops.matmul(hidden, self.outputs[i]), axis=-1)
+
+    def token_loss(self, targets, scores, mask=None):
+        targets = ops.cast(targets, "int32")
+        features = ops.reshape(scores, (-1, scores.shape[-1]))
+        flat = ops.reshape(targets, (-1,))
+        group = ops.take(self.word_group, flat)
+        local = ops.take(self.word_local, flat)
+        # The head scores the word itself (shortlist) or its cluster.
+        head_index = ops.where(group == 0, local, self.shortlist + group - 1)
+        head_lp = ops.take_along_axis(self._head_log_probs(features),
+                                      head_index[:, None], axis=-1)[:, 0]
+        num_tokens = _static_size(targets.shape)
+
+        def every_token():
+            total = ops.zeros_like(head_lp)
+            for i in range(len(self.clusters)):
+                mine = group == i + 1
+                lp = ops.take_along_axis(
+                    self._cluster_log_probs(i, features),
+                    ops.where(mine, local, 0)[:, None], axis=-1)[:, 0]
+                total = total + ops.where(mine, lp, ops.zeros_like(lp))
+            return total
+
+        if num_tokens is None:
+            tail_lp = every_token()
+        else:
+            routed_group = group - 1            # -1: the shortlist, no cluster
+            routed_group = ops.where(routed_group < 0, len(self.clusters), routed_group)
+            if mask is not None:
+                routed_group = ops.where(ops.reshape(mask, (-1,)), routed_group,
+                                         len(self.clusters))
+            routes = route_tokens(routed_group, [group_capacity(num_tokens, share)
+                                                 for share in self.cluster_shares])
+
+            def routed():
+                total = None
+                for i in range(len(self.clusters)):
+                    positions, valid = routes.positions[i], routes.valid[i]
+                    words = ops.where(valid, ops.take(local, positions), 0)
+                    lp = ops.take_along_axis(
+                        self._cluster_log_probs(i, ops.take(features, positions, axis=0)),
+                        words[:, None], axis=-1)[:, 0]
+                    lp = routes.scatter(i, lp)
+                    total = lp if total is None else total + lp
+                return total
+
+            tail_lp = ops.cond(routes.overflow, every_token, routed)
+        return ops.reshape(-(head_lp + tail_lp), ops.shape(targets))
+
+    def log_probs(self, scores, mask=None):
+        shape = ops.shape(scores)
+        features = ops.reshape(scores, (-1, shape[-1]))
+        head = self._head_log_probs(features)
+        parts = [head[:, :self.shortlist]]
+        for i in range(len(self.clusters)):
+            parts.append(self._cluster_log_probs(i, features)
+                         + head[:, self.shortlist + i:self.shortlist + i + 1])
+        by_rank = ops.concatenate(parts, axis=-1)
+        by_id = ops.take(by_rank, self.rank, axis=-1)
+        return ops.reshape(by_id, tuple(shape[:-1]) + (self.num_outputs,))
+
+    def get_config(self):
+        return {**super().get_config(), "cutoffs": self.cutoffs,
+                "div_value": self.div_value, "head_bias": self.head_bias,
+                "word_counts": self.word_counts}
+
+
+def _member_table(class_words, width=None):
+    """``(classes, width)`` word ids per class, padded, and the mask of real ones."""
+    width = width or max(len(words) for words in class_words)
+    members = np.zeros((len(class_words), width), "int32")
+    mask = np.zeros((len(class_words), width), bool)
+    for c, words in enumerate(class_words):
+        members[c, :len(words)] = words
+        mask[c, :len(words)] = True
+    return members, mask
+
+
+def size_buckets(sizes, shares, max_buckets=4, reference_tokens=700):
+    """Group classes by size into at most ``max_buckets`` padded widths.
+
+    Widths are powers of two (and the largest size); the grouping minimises
+    the expected rows gathered per token, sum over buckets of width times
+    (share of tokens + the capacity margin of a ``reference_tokens`` batch).
+
+    Returns:
+        ``(bucket of each class, width of each bucket)``.
+    """
+    sizes = np.asarray(sizes)
+    largest = int(sizes.max())
+    ladder = sorted({min(2 ** k, largest) for k in range(largest.bit_length() + 1)
+                     if 2 ** k >= sizes.min()} | {largest})
+    best = None
+    for extra in range(min(max_buckets, len(ladder)) ):
+        for chosen in itertools.combinations(ladder[:-1], extra):
+            widths = list(chosen) + [largest]
+            bucket = np.searchsorted(widths, sizes)
+            share = np.bincount(bucket, weights=shares, minlength=len(widths))
+            used = np.bincount(bucket, minlength=len(widths)) > 0
+            cost = sum(w * (p + 4 * math.sqrt(p / reference_tokens) + 4 / reference_tokens)
+                       for w, p, u in zip(widths, share, used) if u)
+            if best is None or cost < best[0] - 1e-9:
+                best = (cost, bucket, [w for w, u in zip(widths, used) if u], used)
+    _, bucket, widths, used = best
+    renumber = np.cumsum(used) - 1
+    return renumber[bucket].astype("int32"), widths
+
+
+def _static_size(shape):
+    size = 1
+    for dim in shape:
+        if dim is None:
+            return None
+        size *= int(dim)
+    return size
+
+
 def _zipf_counts(num_outputs):
     counts = np.zeros(num_outputs)
     counts[1:] = 1.0 / np.arange(1, num_outputs)
@@ -202,3 +478,9 @@ def class_softmax(context, num_classes=None, power=0.5):
     """Class-factored softmax, classes binned by the context's word counts."""
     return ClassSoftmaxHead(context.num_outputs, num_classes=num_classes,
                             word_counts=context.word_counts, power=power)
+
+
+def adaptive_softmax(context, cutoffs=None, div_value=4.0, head_bias=False):
+    """Adaptive softmax (Grave et al. 2017), words ranked by the context's counts."""
+    return AdaptiveSoftmaxHead(context.num_outputs, cutoffs=cutoffs, div_value=div_value,
+                               head_bias=head_bias, word_counts=context.word_counts)

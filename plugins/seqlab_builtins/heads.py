@@ -1,4 +1,4 @@
-"""Built-in output heads: softmax and class_softmax."""
+"""Built-in output heads: softmax, class_softmax and adaptive_softmax."""
 
 import importlib
 
@@ -15,3 +15,4 @@ def __getattr__(name):
 def seqlab_register_output_heads(register):
     register("softmax", "seqlab_builtins._heads:softmax")
     register("class_softmax", "seqlab_builtins._heads:class_softmax")
+    register("adaptive_softmax", "seqlab_builtins._heads:adaptive_softmax")

@@ -1,7 +1,7 @@
 """Keras layers of seqlab's core."""
 
 from seqlab.layers.encoders import TokenEncoder
-from seqlab.layers.heads import OutputHead
+from seqlab.layers.heads import OutputHead, TokenRoutes, group_capacity, route_tokens
 from seqlab.layers.word_dropout import WordDropout
 from seqlab.layers.recurrent import ProjectedCell, ProjectedRNN
 from seqlab.layers.stacked import (
@@ -17,6 +17,9 @@ __all__ = [
     "StackedBidirectional",
     "StackedRNN",
     "TokenEncoder",
+    "TokenRoutes",
     "WordDropout",
+    "group_capacity",
     "make_recurrent_layer",
+    "route_tokens",
 ]

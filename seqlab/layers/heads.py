@@ -1,5 +1,7 @@
 """The base class of output heads."""
 
+import math
+
 import keras
 from keras import ops
 
@@ -63,3 +65,78 @@ class OutputHead(keras.layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "num_outputs": self.num_outputs}
+
+
+def group_capacity(num_tokens, share, sigmas=4.0):
+    """Room to reserve for a group that receives ``share`` of the tokens.
+
+    The mean plus ``sigmas`` binomial standard deviations plus 4, at most
+    ``num_tokens``: a batch of ``num_tokens`` tokens drawn at the group's
+    rate overflows it very rarely (and `route_tokens` reports it when it
+    does, so a head can fall back to an exact path that needs no room).
+    """
+    mean = num_tokens * share
+    room = math.ceil(mean + sigmas * math.sqrt(max(mean * (1.0 - share), 0.0)) + 4)
+    return max(1, min(int(num_tokens), room))
+
+
+class TokenRoutes:
+    """Where each group's tokens are, as `route_tokens` returns it.
+
+    Attributes:
+        positions: per group, ``(capacity,)`` int32 token positions (the
+            group's tokens in order, then filler).
+        valid: per group, ``(capacity,)`` bool: True where a position is one
+            of the group's tokens rather than filler.
+        overflow: scalar bool: some group had more tokens than its capacity
+            (its routes then miss tokens; use an exact fallback).
+    """
+
+    def __init__(self, positions, valid, overflow, num_tokens):
+        self.positions = positions
+        self.valid = valid
+        self.overflow = overflow
+        self.num_tokens = num_tokens
+
+    def scatter(self, group, values):
+        """``(num_tokens,)``: a group's per-route ``values`` put back at its
+        tokens' positions, 0 elsewhere."""
+        ids = ops.where(self.valid[group], self.positions[group], self.num_tokens)
+        values = ops.where(self.valid[group], values, ops.zeros_like(values))
+        return ops.segment_sum(values, ids, num_segments=self.num_tokens + 1)[:self.num_tokens]
+
+
+def route_tokens(groups, capacities):
+    """Gather the tokens of each group into a fixed number of slots.
+
+    This keeps a head's work proportional to the tokens that need it under
+    static shapes (``tf.function``, ``jax.jit``): a class-factored or
+    adaptive softmax computes a group's (class bucket's, tail cluster's)
+    logits only for the tokens routed to it, instead of for every token.
+
+    Args:
+        groups: ``(num_tokens,)`` int: each token's group in
+            ``[0, len(capacities)]``; ``len(capacities)`` means none (a
+            padded position, or a token that needs no group's work).
+        capacities: static int per group (see `group_capacity`).
+
+    Returns:
+        A `TokenRoutes`.
+    """
+    num_tokens = int(groups.shape[0])
+    num_groups = len(capacities)
+    groups = ops.cast(groups, "int32")
+    position = ops.arange(num_tokens, dtype="int32")
+    order = ops.cast(ops.argsort(groups * num_tokens + position), "int32")
+    counts = ops.sum(ops.cast(ops.one_hot(groups, num_groups + 1), "int32"), axis=0)
+    starts = ops.cumsum(counts) - counts
+    positions, valid, overflow = [], [], None
+    for g, capacity in enumerate(capacities):
+        slot = ops.arange(capacity, dtype="int32")
+        positions.append(ops.take(order, ops.minimum(starts[g] + slot, num_tokens - 1)))
+        valid.append(slot < counts[g])
+        over = counts[g] > capacity
+        overflow = over if overflow is None else ops.logical_or(overflow, over)
+    if overflow is None:
+        overflow = ops.convert_to_tensor(False)
+    return TokenRoutes(positions, valid, overflow, num_tokens)

@@ -85,10 +85,14 @@ class ClassSoftmaxHead(OutputHead):
     """Class-factored softmax: p(w | h) = p(class(w) | h) p(w | class(w), h).
 
     ``call`` passes the features through; the training loss computes only
-    the class logits and the logits of the target's class members (about
-    ``num_classes + mean class size`` dot products per token instead of
-    ``num_outputs``). `log_probs` gives exact, normalised log-probabilities
-    of every word.
+    the class logits and the logits of the target's class members. Classes
+    are grouped by size into at most four buckets, each padded to its own
+    width, and each bucket's tokens are routed to it
+    (`seqlab.layers.route_tokens`), so a token costs about ``num_classes +
+    its class's size`` dot products rather than ``num_outputs`` (or the
+    largest class's size); a batch that overflows a bucket's room takes the
+    exact padded path instead. `log_probs` gives exact, normalised
+    log-probabilities of every word.
 
     Args:
         num_outputs: vocabulary size.

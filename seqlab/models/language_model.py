@@ -30,7 +30,9 @@ class LanguageModel(SequenceModel):
         embedding_dim: width of the word embeddings (default: ``units``).
         dropout: dropout on the non-recurrent connections (embeddings,
             between layers, before the output), as in Zaremba et al. 2014.
-        head: ``"softmax"`` or ``"class_softmax"`` (or another registered head).
+        head: ``"softmax"``, ``"class_softmax"``, ``"adaptive_softmax"`` (or
+            another registered head, or a spec with options such as
+            ``{"name": "adaptive_softmax", "cutoffs": [2000, 10000]}``).
         num_classes: number of word classes, for class-factored heads.
         word_counts: unigram count of each word id, for class-factored heads
             (classes are frequency bins). Without it, ids are taken to be

@@ -85,7 +85,8 @@ LM_DEFAULTS = {
               "recurrent_initializer": None},
     "training": {"epochs": 13, "batch_size": 20, "num_steps": 35,
                  "optimizer": "sgd", "learning_rate": 1.0, "lr_decay": 0.5,
-                 "decay_after": 4, "init_scale": 0.1,
+                 "decay_after": 4, "lr_schedule": "step", "min_improvement": 1.003,
+                 "init_scale": 0.1,
                  "clipper": {"name": "global_norm", "threshold": 5.0},
                  "patience": 0, "seed": 1, "time_budget": 0,
                  "steps_per_execution": 1, "jit_compile": "auto"},
@@ -384,6 +385,8 @@ def _schema(task):
                 "model.embedding_dim": _integer(1, optional=True),
                 "model.num_classes": _integer(0), "model.tie_embeddings": _boolean,
                 "training.num_steps": _integer(1), "training.decay_after": _integer(0),
+                "training.lr_schedule": _choice("step", "plateau"),
+                "training.min_improvement": _number(1),
                 "training.init_scale": _number(0)}
     return {**common,
             "data.format": _data_format, "data.token_column": _integer(optional=True),

@@ -93,9 +93,18 @@ class Task:
         at ``epoch`` (the number of finished epochs)."""
         raise NotImplementedError
 
-    def callbacks(self):
-        """Callbacks of this task (learning-rate schedules, statistics)."""
+    def callbacks(self, history):
+        """Callbacks of this task (learning-rate schedules, statistics).
+        ``history()`` gives the run's committed history so far (one dict
+        per finished epoch, with the dev score), for schedules that follow
+        it."""
         return []
+
+    def stop_reason(self, history):
+        """Why the run should stop after the epochs in ``history`` (a
+        sentence), or None to go on; checked after each committed epoch and
+        when resuming. Patience and the time budget are handled apart."""
+        return None
 
     def dev_score(self, model):
         """The selection score on dev: higher is better."""
@@ -182,7 +191,8 @@ def _train(task, config, directory, distribution, resume, verbose):
     directory.write_json(RunDirectory.CONFIG, config)
     checkpoint = DevCheckpoint(task, directory, training["patience"], state, verbose)
     epoch = state["epoch"] if state else 0
-    stopped = state and training["patience"] and state["wait"] >= training["patience"]
+    stopped = state and ((training["patience"] and state["wait"] >= training["patience"])
+                         or task.stop_reason(state["history"]))
     if epoch < training["epochs"] and not stopped:
         if distribution.is_chief:
             remove(directory.file(RunDirectory.REPORT))  # it will describe another epoch
@@ -193,7 +203,8 @@ def _train(task, config, directory, distribution, resume, verbose):
             model.fit(**data, epochs=training["epochs"], initial_epoch=epoch,
                       verbose=verbose,
                       callbacks=[EpochSeeds(training["seed"], data.get("x")),
-                                 *task.callbacks(), TrainingMonitor(directory.last),
+                                 *task.callbacks(lambda: checkpoint.state["history"]),
+                                 TrainingMonitor(directory.last),
                                  checkpoint, *budget])
     # Every process past its last commit: the chief's checkpoints are complete.
     distribution.barrier("seqlab: trained")
@@ -300,7 +311,12 @@ class DevCheckpoint(keras.callbacks.Callback):
         best_text = self.task.shown(state["best_score"])[0]
         say(self.verbose, f"epoch {epoch + 1}: {self.task.score_name} {text} (best "
                            f"{best_text} at epoch {state['best_epoch']})")
-        if self.patience and state["wait"] >= self.patience:
+        reason = self.task.stop_reason(state["history"])
+        if reason:
+            self.model.stop_training = True
+            say(self.verbose, f"Stopping after epoch {epoch + 1}: {reason}; best.keras is "
+                              f"epoch {state['best_epoch']}.")
+        elif self.patience and state["wait"] >= self.patience:
             self.model.stop_training = True
             say(self.verbose, f"Stopping early after epoch {epoch + 1}: {self.task.score_name} "
                                f"has not improved for {state['wait']} epochs (patience "

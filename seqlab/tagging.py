@@ -199,7 +199,7 @@ class TaggerTask(runs.Task):
                                   share=distribution.shard_batch)
         return {"x": batches, "steps_per_epoch": batches.steps_per_epoch, "shuffle": False}
 
-    def callbacks(self):
+    def callbacks(self, history):
         training = self.config["training"]
         return [inverse_time_decay(training["learning_rate"], training["lr_decay"])]
 

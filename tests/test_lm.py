@@ -200,6 +200,31 @@ def test_train_score_and_generate(tmp_path):
     assert [h["epoch"] for h in again.history] == [1, 2, 3, 4]
 
 
+def test_plateau_halving_follows_the_rnnlm_toolkit():
+    from seqlab.schedules import plateau_halving
+
+    ppl = [200.0, 150.0, 140.0, 139.9, 139.5, 120.0]
+    # epochs 2 and 3 improve log-likelihood by more than 0.3%; epoch 4 does
+    # not: halving starts (epoch 5 runs at 0.5); epoch 5 does not either: stop.
+    assert [plateau_halving(1.0, 0.5, 1.003, ppl[:k]) for k in range(6)] == [
+        (1.0, 0), (1.0, 0), (1.0, 0), (1.0, 0), (0.5, 0), (0.5, 5)]
+    # once halving has started it goes on after every epoch that improves enough
+    assert plateau_halving(1.0, 0.5, 1.003, [200.0, 199.9, 150.0, 120.0]) == (0.125, 0)
+
+
+def test_plateau_schedule_run_stops_and_resumes_as_finished(tmp_path, capsys):
+    paths = write_corpus(tmp_path)
+    overrides = ['training.lr_schedule="plateau"', "training.min_improvement=1.5",
+                 "training.epochs=6"]
+    run = seqlab.lm.train_language_model(lm_config(tmp_path, paths, *overrides), verbose=1)
+    # log-likelihood never improves by a factor 1.5: halve after epoch 2, stop after 3
+    assert [round(h["learning_rate"], 6) for h in run.history] == [0.02, 0.02, 0.01]
+    assert "Stopping after epoch 3: dev perplexity improved by less than" in (
+        capsys.readouterr().out)
+    again = seqlab.lm.train_language_model(lm_config(tmp_path, paths, *overrides), verbose=0)
+    assert len(again.history) == 3
+
+
 @pytest.mark.slow
 def test_class_softmax_run(tmp_path):
     paths = write_corpus(tmp_path)

@@ -11,7 +11,7 @@ from seqlab.data.corpus import (build_vocabulary, corpus_ids, read_corpus,
                                 stream_windows, word_counts)
 from seqlab.lm.scoring import perplexity
 from seqlab.models.language_model import LanguageModel
-from seqlab.schedules import step_decay
+from seqlab.schedules import PlateauHalving, plateau_halving, step_decay
 from seqlab.training import compile_options
 
 
@@ -81,11 +81,28 @@ class LanguageModelTask(runs.Task):
                 .reshape(-1, a.shape[-1]) for a in (x, y))
         return {"x": x, "y": y, "batch_size": share, "shuffle": False}
 
-    def callbacks(self):
+    def callbacks(self, history):
         training = self.config["training"]
-        return [ResetStates(),
-                step_decay(training["learning_rate"], training["lr_decay"],
-                           training["decay_after"])]
+        if training["lr_schedule"] == "plateau":
+            schedule = PlateauHalving(training["learning_rate"], training["lr_decay"],
+                                      training["min_improvement"], history)
+        else:
+            schedule = step_decay(training["learning_rate"], training["lr_decay"],
+                                  training["decay_after"])
+        return [ResetStates(), schedule]
+
+    def stop_reason(self, history):
+        training = self.config["training"]
+        if training["lr_schedule"] != "plateau":
+            return None
+        _, stop = plateau_halving(training["learning_rate"], training["lr_decay"],
+                                  training["min_improvement"],
+                                  [row["dev_ppl"] for row in history])
+        if not stop:
+            return None
+        return (f"dev perplexity improved by less than the factor "
+                f"{training['min_improvement']} in log-likelihood twice (the learning "
+                f"rate has decayed since the first time)")
 
     def _perplexity(self, model, ids):
         training = self.config["training"]

@@ -143,6 +143,44 @@ def run(task, name, depth, units, args, seeds, epochs, embeddings="random"):
     }
 
 
+def markdown(results):
+    """The README's table: one row per task, vectors and model, then the
+    paired tests (deep minus shallow, two-sided, across seeds)."""
+    def cell(row, kind):
+        return " / ".join(f"{row[f'{kind}_{m}']['mean']:.2f} ± {row[f'{kind}_{m}']['sd']:.2f}"
+                          for m in ("precision", "recall")) + (
+            f" / **{row[f'{kind}_f1']['mean']:.2f} ± {row[f'{kind}_f1']['sd']:.2f}**")
+
+    lines = ["| task | vectors | model | binary overlap P / R / F1 | proportional overlap "
+             "P / R / F1 | exact F1 | epochs (best) | per run |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    tests = []
+    for name, result in results.items():
+        task, vectors = name.split("_")
+        for label, key in (("deep", "deep_narrow"), ("shallow", "shallow_wide")):
+            row = result[key]
+            runs = row["runs"]
+            lines.append(
+                f"| {task.upper()} | {vectors} | {label} ({row['depth']}x{row['units']}, "
+                f"{row['parameters']:,} params) | {cell(row, 'binary')} | "
+                f"{cell(row, 'proportional')} | {row['exact_f1']['mean']:.2f} ± "
+                f"{row['exact_f1']['sd']:.2f} | "
+                f"{statistics.mean(r['epochs_run'] for r in runs):.1f} "
+                f"({statistics.mean(r['best_epoch'] for r in runs):.1f}) | "
+                f"{row['train_seconds']['mean']:.0f} s |")
+        for kind in ("binary", "proportional"):
+            test = result[f"paired_{kind}_f1"]
+            verdict = ("n/a" if test["p"] is None else
+                       "significant" if test["p"] < 0.05 else "not significant")
+            tests.append(f"| {task.upper()} | {vectors} | {kind} F1 | "
+                         f"{test['mean_difference']:+.2f} | "
+                         + (f"{test['t']:.2f} | {test['p']:.3f} | {verdict} |"
+                            if test["p"] is not None else "n/a | n/a | n/a |"))
+    return "\n".join(lines + ["", "| task | vectors | measure | deep - shallow | t | p "
+                               "(two-sided) | at 0.05 |", "| --- | --- | --- | --- | --- | "
+                               "--- | --- |"] + tests)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default="../shared/data/opinion/mpqa")
@@ -192,6 +230,7 @@ def main(argv=None):
                     [r[kind]["f1"] for r in deep["runs"]],
                     [r[kind]["f1"] for r in shallow["runs"]])
                    for kind in ("binary", "proportional")}}
+    print(markdown(results), file=sys.stderr)
     print(json.dumps({
         "benchmark": "opinion_mpqa", "quick": args.quick, "seeds": seeds, "cell": args.cell,
         "tasks": results, "backend": keras.backend.backend(), "machine": machine(),

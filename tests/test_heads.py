@@ -220,9 +220,10 @@ def test_adaptive_softmax_options_are_checked():
     assert registry.create("output_heads", "adaptive_softmax", HeadContext(300)).cutoffs == [150]
 
 
-@pytest.mark.parametrize("head", ["class_softmax",
-                                  {"name": "adaptive_softmax", "cutoffs": [8, 30]}])
-def test_language_model_with_a_factored_head_trains_and_round_trips(head, rng, tmp_path):
+def test_language_model_with_an_adaptive_head_trains_and_round_trips(rng, tmp_path):
+    # (test_components checks every head's save and load; this one trains
+    # through the routed clusters in a compiled step, then compares scores)
+    head = {"name": "adaptive_softmax", "cutoffs": [8, 30]}
     keras.utils.set_random_seed(4)
     vocab = 80
     counts = zipf(vocab)

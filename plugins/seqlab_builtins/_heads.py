@@ -443,7 +443,7 @@ def size_buckets(sizes, shares, max_buckets=4, reference_tokens=700):
     ladder = sorted({min(2 ** k, largest) for k in range(largest.bit_length() + 1)
                      if 2 ** k >= sizes.min()} | {largest})
     best = None
-    for extra in range(min(max_buckets, len(ladder)) ):
+    for extra in range(min(max_buckets, len(ladder))):
         for chosen in itertools.combinations(ladder[:-1], extra):
             widths = list(chosen) + [largest]
             bucket = np.searchsorted(widths, sizes)

@@ -19,7 +19,7 @@ def test_plugins_lists_every_component(capsys):
         ("cells", "elman relu irnn lstm gru", "seqlab_builtins.cells"),
         ("initializers", "identity orthogonal uniform glorot_uniform", "seqlab_builtins.initializers"),
         ("gradient_clippers", "none global_norm value adaptive_norm", "seqlab_builtins.clipping"),
-        ("output_heads", "softmax class_softmax", "seqlab_builtins.heads"),
+        ("output_heads", "softmax class_softmax adaptive_softmax", "seqlab_builtins.heads"),
     ]:
         for name in names.split():
             assert (kind, name, plugin) in rows
@@ -30,8 +30,8 @@ def test_plugins_lists_every_component(capsys):
 def test_plugins_json_and_kind_filter(capsys):
     assert main(["plugins", "--kind", "output_heads", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
-    assert [r["name"] for r in rows] == ["class_softmax", "crf", "softmax"]
-    assert rows[0] == {"kind": "output_heads", "name": "class_softmax",
+    assert [r["name"] for r in rows] == ["adaptive_softmax", "class_softmax", "crf", "softmax"]
+    assert rows[1] == {"kind": "output_heads", "name": "class_softmax",
                        "plugin": "seqlab_builtins.heads", "distribution": None}
 
 

@@ -143,7 +143,7 @@ def test_load_model_errors(tmp_path):
 @pytest.mark.parametrize("kwargs, message", [
     ({"vocab_size": 0}, "`vocab_size` must be a positive integer"),
     ({"num_tags": None}, "`num_tags` must be a positive integer"),
-    ({"head": "sofmax"}, "Unknown output head 'sofmax'. Available output_heads: class_softmax, crf, softmax"),
+    ({"head": "sofmax"}, "Unknown output head 'sofmax'. Available output_heads: adaptive_softmax, class_softmax, crf, softmax"),
 ])
 def test_tagger_argument_errors(kwargs, message):
     with pytest.raises(seqlab.SeqlabError, match=message):

@@ -1,7 +1,9 @@
 """Learning-rate schedules over epochs, as Keras callbacks.
 
 A resumed run gets the same learning rate at each epoch as an
-uninterrupted one: each schedule is a function of the epoch alone.
+uninterrupted one: each schedule is a function of the epoch alone, or (the
+plateau schedule) of the run's committed dev history, which resuming
+restores.
 """
 
 import math

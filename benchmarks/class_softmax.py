@@ -44,6 +44,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lm_ptb import files, machine  # noqa: E402
+from ner_conll2003 import read_runs  # noqa: E402
 
 UNITS = 200
 BATCH, STEPS = 20, 35
@@ -197,14 +198,8 @@ def speed_summary(rows):
 
 
 def recorded(path=RUNS):
-    runs = {}
-    if os.path.exists(path):
-        with open(path) as handle:
-            for line in handle:
-                if line.strip():
-                    r = json.loads(line)
-                    runs[r["key"]] = r
-    return runs
+    """``{key: record}`` of the finished perplexity runs."""
+    return read_runs(path, lambda r: r["key"])
 
 
 def perplexities(paths, heads, args):

@@ -108,16 +108,22 @@ def decoding_speed(model, sentences, passes=1):
     return statistics.median(speeds)
 
 
-def done_runs(path=RESULTS):
-    """The runs recorded so far: ``{(row, config json, seed): record}``."""
+def read_runs(path, key):
+    """``{key(record): record}`` of the JSON lines in ``path`` (none when
+    the file does not exist): the finished runs of a resumable benchmark."""
     runs = {}
-    if os.path.exists(path):
+    if path and os.path.exists(path):
         with open(path) as handle:
             for line in handle:
                 if line.strip():
                     record = json.loads(line)
-                    runs[(record["row"], _key(record["config"]), record["seed"])] = record
+                    runs[key(record)] = record
     return runs
+
+
+def done_runs(path=RESULTS):
+    """The runs recorded so far: ``{(row, config json, seed): record}``."""
+    return read_runs(path, lambda r: (r["row"], _key(r["config"]), r["seed"]))
 
 
 def _key(config):

@@ -26,7 +26,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ner_conll2003 import machine, quick_split  # noqa: E402
+from ner_conll2003 import machine, quick_split, read_runs  # noqa: E402
 
 DEEP_UNITS = 100
 EMBEDDING = 50  # GloVe 6B 50d's width; random vectors get the same
@@ -67,15 +67,8 @@ def settings(depth, units, cell, epochs, pretrained=None):
 
 def recorded(path=RESULTS):
     """``{(task, model, embeddings, cell, epochs, seed): record}`` of finished runs."""
-    runs = {}
-    if path and os.path.exists(path):
-        with open(path) as handle:
-            for line in handle:
-                if line.strip():
-                    r = json.loads(line)
-                    runs[(r["task"], r["model"], r["embeddings"], r["cell"], r["epochs"],
-                          r["seed"])] = r
-    return runs
+    return read_runs(path, lambda r: (r["task"], r["model"], r["embeddings"], r["cell"],
+                                      r["epochs"], r["seed"]))
 
 
 def paired_test(deep, shallow):

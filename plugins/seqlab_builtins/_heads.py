@@ -351,6 +351,12 @@ class AdaptiveSoftmaxHead(OutputHead):
         hidden = ops.matmul(features, self.projections[i])
         return ops.log_softmax(ops.matmul(hidden, self.outputs[i]), axis=-1)
 
+    def _cluster_target_log_probs(self, i, features, local):
+        """log p(word | cluster i, h) of each token's word, given by its
+        index ``local`` within the cluster."""
+        return ops.take_along_axis(self._cluster_log_probs(i, features),
+                                   local[:, None], axis=-1)[:, 0]
+
     def token_loss(self, targets, scores, mask=None):
         targets = ops.cast(targets, "int32")
         features = ops.reshape(scores, (-1, scores.shape[-1]))
@@ -367,9 +373,7 @@ class AdaptiveSoftmaxHead(OutputHead):
             total = ops.zeros_like(head_lp)
             for i in range(len(self.clusters)):
                 mine = group == i + 1
-                lp = ops.take_along_axis(
-                    self._cluster_log_probs(i, features),
-                    ops.where(mine, local, 0)[:, None], axis=-1)[:, 0]
+                lp = self._cluster_target_log_probs(i, features, ops.where(mine, local, 0))
                 total = total + ops.where(mine, lp, ops.zeros_like(lp))
             return total
 
@@ -389,9 +393,8 @@ class AdaptiveSoftmaxHead(OutputHead):
                 for i in range(len(self.clusters)):
                     positions, valid = routes.positions[i], routes.valid[i]
                     words = ops.where(valid, ops.take(local, positions), 0)
-                    lp = ops.take_along_axis(
-                        self._cluster_log_probs(i, ops.take(features, positions, axis=0)),
-                        words[:, None], axis=-1)[:, 0]
+                    lp = self._cluster_target_log_probs(
+                        i, ops.take(features, positions, axis=0), words)
                     lp = routes.scatter(i, lp)
                     total = lp if total is None else total + lp
                 return total

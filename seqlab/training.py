@@ -60,6 +60,14 @@ class GradientClipper:
     def __call__(self, grads, norm):
         raise NotImplementedError
 
+    def clipped_norm(self, clipped, norm):
+        """The global norm of what `__call__` returned (``clipped``), given
+        the norm before (``norm``). The default measures it; a clipper that
+        knows it without a pass over every gradient (global-norm clipping:
+        ``min(norm, threshold)``) overrides this, which saves that pass on
+        every step."""
+        return global_norm(clipped)
+
 
 @keras.saving.register_keras_serializable(package="seqlab")
 class GradientClippingOptimizer(keras.optimizers.Optimizer):
@@ -138,18 +146,14 @@ class GradientClippingOptimizer(keras.optimizers.Optimizer):
     def apply(self, grads, trainable_variables=None):
         if not self.built:
             self.build(trainable_variables or [])
-        # TensorFlow gives embeddings IndexedSlices gradients whose repeated
-        # rows are not yet summed; the norm of their values is not the norm
-        # of the gradient. Densify, so norms and clipping are exact.
         variables = trainable_variables or self._trainable_variables
-        grads = [None if g is None else ops.add(g, ops.zeros(v.shape, g.dtype))
-                 for g, v in zip(grads, variables)]
+        grads = [_dense(g, v) for g, v in zip(grads, variables)]
         # On several replicas (tf.distribute), the global gradient: the
         # norm, the clipping and the clipper's state are the one-device ones.
         grads = all_reduce_sum(grads)
         norm = global_norm(grads)
         clipped = list(self.clipper(grads, norm))
-        clipped_norm = global_norm(clipped)
+        clipped_norm = self.clipper.clipped_norm(clipped, norm)
         self.gradient_norm.assign(norm)
         self.clipped_norm.assign(clipped_norm)
         fired = ops.less(clipped_norm, norm * (1.0 - 1e-6))
@@ -196,6 +200,17 @@ class GradientClippingOptimizer(keras.optimizers.Optimizer):
         inner = keras.optimizers.deserialize(
             config.pop("inner_optimizer"), custom_objects=custom_objects)
         return cls(inner, **config)
+
+
+def _dense(gradient, variable):
+    """TensorFlow gives gathered weights (embeddings, a class softmax's word
+    rows) IndexedSlices gradients whose repeated rows are not yet summed:
+    the norm of their values is not the norm of the gradient. Sum them into
+    the dense gradient in one pass, so norms and clipping are exact."""
+    if gradient is None or not hasattr(gradient, "indices"):
+        return gradient
+    return ops.segment_sum(gradient.values, gradient.indices,
+                           num_segments=int(variable.shape[0]))
 
 
 def _already_reduced(grads_and_vars):

@@ -87,6 +87,8 @@ def test_value_clips_each_entry(batch):
                                    rtol=1e-3, atol=1e-7)
     assert max(np.abs(u).max() for u in update) <= threshold * (1 + 1e-5)
     assert int(model.optimizer.clipped_steps) == 1
+    # A clipper that does not know its output's norm has it measured.
+    assert float(model.optimizer.clipped_norm) == pytest.approx(norm(update), rel=1e-4)
 
 
 def test_adaptive_norm_clips_relative_to_the_running_average(batch):

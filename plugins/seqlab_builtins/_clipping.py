@@ -17,6 +17,9 @@ class NoClipping(GradientClipper):
     def __call__(self, grads, norm):
         return grads
 
+    def clipped_norm(self, clipped, norm):
+        return norm
+
 
 class GlobalNormClipper(GradientClipper):
     """Pascanu, Mikolov & Bengio (2013), Algorithm 1: if ||g|| > threshold,
@@ -31,6 +34,10 @@ class GlobalNormClipper(GradientClipper):
         factor = ops.where(norm > self.threshold,
                            self.threshold / ops.maximum(norm, 1e-12), 1.0)
         return _scale(grads, factor)
+
+    def clipped_norm(self, clipped, norm):
+        # NaN stays NaN (ops.where picks it), so a non-finite step is seen.
+        return ops.where(norm > self.threshold, self.threshold, norm)
 
 
 class ValueClipper(GradientClipper):

@@ -240,6 +240,21 @@ def perplexities(paths, heads, args):
     return rows
 
 
+def ppl_table(rows):
+    """The perplexity rows as the markdown table of benchmarks/README.md."""
+    full = next((r for r in rows if r["name"] == "softmax"), None)
+    lines = ["| head | valid | test | test / full | best epoch (of run) | training | per epoch |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        head = r["head"] if isinstance(r["head"], str) else (
+            f"{r['head']['name']}, C = {r['head']['num_classes']}")
+        ratio = f"{r['test_ppl'] / full['test_ppl']:.3f}" if full else ""
+        lines.append(f"| {head} | {r['valid_ppl']:.2f} | {r['test_ppl']:.2f} | {ratio} | "
+                     f"{r['best_epoch']} ({r['epochs_run']}) | {r['train_s'] / 60:.0f} min | "
+                     f"{r['train_s'] / r['epochs_run']:.0f} s |")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default="../shared/data/ptb")
@@ -295,6 +310,7 @@ def main(argv=None):
         full = rows[0]["test_ppl"]
         result["perplexity"] = rows
         result["ppl_ratio"] = {r["name"]: r["test_ppl"] / full for r in rows[1:]}
+        print(ppl_table(rows), file=sys.stderr)
     result.update({"targets": {"speedup_v10k_sqrt": 1.5, "speedup_v100k_sqrt": 8.0,
                                "adaptive_vs_torch_v100k": 0.9, "ppl_ratio": 1.03},
                    "quick": args.quick, "wall_s": time.perf_counter() - wall,

@@ -42,3 +42,33 @@ def test_the_default_config_is_the_best_configuration_benchmarked():
     glove = ner_conll2003.ROWS["glove"]("glove.6B.50d.txt")
     assert {k: v for k, v in glove["model"].items() if k != "pretrained"} == {
         k: v for k, v in DEFAULTS["model"].items() if k != "pretrained"}
+
+
+def test_the_language_model_configs_are_valid_seqlab_configs(tmp_path):
+    import lm_ptb
+    from seqlab.config import load_config
+
+    paths = {}
+    for split in ("train", "valid", "test"):
+        paths[split] = tmp_path / f"ptb.{split}.txt"
+        paths[split].write_text("a b c\n")
+    for name, settings in lm_ptb.CONFIGS.items():
+        config = load_config(task="lm", data={
+            "data": {"train": str(paths["train"]), "dev": str(paths["valid"]),
+                     "test": str(paths["test"])},
+            "model": settings["model"], "training": settings["training"]})
+        assert config["training"]["epochs"] == settings["training"]["epochs"], name
+    assert lm_ptb.CONFIGS["rnnlm"]["training"]["lr_schedule"] == "plateau"
+
+
+def test_the_perplexity_table_reads_the_recorded_runs():
+    import class_softmax
+
+    rows = [{"name": "softmax", "head": "softmax", "valid_ppl": 130.0, "test_ppl": 125.0,
+             "best_epoch": 9, "epochs_run": 11, "train_s": 1800.0},
+            {"name": "class_softmax_100", "valid_ppl": 133.0, "test_ppl": 128.75,
+             "head": {"name": "class_softmax", "num_classes": 100},
+             "best_epoch": 8, "epochs_run": 10, "train_s": 900.0}]
+    table = class_softmax.ppl_table(rows).splitlines()
+    assert table[2] == "| softmax | 130.00 | 125.00 | 1.000 | 9 (11) | 30 min | 164 s |"
+    assert table[3] == "| class_softmax, C = 100 | 133.00 | 128.75 | 1.030 | 8 (10) | 15 min | 90 s |"

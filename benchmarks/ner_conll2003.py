@@ -51,8 +51,12 @@ BEST_CONFIG = {
     "training": {"epochs": 50, "batch_size": 32, "optimizer": "adam",
                  "learning_rate": 0.002, "lr_decay": 0.05, "clipper": "global_norm",
                  "patience": 8, "seed": 1, "time_budget": 1800,
-                 "steps_per_execution": 1, "jit_compile": "auto", "metric": "f1"},
+                 "steps_per_execution": 1, "jit_compile": "auto", "metric": "f1",
+                 "weight_decay": 0.0},
 }
+# Config keys added after runs were recorded, at the value that trains as
+# before the key existed: left out of a run's key, so those runs still count.
+ADDED_SINCE = {("training", "weight_decay"): 0.0}
 
 
 def _row(**model):
@@ -129,6 +133,9 @@ def done_runs(path=RESULTS):
 def _key(config):
     """A row's config as recorded, without what differs between machines."""
     config = copy.deepcopy(config)
+    for (section, key), neutral in ADDED_SINCE.items():
+        if config.get(section, {}).get(key, neutral) == neutral:
+            config.get(section, {}).pop(key, None)
     pretrained = config["model"].get("pretrained")
     if isinstance(pretrained, str):
         config["model"]["pretrained"] = os.path.basename(pretrained)

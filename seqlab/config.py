@@ -71,7 +71,7 @@ DEFAULTS = {
                  "learning_rate": 0.002, "lr_decay": 0.05,
                  "clipper": "global_norm", "patience": 8, "seed": 1,
                  "time_budget": 1800, "steps_per_execution": 1, "jit_compile": "auto",
-                 "metric": "f1"},
+                 "metric": "f1", "weight_decay": 0.0},
     "distribution": {"devices": 1, "addresses": [], "process_id": 0},
     "plugins": {"require": []},
 }
@@ -89,7 +89,7 @@ LM_DEFAULTS = {
                  "init_scale": 0.1,
                  "clipper": {"name": "global_norm", "threshold": 5.0},
                  "patience": 0, "seed": 1, "time_budget": 0,
-                 "steps_per_execution": 1, "jit_compile": "auto"},
+                 "steps_per_execution": 1, "jit_compile": "auto", "weight_decay": 0.0},
     "distribution": {"devices": 1, "addresses": [], "process_id": 0},
     "plugins": {"require": []},
 }
@@ -369,6 +369,7 @@ def _schema(task):
         "training.epochs": _integer(1), "training.batch_size": _integer(1),
         "training.optimizer": _optimizer,
         "training.learning_rate": _number(0, low_open=True),
+        "training.weight_decay": _number(0),
         "training.lr_decay": _number(0),
         "training.clipper": _component("gradient_clippers"),
         "training.patience": _integer(0), "training.seed": _integer(0),

@@ -19,9 +19,15 @@ from seqlab.errors import ConfigError
 
 def optimizer_from_config(training):
     """The Keras optimizer a config's ``[training]`` section names, at its
-    learning rate (``optimizer = "adam"``, ``learning_rate = 0.001``)."""
-    return keras.optimizers.get({"class_name": training["optimizer"],
-                                 "config": {"learning_rate": training["learning_rate"]}})
+    learning rate (``optimizer = "adam"``, ``learning_rate = 0.001``), with
+    its ``weight_decay`` when that is above 0: every weight shrinks by
+    ``learning_rate * weight_decay`` times itself each step, apart from the
+    gradient (L2 regularisation for SGD, Mikolov's RNNLM ``-beta``; AdamW's
+    decoupled decay for Adam), so clipping does not touch it."""
+    config = {"learning_rate": training["learning_rate"]}
+    if training.get("weight_decay"):
+        config["weight_decay"] = training["weight_decay"]
+    return keras.optimizers.get({"class_name": training["optimizer"], "config": config})
 
 
 def compile_options(training):

@@ -108,6 +108,25 @@ def test_adaptive_norm_clips_relative_to_the_running_average(batch):
     assert int(model.optimizer.clipped_steps) == 1
 
 
+def test_weight_decay_shrinks_every_weight_beside_the_gradient(batch):
+    from seqlab.training import optimizer_from_config
+
+    model, (raw,) = sgd_updates("none", *batch)
+    start = INITIAL[keras.backend.backend()]
+    optimizer = optimizer_from_config({"optimizer": "sgd", "learning_rate": 1.0,
+                                       "weight_decay": 0.1})
+    model.set_weights(start)
+    model.compile(optimizer=optimizer, clipper={"name": "global_norm", "threshold": 1e6})
+    before = weights(model)
+    model.train_on_batch(*batch)
+    decayed = [b - a for b, a in zip(before, weights(model))]
+    assert len(decayed) == len(raw)
+    for update, gradient, weight in zip(decayed, raw, before):
+        np.testing.assert_allclose(update, gradient + 0.1 * weight, rtol=1e-3, atol=1e-6)
+    # The clipper saw the gradient alone.
+    assert float(model.optimizer.gradient_norm) == pytest.approx(norm(raw), rel=1e-4)
+
+
 def test_compile_rejects_a_loss():
     model = seqlab.Tagger(vocab_size=10, num_tags=3)
     with pytest.raises(seqlab.ConfigError, match="loss from the output head"):

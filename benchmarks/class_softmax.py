@@ -229,7 +229,10 @@ def perplexities(paths, heads, args):
         rows.append({"key": key, "name": name, "head": head,
                      "valid_ppl": run.dev["perplexity"], "test_ppl": run.test["perplexity"],
                      "best_epoch": run.best_epoch, "epochs_run": len(run.history),
-                     "train_s": time.perf_counter() - start, "machine": machine(),
+                     # The run's own count survives a resume; the wall clock
+                     # would count only the part after it.
+                     "train_s": run.train_seconds or time.perf_counter() - start,
+                     "machine": machine(),
                      "date": time.strftime("%Y-%m-%d")})
         if not args.quick:
             os.makedirs(os.path.dirname(RUNS), exist_ok=True)

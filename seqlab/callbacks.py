@@ -88,20 +88,23 @@ class TimeBudget(keras.callbacks.Callback):
 
     After each epoch it estimates the next one's duration by the longest
     so far and stops when that would overrun the budget, so a run on a
-    rented machine ends with its checkpoints and evaluation done.
+    rented machine ends with its checkpoints and evaluation done. A resumed
+    run passes the seconds its committed epochs took (``spent``) and the
+    longest of them, so the budget covers the whole run, not each part.
     """
 
-    def __init__(self, seconds, verbose=1):
+    def __init__(self, seconds, verbose=1, spent=0.0, longest=0.0):
         super().__init__()
         self.seconds = float(seconds)
         self.verbose = verbose
+        self.spent = float(spent)      # seconds used before a resume
         self.start = None
-        self.longest = 0.0
+        self.longest = float(longest)  # the longest epoch so far, resumes included
         self._epoch_start = None
         self.stopped_early = False
 
     def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
+        self.start = time.perf_counter() - self.spent
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()

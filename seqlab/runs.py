@@ -14,6 +14,7 @@ Example:
 import dataclasses
 import math
 import os
+import time
 
 import keras
 import numpy as np
@@ -42,6 +43,9 @@ class Run:
         dev: the task's scores of the best model on dev.
         test: the same on test, or None without a test file.
         output: the run directory.
+        train_seconds: seconds spent in its epochs (training and dev
+            scoring), summed over every process that trained the run, so a
+            resumed run counts the time before it was interrupted too.
     """
 
     model: keras.Model
@@ -50,6 +54,7 @@ class Run:
     dev: dict
     test: dict
     output: str
+    train_seconds: float = 0.0
 
 
 class Task:
@@ -164,7 +169,8 @@ def train(task, config, resume=True, verbose=1):
                                      task.score_name, state["best_epoch"])
     finally:
         directory.close()
-    return Run(best, state["history"], state["best_epoch"], dev, test, directory.path)
+    return Run(best, state["history"], state["best_epoch"], dev, test, directory.path,
+               state.get("train_seconds", 0.0))
 
 
 def _train(task, config, directory, distribution, resume, verbose):
@@ -193,10 +199,21 @@ def _train(task, config, directory, distribution, resume, verbose):
     epoch = state["epoch"] if state else 0
     stopped = state and ((training["patience"] and state["wait"] >= training["patience"])
                          or task.stop_reason(state["history"]))
+    if state and not stopped and training["time_budget"] and epoch < training["epochs"]:
+        spent = state.get("train_seconds", 0.0)
+        if spent + state.get("longest_epoch_seconds", 0.0) > training["time_budget"]:
+            stopped = True  # where the uninterrupted run stopped
+            say(verbose, f"The time budget is spent: {spent:.0f} of "
+                         f"{training['time_budget']:.0f} s went to {epoch} epochs, and "
+                         f"another would overrun it. Raise training.time_budget to go on.")
     if epoch < training["epochs"] and not stopped:
         if distribution.is_chief:
             remove(directory.file(RunDirectory.REPORT))  # it will describe another epoch
-        budget = ([TimeBudget(training["time_budget"], verbose)]
+        # The budget counts the epochs committed before an interruption: a
+        # resumed run stops where an uninterrupted one on the same clock would.
+        budget = ([TimeBudget(training["time_budget"], verbose,
+                              spent=(state or {}).get("train_seconds", 0.0),
+                              longest=(state or {}).get("longest_epoch_seconds", 0.0))]
                   if training["time_budget"] else [])
         data = task.fit_data(model, epoch)
         with distribution.fitting(model):
@@ -287,6 +304,9 @@ class DevCheckpoint(keras.callbacks.Callback):
         self.state = state or {"epoch": 0, "best_score": None, "best_epoch": 0,
                                "wait": 0, "history": [], "last": None, "best": None}
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
+
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
         score = float(self.task.dev_score(self.model))
@@ -305,6 +325,11 @@ class DevCheckpoint(keras.callbacks.Callback):
         elif state["best_score"] != self.task.untrained_score:
             state["wait"] += 1
         state["epoch"] = epoch + 1
+        # Time lives in the state, not the history: an interrupted and
+        # resumed run has the history of an uninterrupted one.
+        seconds = time.perf_counter() - getattr(self, "_epoch_start", time.perf_counter())
+        state["train_seconds"] = state.get("train_seconds", 0.0) + seconds
+        state["longest_epoch_seconds"] = max(state.get("longest_epoch_seconds", 0.0), seconds)
         state["history"] = [*state["history"],
                             {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}}]
         self.state = self.directory.commit(self.model, state, improved)

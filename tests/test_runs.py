@@ -63,6 +63,22 @@ def test_taggers_have_a_time_budget(corpus, tmp_path, capsys):
     assert "exceed the 0 s time budget" in capsys.readouterr().out
 
 
+def test_the_time_budget_covers_the_whole_run_across_resumes(corpus, tmp_path, capsys):
+    first = train_tagger(config_for(corpus, tmp_path / "run", epochs=1), verbose=0)
+    spent = first.train_seconds
+    assert spent > 0
+    # The epoch took `spent` seconds; an uninterrupted run with this budget
+    # would have stopped after it (spent + the longest epoch > 1.5 spent),
+    # so the resumed one trains nothing more.
+    again = train_tagger(config_for(corpus, tmp_path / "run", epochs=3,
+                                    time_budget=1.5 * spent), verbose=1)
+    assert len(again.history) == 1 and again.train_seconds == spent
+    assert "The time budget is spent" in capsys.readouterr().out
+    # With room for more, the seconds of every part add up.
+    more = train_tagger(config_for(corpus, tmp_path / "run", epochs=2), verbose=0)
+    assert len(more.history) == 2 and more.train_seconds > spent
+
+
 def test_a_test_file_that_is_missing_stops_the_run_before_training(corpus, tmp_path):
     config = config_for(corpus, tmp_path / "run")
     config["data"]["test"] = str(tmp_path / "nope.txt")

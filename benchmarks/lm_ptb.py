@@ -23,6 +23,12 @@ the RNNs log p(sentence) of the lecture's pair ("the cat is small" versus
 seqlab's training step against a plain Keras model of the same shape on the
 same windows in the same process (tokens/s and their ratio). --quick trains on the first 3,000 training sentences
 for one epoch: a check that the command works, not a result.
+
+Each finished seed of an RNN config is appended to
+benchmarks/results/lm_ptb_runs.jsonl and skipped when the same command
+(config, --set and --time-budget) runs again; a seed killed mid-way
+resumes after its last finished epoch (--restart starts it afresh). So
+`--config small --seeds 3` can span sessions.
 """
 
 import argparse
@@ -33,7 +39,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ner_conll2003 import machine  # noqa: E402
+from ner_conll2003 import machine, read_runs  # noqa: E402
 
 LECTURE_PAIR = ["the cat is small", "small the is cat"]
 
@@ -78,6 +84,8 @@ CONFIGS = {
                      "clipper": {"name": "global_norm", "threshold": 5.0 / 35}},
     },
 }
+RUNS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
+                    "lm_ptb_runs.jsonl")
 TARGETS = {"kn5": 141.2, "rnnlm": 124.7, "small": 114.5, "medium": 82.7}
 
 
@@ -118,7 +126,12 @@ def run_kn5(paths, order):
             "parameters": sum(model.num_ngrams().values())}
 
 
-def run_rnn(name, paths, seed, output, overrides):
+def run_key(name, seed, overrides):
+    """What identifies a finished run in RUNS: the config, the overrides, the seed."""
+    return json.dumps([name, CONFIGS[name], sorted(overrides), seed], sort_keys=True)
+
+
+def run_rnn(name, paths, seed, output, overrides, resume=True):
     import numpy as np
     import seqlab
     import seqlab.lm
@@ -130,8 +143,9 @@ def run_rnn(name, paths, seed, output, overrides):
         "model": settings["model"], "training": {**settings["training"], "seed": seed}},
         overrides=overrides)
     start = time.perf_counter()
-    run = seqlab.lm.train_language_model(config, resume=False, verbose=2)
-    wall = time.perf_counter() - start
+    # A killed seed resumes after its last finished epoch.
+    run = seqlab.lm.train_language_model(config, resume=resume, verbose=2)
+    wall = run.train_seconds or time.perf_counter() - start
     train_tokens = sum(len(line.split()) + 1 for line in open(paths["train"]) if line.strip())
     epochs = len(run.history)
     scored = seqlab.lm.sentence_log_probs(run.model, LECTURE_PAIR)
@@ -205,6 +219,8 @@ def main(argv=None):
                         help="seconds of training per seed; stops before an epoch "
                              "that would overrun it (0: no limit)")
     parser.add_argument("--output", default="runs/lm_ptb")
+    parser.add_argument("--restart", action="store_true",
+                        help="start unfinished seeds afresh instead of resuming them")
     parser.add_argument("--results", help="also write the JSON line to this file")
     parser.add_argument("--peer-steps", type=int, default=200,
                         help="training steps timed for the plain-Keras comparison "
@@ -229,9 +245,21 @@ def main(argv=None):
         rows = [run_kn5(paths, args.order)]
     else:
         rows = []
+        done = {} if args.quick else read_runs(RUNS, lambda r: r["key"])
         for seed in range(1, args.seeds + 1):
+            key = run_key(args.config, seed, overrides)
+            if key in done:
+                print(f"{args.config} seed {seed}: recorded on {done[key]['date']}", flush=True)
+                rows.append(done[key])
+                continue
             row = run_rnn(args.config, paths, seed,
-                          os.path.join(workdir, f"{args.config}_seed{seed}"), overrides)
+                          os.path.join(workdir, f"{args.config}_seed{seed}"), overrides,
+                          resume=not (args.restart or args.quick))
+            row.update(key=key, date=time.strftime("%Y-%m-%d"), machine=machine())
+            if not args.quick:
+                os.makedirs(os.path.dirname(RUNS), exist_ok=True)
+                with open(RUNS, "a") as handle:
+                    handle.write(json.dumps(row) + "\n")
             print(f"{args.config} seed {seed}: valid {row['valid_ppl']:.2f} "
                   f"test {row['test_ppl']:.2f} ({row['tokens_per_s']:.0f} tokens/s)",
                   flush=True)

@@ -72,3 +72,31 @@ def test_the_perplexity_table_reads_the_recorded_runs():
     table = class_softmax.ppl_table(rows).splitlines()
     assert table[2] == "| softmax | 130.00 | 125.00 | 1.000 | 9 (11) | 30 min | 164 s |"
     assert table[3] == "| class_softmax, C = 100 | 133.00 | 128.75 | 1.030 | 8 (10) | 15 min | 90 s |"
+
+
+def test_lm_ptb_skips_the_seeds_on_record(tmp_path, monkeypatch, capsys):
+    import json
+
+    import lm_ptb
+
+    for split in ("train", "valid", "test"):
+        (tmp_path / f"ptb.{split}.txt").write_text("a b c\n")
+    runs = tmp_path / "runs.jsonl"
+    monkeypatch.setattr(lm_ptb, "RUNS", str(runs))
+    overrides = ["training.time_budget=60.0"]
+    with open(runs, "w") as handle:
+        for seed, test_ppl in ((1, 110.0), (2, 116.0)):
+            handle.write(json.dumps({
+                "key": lm_ptb.run_key("small", seed, overrides), "date": "2026-11-27",
+                "valid_ppl": test_ppl + 4, "test_ppl": test_ppl, "parameters": 7,
+                "tokens_per_s": 1.0}) + "\n")
+    monkeypatch.setattr(lm_ptb, "run_rnn", lambda *a, **k: pytest.fail("trained a recorded seed"))
+    lm_ptb.main(["--data", str(tmp_path), "--config", "small", "--seeds", "2",
+                 "--time-budget", "60", "--peer-steps", "0", "--output", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert "small seed 2: recorded on 2026-11-27" in out
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["test_ppl"] == 113.0 and result["seeds"] == 2
+    assert result["met"] is True  # 113.0 < 114.5
+    # another command (no budget) is another run: seed 1 would train
+    assert lm_ptb.run_key("small", 1, []) != lm_ptb.run_key("small", 1, overrides)

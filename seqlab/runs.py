@@ -43,9 +43,9 @@ class Run:
         dev: the task's scores of the best model on dev.
         test: the same on test, or None without a test file.
         output: the run directory.
-        train_seconds: seconds spent in its epochs (training and dev
-            scoring), summed over every process that trained the run, so a
-            resumed run counts the time before it was interrupted too.
+        train_seconds: wall-clock seconds its committed epochs took
+            (training and dev scoring), the parts before any interruption
+            included (0 for epochs committed by a seqlab that did not count).
     """
 
     model: keras.Model

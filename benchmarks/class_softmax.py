@@ -206,7 +206,7 @@ def perplexities(paths, heads, args):
     import seqlab
     import seqlab.lm
 
-    done = {} if args.quick else recorded()
+    done = {} if args.quick or args.fresh else recorded()
     rows = []
     for name, head in heads:
         training = {"epochs": args.epochs, "batch_size": BATCH, "num_steps": STEPS,
@@ -225,7 +225,8 @@ def perplexities(paths, heads, args):
             "model": {"cell": "lstm", "units": UNITS, "depth": 1, "head": head},
             "training": training})
         start = time.perf_counter()
-        run = seqlab.lm.train_language_model(config, resume=True, verbose=2)
+        # A killed run resumes; --fresh trains from scratch.
+        run = seqlab.lm.train_language_model(config, resume=not args.fresh, verbose=2)
         rows.append({"key": key, "name": name, "head": head,
                      "valid_ppl": run.dev["perplexity"], "test_ppl": run.test["perplexity"],
                      "best_epoch": run.best_epoch, "epochs_run": len(run.history),
@@ -273,6 +274,8 @@ def main(argv=None):
     parser.add_argument("--decay-after", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--fresh", action="store_true",
+                        help="train the heads on record again (and record them again)")
     parser.add_argument("--output", default="runs/class_softmax")
     parser.add_argument("--results", help="also write the JSON line to this file")
     args = parser.parse_args(argv)

@@ -219,6 +219,8 @@ def main(argv=None):
                         help="seconds of training per seed; stops before an epoch "
                              "that would overrun it (0: no limit)")
     parser.add_argument("--output", default="runs/lm_ptb")
+    parser.add_argument("--fresh", action="store_true",
+                        help="train the seeds on record again (and record them again)")
     parser.add_argument("--restart", action="store_true",
                         help="start unfinished seeds afresh instead of resuming them")
     parser.add_argument("--results", help="also write the JSON line to this file")
@@ -245,7 +247,7 @@ def main(argv=None):
         rows = [run_kn5(paths, args.order)]
     else:
         rows = []
-        done = {} if args.quick else read_runs(RUNS, lambda r: r["key"])
+        done = {} if args.quick or args.fresh else read_runs(RUNS, lambda r: r["key"])
         for seed in range(1, args.seeds + 1):
             key = run_key(args.config, seed, overrides)
             if key in done:
@@ -254,7 +256,7 @@ def main(argv=None):
                 continue
             row = run_rnn(args.config, paths, seed,
                           os.path.join(workdir, f"{args.config}_seed{seed}"), overrides,
-                          resume=not (args.restart or args.quick))
+                          resume=not (args.restart or args.quick or args.fresh))
             row.update(key=key, date=time.strftime("%Y-%m-%d"), machine=machine())
             if not args.quick:
                 os.makedirs(os.path.dirname(RUNS), exist_ok=True)

@@ -103,6 +103,11 @@ class TimeBudget(keras.callbacks.Callback):
         self._epoch_start = None
         self.stopped_early = False
 
+    def exhausted(self):
+        """Before training: the seconds spent already and the longest epoch
+        leave no room for another epoch (an uninterrupted run stopped here)."""
+        return self.spent + self.longest > self.seconds
+
     def on_train_begin(self, logs=None):
         self.start = time.perf_counter() - self.spent
 

@@ -199,22 +199,20 @@ def _train(task, config, directory, distribution, resume, verbose):
     epoch = state["epoch"] if state else 0
     stopped = state and ((training["patience"] and state["wait"] >= training["patience"])
                          or task.stop_reason(state["history"]))
-    if state and not stopped and training["time_budget"] and epoch < training["epochs"]:
-        spent = state.get("train_seconds", 0.0)
-        if spent + state.get("longest_epoch_seconds", 0.0) > training["time_budget"]:
-            stopped = True  # where the uninterrupted run stopped
-            say(verbose, f"The time budget is spent: {spent:.0f} of "
-                         f"{training['time_budget']:.0f} s went to {epoch} epochs, and "
-                         f"another would overrun it. Raise training.time_budget to go on.")
+    # The budget counts the epochs committed before an interruption: a
+    # resumed run stops where an uninterrupted one on the same clock would.
+    budget = ([TimeBudget(training["time_budget"], verbose,
+                          spent=(state or {}).get("train_seconds", 0.0),
+                          longest=(state or {}).get("longest_epoch_seconds", 0.0))]
+              if training["time_budget"] else [])
+    if budget and not stopped and epoch < training["epochs"] and budget[0].exhausted():
+        stopped = True
+        say(verbose, f"The time budget is spent: {budget[0].spent:.0f} of "
+                     f"{budget[0].seconds:.0f} s went to {epoch} epochs, and "
+                     f"another would overrun it. Raise training.time_budget to go on.")
     if epoch < training["epochs"] and not stopped:
         if distribution.is_chief:
             remove(directory.file(RunDirectory.REPORT))  # it will describe another epoch
-        # The budget counts the epochs committed before an interruption: a
-        # resumed run stops where an uninterrupted one on the same clock would.
-        budget = ([TimeBudget(training["time_budget"], verbose,
-                              spent=(state or {}).get("train_seconds", 0.0),
-                              longest=(state or {}).get("longest_epoch_seconds", 0.0))]
-                  if training["time_budget"] else [])
         data = task.fit_data(model, epoch)
         with distribution.fitting(model):
             model.fit(**data, epochs=training["epochs"], initial_epoch=epoch,

@@ -2,6 +2,7 @@
 
     python benchmarks/class_softmax.py --data ../shared/data/ptb --speed-only
     python benchmarks/class_softmax.py --data ../shared/data/ptb --part ppl [--classes 100,400]
+    python benchmarks/class_softmax.py --part plot --classes 25,50,100,200,400,1000
 
 1. Speed (``--speed-only``, minutes). Training-step time of the same language
    model (LSTM 1x200, batch 20 x 35 words, SGD, global-norm clipping) with a
@@ -20,7 +21,9 @@
    benchmarks/results/class_softmax_ppl_runs.jsonl and skipped when the
    command is run again, so a long sweep (``--classes 25,50,100,200,400,1000``,
    the lecture's trade-off of speed against perplexity) resumes where it
-   stopped.
+   stopped. The runs' test perplexity and training time against C are
+   drawn to --plot (docs/images/class_softmax_tradeoff.png); ``--part plot``
+   draws it from the recorded runs alone, training nothing.
 
 The last line is JSON. Speed: speedup_v10k_sqrt and speedup_v100k_sqrt
 (full step time / class step time at C = round(sqrt(V))), speedup_v100k
@@ -197,28 +200,38 @@ def speed_summary(rows):
     return summary
 
 
-def recorded(path=RUNS):
-    """``{key: record}`` of the finished perplexity runs."""
-    return read_runs(path, lambda r: r["key"])
+def recorded(path=None):
+    """``{key: record}`` of the finished perplexity runs (in RUNS by default)."""
+    return read_runs(path or RUNS, lambda r: r["key"])
 
 
-def perplexities(paths, heads, args):
-    import seqlab
-    import seqlab.lm
+def perplexity_training(args):
+    """The training section every head of the perplexity runs shares."""
+    return {"epochs": args.epochs, "batch_size": BATCH, "num_steps": STEPS,
+            "optimizer": "adam", "learning_rate": 0.002, "lr_decay": 0.5,
+            "decay_after": args.decay_after, "init_scale": 0.0, "seed": args.seed,
+            "patience": args.patience,
+            "clipper": {"name": "global_norm", "threshold": 1.0}}
 
+
+def perplexities(paths, heads, args, train=True):
+    """Train each head (or take its recorded run) and return the rows;
+    with ``train=False`` only the recorded rows, saying which are missing."""
     done = {} if args.quick or args.fresh else recorded()
     rows = []
     for name, head in heads:
-        training = {"epochs": args.epochs, "batch_size": BATCH, "num_steps": STEPS,
-                    "optimizer": "adam", "learning_rate": 0.002, "lr_decay": 0.5,
-                    "decay_after": args.decay_after, "init_scale": 0.0, "seed": args.seed,
-                    "patience": args.patience,
-                    "clipper": {"name": "global_norm", "threshold": 1.0}}
+        training = perplexity_training(args)
         key = json.dumps([name, UNITS, training], sort_keys=True)
         if key in done:
             print(f"{name}: recorded on {done[key]['date']}", flush=True)
             rows.append(done[key])
             continue
+        if not train:
+            print(f"{name}: not on record (train it with --part ppl)", flush=True)
+            continue
+        import seqlab
+        import seqlab.lm
+
         config = seqlab.load_config(task="lm", data={
             "output": os.path.join(args.output, name),
             "data": {"train": paths["train"], "dev": paths["valid"], "test": paths["test"]},
@@ -259,10 +272,59 @@ def ppl_table(rows):
     return "\n".join(lines)
 
 
+def plot_tradeoff(rows, path):
+    """The lecture's trade-off from converged runs: test perplexity, training
+    time and seconds per epoch against the number of classes C (log scale),
+    with the full and adaptive softmax as horizontal references."""
+    from seqlab.plots import pyplot, save_figure
+
+    plt = pyplot()
+    rows = [{**r, "epoch_s": r["train_s"] / r["epochs_run"]} for r in rows]
+    by_c = sorted(((r["head"]["num_classes"], r) for r in rows if isinstance(r["head"], dict)
+                   and r["head"].get("name") == "class_softmax"), key=lambda cr: cr[0])
+    references = {r["name"]: r for r in rows if r["name"] in ("softmax", "adaptive_softmax")}
+    if not by_c:
+        raise SystemExit("class_softmax.py: no class-softmax run on record to plot; "
+                         "run --part ppl first")
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    panels = [("test_ppl", 1, "test perplexity (PTB)"),
+              ("train_s", 1 / 60, "training time to early stopping (min)"),
+              ("epoch_s", 1, "seconds per epoch")]
+    styles = {"softmax": ("tab:gray", "--", "full softmax"),
+              "adaptive_softmax": ("tab:orange", ":", "adaptive softmax")}
+    cs = [c for c, _ in by_c]
+    for ax, (key, factor, title) in zip(axes, panels):
+        ax.plot(cs, [r[key] * factor for _, r in by_c], marker="o", lw=1.4,
+                label="class softmax")
+        for c, r in by_c:
+            ax.annotate(f"{r[key] * factor:.1f}" if key == "test_ppl" else f"{r[key] * factor:.0f}",
+                        (c, r[key] * factor), textcoords="offset points", xytext=(0, 6),
+                        ha="center", fontsize=7)
+        for name, r in references.items():
+            color, style, label = styles[name]
+            ax.axhline(r[key] * factor, color=color, ls=style, lw=1.1,
+                       label=f"{label} ({r[key] * factor:.1f})")
+        ax.set_xscale("log")
+        ax.minorticks_off()
+        ax.set_xticks(cs)
+        ax.set_xticklabels([str(c) for c in cs])
+        ax.set_xlabel("classes C")
+        ax.set_title(title, fontsize=10)
+        ax.margins(y=0.15)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle("Class-factored softmax on PTB, LSTM 1x200, each run to early stopping",
+                 fontsize=10)
+    fig.tight_layout()
+    save_figure(fig, path)
+    plt.close(fig)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default="../shared/data/ptb")
-    parser.add_argument("--part", choices=("all", "speed", "ppl"), default="all")
+    parser.add_argument("--part", choices=("all", "speed", "ppl", "plot"), default="all",
+                        help="plot: the trade-off figure from the recorded runs only")
     parser.add_argument("--speed-only", action="store_true", help="same as --part speed")
     parser.add_argument("--steps", type=int, default=10, help="timed steps per block")
     parser.add_argument("--repeats", type=int, default=3, help="timed blocks per model")
@@ -278,6 +340,9 @@ def main(argv=None):
                         help="train the heads on record again (and record them again)")
     parser.add_argument("--output", default="runs/class_softmax")
     parser.add_argument("--results", help="also write the JSON line to this file")
+    parser.add_argument("--plot", default=os.path.join("docs", "images", "class_softmax_tradeoff.png"),
+                        help="where --part ppl/plot draw perplexity and training time "
+                             "against C ('' for no plot)")
     args = parser.parse_args(argv)
     if args.speed_only:
         args.part = "speed"
@@ -306,17 +371,22 @@ def main(argv=None):
         result.update(speed_summary(rows))
         result["speed"] = rows
         result["cutoffs"] = {str(v): adaptive_cutoffs(v) for v in SWEEP}
-    if args.part in ("all", "ppl"):
+    if args.part in ("all", "ppl", "plot"):
         classes = [int(c) for c in args.classes.split(",") if c]
         heads = ([("softmax", "softmax")]
                  + [(f"class_softmax_{c}", {"name": "class_softmax", "num_classes": c})
                     for c in classes]
                  + [("adaptive_softmax", "adaptive_softmax")])
-        rows = perplexities(paths, heads, args)
-        full = rows[0]["test_ppl"]
+        rows = perplexities(paths, heads, args, train=args.part != "plot")
+        full = next((r["test_ppl"] for r in rows if r["name"] == "softmax"), None)
         result["perplexity"] = rows
-        result["ppl_ratio"] = {r["name"]: r["test_ppl"] / full for r in rows[1:]}
+        if full:
+            result["ppl_ratio"] = {r["name"]: r["test_ppl"] / full
+                                   for r in rows if r["name"] != "softmax"}
         print(ppl_table(rows), file=sys.stderr)
+        if args.plot and not args.quick:
+            plot_tradeoff(rows, args.plot)
+            print(f"plot: {args.plot}", file=sys.stderr)
     result.update({"targets": {"speedup_v10k_sqrt": 1.5, "speedup_v100k_sqrt": 8.0,
                                "adaptive_vs_torch_v100k": 0.9, "ppl_ratio": 1.03},
                    "quick": args.quick, "wall_s": time.perf_counter() - wall,

@@ -100,3 +100,41 @@ def test_lm_ptb_skips_the_seeds_on_record(tmp_path, monkeypatch, capsys):
     assert result["met"] is True  # 113.0 < 114.5
     # another command (no budget) is another run: seed 1 would train
     assert lm_ptb.run_key("small", 1, []) != lm_ptb.run_key("small", 1, overrides)
+
+
+def test_the_tradeoff_plot_draws_the_recorded_runs_only(tmp_path, monkeypatch, capsys):
+    import argparse
+    import json
+
+    import class_softmax
+    import seqlab.lm
+
+    runs = tmp_path / "runs.jsonl"
+    monkeypatch.setattr(class_softmax, "RUNS", str(runs))
+    args = argparse.Namespace(epochs=12, decay_after=4, seed=1, patience=2)
+    training = class_softmax.perplexity_training(args)
+    records = [("softmax", "softmax", 124.0, 2100.0),
+               ("class_softmax_100", {"name": "class_softmax", "num_classes": 100}, 128.0, 600.0),
+               ("class_softmax_400", {"name": "class_softmax", "num_classes": 400}, 133.0, 360.0),
+               ("adaptive_softmax", "adaptive_softmax", 127.0, 900.0)]
+    with open(runs, "w") as handle:
+        for name, head, test_ppl, seconds in records:
+            handle.write(json.dumps({
+                "key": json.dumps([name, class_softmax.UNITS, training], sort_keys=True),
+                "name": name, "head": head, "valid_ppl": test_ppl + 8, "test_ppl": test_ppl,
+                "best_epoch": 3, "epochs_run": 5, "train_s": seconds,
+                "date": "2026-11-27"}) + "\n")
+    for split in ("train", "valid", "test"):
+        (tmp_path / f"ptb.{split}.txt").write_text("a b c\n")
+    monkeypatch.setattr(seqlab.lm, "train_language_model",
+                        lambda *a, **k: pytest.fail("--part plot trained a model"))
+    plot = tmp_path / "tradeoff.png"
+    class_softmax.main(["--data", str(tmp_path), "--part", "plot", "--no-torch",
+                        "--epochs", "12", "--classes", "100,400,1000", "--plot", str(plot)])
+    captured = capsys.readouterr()
+    assert "class_softmax_1000: not on record" in captured.out
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    result = json.loads(captured.out.strip().splitlines()[-1])
+    assert [r["name"] for r in result["perplexity"]] == [
+        "softmax", "class_softmax_100", "class_softmax_400", "adaptive_softmax"]
+    assert result["ppl_ratio"]["class_softmax_400"] == pytest.approx(133.0 / 124.0)

@@ -344,6 +344,7 @@ def main(argv=None):
                         help="where --part ppl/plot draw perplexity and training time "
                              "against C ('' for no plot)")
     args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up notes
     if args.speed_only:
         args.part = "speed"
     wall = time.perf_counter()

@@ -230,6 +230,7 @@ def main(argv=None):
     parser.add_argument("--peer-only", action="store_true",
                         help="only the plain-Keras speed comparison, no training")
     args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up notes
     wall_start = time.perf_counter()
     workdir = os.path.join(args.output, "quick") if args.quick else args.output
     paths = files(args.data, args.quick, workdir)

@@ -21,9 +21,11 @@
    benchmarks/results/class_softmax_ppl_runs.jsonl and skipped when the
    command is run again, so a long sweep (``--classes 25,50,100,200,400,1000``,
    the lecture's trade-off of speed against perplexity) resumes where it
-   stopped. The runs' test perplexity and training time against C are
-   drawn to --plot (docs/images/class_softmax_tradeoff.png); ``--part plot``
-   draws it from the recorded runs alone, training nothing.
+   stopped. ``--schedule plateau --dropout 0.5`` trains the heads under
+   Mikolov's validation-driven schedule instead (recorded apart). The runs'
+   test perplexity and training time against C are drawn to --plot
+   (docs/images/class_softmax_tradeoff.png, with the recipe's suffix);
+   ``--part plot`` draws it from the recorded runs alone, training nothing.
 
 The last line is JSON. Speed: speedup_v10k_sqrt and speedup_v100k_sqrt
 (full step time / class step time at C = round(sqrt(V))), speedup_v100k
@@ -207,11 +209,37 @@ def recorded(path=None):
 
 def perplexity_training(args):
     """The training section every head of the perplexity runs shares."""
-    return {"epochs": args.epochs, "batch_size": BATCH, "num_steps": STEPS,
-            "optimizer": "adam", "learning_rate": 0.002, "lr_decay": 0.5,
-            "decay_after": args.decay_after, "init_scale": 0.0, "seed": args.seed,
-            "patience": args.patience,
-            "clipper": {"name": "global_norm", "threshold": 1.0}}
+    training = {"epochs": args.epochs, "batch_size": BATCH, "num_steps": STEPS,
+                "optimizer": "adam", "learning_rate": 0.002, "lr_decay": 0.5,
+                "decay_after": args.decay_after, "init_scale": 0.0, "seed": args.seed,
+                "patience": args.patience,
+                "clipper": {"name": "global_norm", "threshold": 1.0}}
+    if getattr(args, "schedule", "step") == "plateau":
+        training["lr_schedule"] = "plateau"
+    return training
+
+
+def perplexity_key(name, args):
+    """What identifies a recorded perplexity run. Settings at their first
+    defaults (the step schedule, no dropout) stay out, so the runs recorded
+    before they existed still count."""
+    parts = [name, UNITS, perplexity_training(args)]
+    if getattr(args, "dropout", 0.0):
+        parts.append({"dropout": args.dropout})
+    return json.dumps(parts, sort_keys=True)
+
+
+def recipe_suffix(args):
+    """'' for the first recipe, else what differs from it: '_plateau_dropout0.5'."""
+    return "".join([
+        "_plateau" if getattr(args, "schedule", "step") == "plateau" else "",
+        f"_dropout{args.dropout:g}" if getattr(args, "dropout", 0.0) else ""])
+
+
+def run_folder(name, args):
+    """A run's folder: other settings train in another folder, so a resume
+    never mixes two recipes."""
+    return os.path.join(args.output, name + recipe_suffix(args))
 
 
 def perplexities(paths, heads, args, train=True):
@@ -221,7 +249,7 @@ def perplexities(paths, heads, args, train=True):
     rows = []
     for name, head in heads:
         training = perplexity_training(args)
-        key = json.dumps([name, UNITS, training], sort_keys=True)
+        key = perplexity_key(name, args)
         if key in done:
             print(f"{name}: recorded on {done[key]['date']}", flush=True)
             rows.append(done[key])
@@ -233,9 +261,10 @@ def perplexities(paths, heads, args, train=True):
         import seqlab.lm
 
         config = seqlab.load_config(task="lm", data={
-            "output": os.path.join(args.output, name),
+            "output": run_folder(name, args),
             "data": {"train": paths["train"], "dev": paths["valid"], "test": paths["test"]},
-            "model": {"cell": "lstm", "units": UNITS, "depth": 1, "head": head},
+            "model": {"cell": "lstm", "units": UNITS, "depth": 1, "head": head,
+                      "dropout": args.dropout},
             "training": training})
         start = time.perf_counter()
         # A killed run resumes; --fresh trains from scratch.
@@ -272,7 +301,7 @@ def ppl_table(rows):
     return "\n".join(lines)
 
 
-def plot_tradeoff(rows, path):
+def plot_tradeoff(rows, path, recipe=""):
     """The lecture's trade-off from converged runs: test perplexity, training
     time and seconds per epoch against the number of classes C (log scale),
     with the full and adaptive softmax as horizontal references."""
@@ -313,7 +342,8 @@ def plot_tradeoff(rows, path):
         ax.margins(y=0.15)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=7)
-    fig.suptitle("Class-factored softmax on PTB, LSTM 1x200, each run to early stopping",
+    fig.suptitle("Class-factored softmax on PTB, LSTM 1x200"
+                 + (f" ({recipe})" if recipe else "") + ", each run to early stopping",
                  fontsize=10)
     fig.tight_layout()
     save_figure(fig, path)
@@ -334,15 +364,21 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=30, help="most epochs per run")
     parser.add_argument("--patience", type=int, default=2)
     parser.add_argument("--decay-after", type=int, default=4)
+    parser.add_argument("--schedule", choices=("step", "plateau"), default="step",
+                        help="step: halve every epoch from --decay-after; plateau: "
+                             "Mikolov's (halve once an epoch gains under 0.3%%, stop "
+                             "at the next), so each head decays when it stops improving")
+    parser.add_argument("--dropout", type=float, default=0.0,
+                        help="dropout on the LSTM's non-recurrent connections")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--fresh", action="store_true",
                         help="train the heads on record again (and record them again)")
     parser.add_argument("--output", default="runs/class_softmax")
     parser.add_argument("--results", help="also write the JSON line to this file")
-    parser.add_argument("--plot", default=os.path.join("docs", "images", "class_softmax_tradeoff.png"),
-                        help="where --part ppl/plot draw perplexity and training time "
-                             "against C ('' for no plot)")
+    parser.add_argument("--plot", help="where --part ppl/plot draw perplexity and training "
+                                       "time against C (default docs/images/"
+                                       "class_softmax_tradeoff[recipe].png; '' for no plot)")
     args = parser.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up notes
     if args.speed_only:
@@ -385,8 +421,14 @@ def main(argv=None):
             result["ppl_ratio"] = {r["name"]: r["test_ppl"] / full
                                    for r in rows if r["name"] != "softmax"}
         print(ppl_table(rows), file=sys.stderr)
+        if args.plot is None:
+            args.plot = os.path.join("docs", "images",
+                                     f"class_softmax_tradeoff{recipe_suffix(args)}.png")
         if args.plot and not args.quick:
-            plot_tradeoff(rows, args.plot)
+            plot_tradeoff(rows, args.plot, recipe=(
+                "Adam, halved each epoch from epoch "
+                f"{args.decay_after}" if args.schedule == "step" else "Adam, plateau schedule")
+                + (f", dropout {args.dropout:g}" if args.dropout else ", no dropout"))
             print(f"plot: {args.plot}", file=sys.stderr)
     result.update({"targets": {"speedup_v10k_sqrt": 1.5, "speedup_v100k_sqrt": 8.0,
                                "adaptive_vs_torch_v100k": 0.9, "ppl_ratio": 1.03},

@@ -138,3 +138,27 @@ def test_the_tradeoff_plot_draws_the_recorded_runs_only(tmp_path, monkeypatch, c
     assert [r["name"] for r in result["perplexity"]] == [
         "softmax", "class_softmax_100", "class_softmax_400", "adaptive_softmax"]
     assert result["ppl_ratio"]["class_softmax_400"] == pytest.approx(133.0 / 124.0)
+
+
+def test_perplexity_runs_keep_their_keys_and_other_recipes_get_their_own():
+    import argparse
+    import json
+
+    import class_softmax
+
+    parser_defaults = dict(epochs=12, decay_after=4, seed=1, patience=2, output="runs/cs")
+    step = argparse.Namespace(schedule="step", dropout=0.0, **parser_defaults)
+    # the key of the runs recorded before --schedule and --dropout existed
+    assert class_softmax.perplexity_key("class_softmax_100", step) == json.dumps(
+        ["class_softmax_100", class_softmax.UNITS, {
+            "epochs": 12, "batch_size": class_softmax.BATCH, "num_steps": class_softmax.STEPS,
+            "optimizer": "adam", "learning_rate": 0.002, "lr_decay": 0.5, "decay_after": 4,
+            "init_scale": 0.0, "seed": 1, "patience": 2,
+            "clipper": {"name": "global_norm", "threshold": 1.0}}], sort_keys=True)
+    assert class_softmax.run_folder("class_softmax_100", step) == "runs/cs/class_softmax_100"
+    plateau = argparse.Namespace(schedule="plateau", dropout=0.5, **parser_defaults)
+    assert class_softmax.perplexity_training(plateau)["lr_schedule"] == "plateau"
+    assert (class_softmax.perplexity_key("class_softmax_100", plateau)
+            != class_softmax.perplexity_key("class_softmax_100", step))
+    assert (class_softmax.run_folder("class_softmax_100", plateau)
+            == "runs/cs/class_softmax_100_plateau_dropout0.5")

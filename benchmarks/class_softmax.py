@@ -56,6 +56,7 @@ BATCH, STEPS = 20, 35
 CLIP = 5.0
 SWEEP = {10001: [25, 50, 100, 200, 400, 1000], 100001: [100, 316, 1000, 2000, 4000]}
 DEFAULT_C = 100   # round(sqrt(10k))
+IMAGES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "images")
 RUNS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results",
                     "class_softmax_ppl_runs.jsonl")
 
@@ -387,7 +388,7 @@ def main(argv=None):
     paths = files(args.data, args.quick, os.path.join(args.output, "quick"))
     if args.quick:
         args.steps, args.repeats, args.epochs = 2, 1, 1
-    torch_anchor = not args.no_torch
+    torch_anchor = not args.no_torch and args.part in ("all", "speed")
     if torch_anchor:
         try:
             import torch
@@ -422,8 +423,7 @@ def main(argv=None):
                                    for r in rows if r["name"] != "softmax"}
         print(ppl_table(rows), file=sys.stderr)
         if args.plot is None:
-            args.plot = os.path.join("docs", "images",
-                                     f"class_softmax_tradeoff{recipe_suffix(args)}.png")
+            args.plot = os.path.join(IMAGES, f"class_softmax_tradeoff{recipe_suffix(args)}.png")
         if args.plot and not args.quick:
             plot_tradeoff(rows, args.plot, recipe=(
                 "Adam, halved each epoch from epoch "

@@ -215,7 +215,7 @@ def perplexity_training(args):
                 "decay_after": args.decay_after, "init_scale": 0.0, "seed": args.seed,
                 "patience": args.patience,
                 "clipper": {"name": "global_norm", "threshold": 1.0}}
-    if getattr(args, "schedule", "step") == "plateau":
+    if args.schedule == "plateau":
         training["lr_schedule"] = "plateau"
     return training
 
@@ -225,16 +225,22 @@ def perplexity_key(name, args):
     defaults (the step schedule, no dropout) stay out, so the runs recorded
     before they existed still count."""
     parts = [name, UNITS, perplexity_training(args)]
-    if getattr(args, "dropout", 0.0):
+    if args.dropout:
         parts.append({"dropout": args.dropout})
     return json.dumps(parts, sort_keys=True)
 
 
 def recipe_suffix(args):
     """'' for the first recipe, else what differs from it: '_plateau_dropout0.5'."""
-    return "".join([
-        "_plateau" if getattr(args, "schedule", "step") == "plateau" else "",
-        f"_dropout{args.dropout:g}" if getattr(args, "dropout", 0.0) else ""])
+    return (("_plateau" if args.schedule == "plateau" else "")
+            + (f"_dropout{args.dropout:g}" if args.dropout else ""))
+
+
+def recipe_title(args):
+    """The recipe in words, for the figure's title."""
+    schedule = (f"halved each epoch from epoch {args.decay_after}" if args.schedule == "step"
+                else "plateau schedule")
+    return f"Adam, {schedule}, " + (f"dropout {args.dropout:g}" if args.dropout else "no dropout")
 
 
 def run_folder(name, args):
@@ -247,9 +253,9 @@ def perplexities(paths, heads, args, train=True):
     """Train each head (or take its recorded run) and return the rows;
     with ``train=False`` only the recorded rows, saying which are missing."""
     done = {} if args.quick or args.fresh else recorded()
+    training = perplexity_training(args)
     rows = []
     for name, head in heads:
-        training = perplexity_training(args)
         key = perplexity_key(name, args)
         if key in done:
             print(f"{name}: recorded on {done[key]['date']}", flush=True)
@@ -425,10 +431,7 @@ def main(argv=None):
         if args.plot is None:
             args.plot = os.path.join(IMAGES, f"class_softmax_tradeoff{recipe_suffix(args)}.png")
         if args.plot and not args.quick:
-            plot_tradeoff(rows, args.plot, recipe=(
-                "Adam, halved each epoch from epoch "
-                f"{args.decay_after}" if args.schedule == "step" else "Adam, plateau schedule")
-                + (f", dropout {args.dropout:g}" if args.dropout else ", no dropout"))
+            plot_tradeoff(rows, args.plot, recipe=recipe_title(args))
             print(f"plot: {args.plot}", file=sys.stderr)
     result.update({"targets": {"speedup_v10k_sqrt": 1.5, "speedup_v100k_sqrt": 8.0,
                                "adaptive_vs_torch_v100k": 0.9, "ppl_ratio": 1.03},

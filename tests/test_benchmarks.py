@@ -111,7 +111,8 @@ def test_the_tradeoff_plot_draws_the_recorded_runs_only(tmp_path, monkeypatch, c
 
     runs = tmp_path / "runs.jsonl"
     monkeypatch.setattr(class_softmax, "RUNS", str(runs))
-    args = argparse.Namespace(epochs=12, decay_after=4, seed=1, patience=2)
+    args = argparse.Namespace(epochs=12, decay_after=4, seed=1, patience=2, schedule="step",
+                              dropout=0.0)
     training = class_softmax.perplexity_training(args)
     records = [("softmax", "softmax", 124.0, 2100.0),
                ("class_softmax_100", {"name": "class_softmax", "num_classes": 100}, 128.0, 600.0),

@@ -82,6 +82,9 @@ def _add_train_command(commands, help, guide, run):
     parser.add_argument("--seed", type=int, help="overrides training.seed")
     parser.add_argument("--restart", action="store_true",
                         help="start afresh instead of resuming an unfinished run")
+    parser.add_argument("--allow-changed-data", action="store_true",
+                        help="resume although a data file changed since the last epoch "
+                             "(refused otherwise)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     group = parser.add_argument_group(
         "several devices or machines (docs/scaling.md)")
@@ -99,7 +102,8 @@ def _cmd_train(args):
     from seqlab.tagging import train_tagger
 
     run = train_tagger(load_config(args.config, _overrides(args)), resume=not args.restart,
-                       verbose=_verbosity(args.quiet))
+                       verbose=_verbosity(args.quiet),
+                       allow_changed_data=args.allow_changed_data)
     if not _is_chief():
         return 0
     split, scores = ("test", run.test) if run.test else ("dev", run.dev)
@@ -249,7 +253,8 @@ def _cmd_lm_train(args):
     from seqlab.lm import train_language_model
 
     run = train_language_model(load_config(args.config, _overrides(args), task="lm"),
-                               resume=not args.restart, verbose=_verbosity(args.quiet))
+                               resume=not args.restart, verbose=_verbosity(args.quiet),
+                               allow_changed_data=args.allow_changed_data)
     if not _is_chief():
         return 0
     _print_perplexity(run.dev, f"dev (best epoch {run.best_epoch})")

@@ -10,6 +10,7 @@ temporary file behind; `remove_temporaries` deletes them.
 import contextlib
 import contextvars
 import datetime
+import hashlib
 import json
 import os
 import shutil
@@ -99,6 +100,14 @@ def replacing(path):
         yield temporary
         _fsync(temporary)
         os.replace(temporary, path)
+    except OSError as error:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        if error.filename is None or error.filename == temporary:
+            # "No space left on device" from a write names no file: name
+            # the one the user asked for, not the temporary beside it.
+            raise OSError(error.errno, error.strerror or str(error), path) from error
+        raise
     except BaseException:
         if os.path.exists(temporary):
             os.unlink(temporary)
@@ -124,17 +133,31 @@ def atomic_save_model(model, path):
 
 
 def publish(source, target):
-    """Make ``target`` show the file ``source`` (a hard link where the file
-    system has them, a copy otherwise), replacing it atomically."""
+    """Make ``target`` a copy of the file ``source``, replacing it atomically.
+
+    A copy, never a hard link: a write into the published file (``: >
+    best.keras``, ``cp other.keras best.keras``) must not reach the file it
+    was published from.
+    """
     source, target = os.fspath(source), os.fspath(target)
-    if os.path.exists(target) and os.path.samefile(source, target):
+    if os.path.abspath(source) == os.path.abspath(target):
         return
     with replacing(target) as temporary:
-        os.unlink(temporary)
-        try:
-            os.link(source, temporary)
-        except OSError:
-            shutil.copyfile(source, temporary)
+        shutil.copyfile(source, temporary)
+
+
+def file_digest(path):
+    """The SHA-256 of a file's bytes, as hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint(path):
+    """``{"size", "sha256"}`` of a file: what says it has not changed."""
+    return {"size": os.path.getsize(path), "sha256": file_digest(path)}
 
 
 def remove_temporaries(directory):

@@ -9,7 +9,6 @@ Example:
     >>> print(seqlab.reporting.summary("runs/ner"))
 """
 
-import json
 import os
 
 from seqlab.errors import SeqlabError
@@ -29,22 +28,21 @@ def read_run(path):
     run has not finished.
 
     Raises:
-        SeqlabError: the directory holds no run (no finished epoch).
+        SeqlabError: the directory holds no run (no finished epoch), or its
+            state or report is not one seqlab writes.
     """
     directory = RunDirectory(path)
     if not os.path.isdir(directory.path):
         raise SeqlabError(f"{directory.path}: no such run directory.")
-    state = directory.read_state()
+    # The history is all a report needs: the checkpoints are not read.
+    state = directory.read_state(verify=False)
     if state is None:
         raise SeqlabError(
             f"{directory.path} holds no finished epoch yet (no {RunDirectory.STATE}); "
             f"a run directory is the `output` of seqlab train or seqlab lm train.")
-    report = None
-    if os.path.exists(directory.file(RunDirectory.REPORT)):
-        with open(directory.file(RunDirectory.REPORT), encoding="utf-8") as handle:
-            report = json.load(handle)
-        if report.get("epoch", state["epoch"]) != state["epoch"]:
-            report = None  # the run went on after this report
+    report = directory.read_report()
+    if report is not None and report["epoch"] != state["epoch"]:
+        report = None  # the run went on after this report
     return state, report
 
 
@@ -63,7 +61,7 @@ def summary(path, plot=True):
         for split in ("dev", "test"):
             scores = report.get(split)
             if scores:
-                lines += ["", f"{split}:", _scores_text(scores)]
+                lines += ["", f"{split}:", _checked_scores_text(scores, directory)]
     if plot and history and score_name:
         from seqlab.plots import plot_learning_curves
 
@@ -91,6 +89,18 @@ def _number(column, value):
     if column == "learning_rate":
         return f"{value:.3g}"
     return f"{value:.4f}" if abs(value) < 100 else f"{value:.2f}"
+
+
+def _checked_scores_text(scores, directory):
+    try:
+        return _scores_text(scores)
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        # report.json is a file on disk: what seqlab wrote has every score.
+        raise SeqlabError(
+            f"{directory.file(RunDirectory.REPORT)} lacks scores seqlab writes "
+            f"({type(error).__name__}: {error}): it was edited or written by another "
+            f"program. Remove it, and `seqlab train` with the same config writes it "
+            f"again.") from None
 
 
 def _scores_text(scores):

@@ -25,7 +25,8 @@ from seqlab.config import check_config
 from seqlab.distribution import setup as setup_distribution
 from seqlab.errors import TrainingError
 from seqlab.plots import plot_learning_curves
-from seqlab.rundir import RESUMABLE_CHANGES, RunDirectory, WorkerDirectory, remove
+from seqlab.rundir import (RESUMABLE_CHANGES, RunDirectory, WorkerDirectory, data_fingerprints,
+                           remove)
 from seqlab.saving import load_model
 
 __all__ = ["RESUMABLE_CHANGES", "DevCheckpoint", "EpochSeeds", "Run", "RunDirectory",
@@ -127,7 +128,7 @@ class Task:
         raise NotImplementedError
 
 
-def train(task, config, resume=True, verbose=1):
+def train(task, config, resume=True, verbose=1, allow_changed_data=False):
     """Run ``task`` as ``config`` describes.
 
     Selects the model on the task's dev score, stops early after
@@ -137,11 +138,13 @@ def train(task, config, resume=True, verbose=1):
     an unfinished run of the same config, resumes it: the resumed run ends
     with the weights, history and report of an uninterrupted one (each
     epoch's shuffling and dropout depend on the seed and the epoch alone).
-    ``verbose=0`` prints nothing.
+    A resume is refused when a data file changed since the last committed
+    epoch, unless ``allow_changed_data``. ``verbose=0`` prints nothing.
 
     Raises:
         SeqlabError: another run holds the directory, the config is invalid,
-            a data file is malformed, or training diverged.
+            a data file is malformed or changed, a run file was tampered
+            with, or training diverged.
 
     Returns:
         A `Run`.
@@ -157,7 +160,8 @@ def train(task, config, resume=True, verbose=1):
             say(verbose, lock.describe_stale())
             if distribution.replicas > 1:
                 say(verbose, f"Training on {distribution.describe()}.")
-            state = _train(task, config, directory, distribution, resume, verbose)
+            state = _train(task, config, directory, distribution, resume, verbose,
+                           allow_changed_data)
             best = _load(directory.file(state["best"]), distribution)
             dev, test, extra = task.report(best, directory)
             if chief:
@@ -173,9 +177,10 @@ def train(task, config, resume=True, verbose=1):
                state.get("train_seconds", 0.0))
 
 
-def _train(task, config, directory, distribution, resume, verbose):
+def _train(task, config, directory, distribution, resume, verbose, allow_changed_data):
     """Resume or start the run, train it, and return the committed state."""
     training = config["training"]
+    data_files = data_fingerprints(config)  # before reading: what the epochs train on
     task.read_data()
     if not resume:
         directory.clear()
@@ -186,6 +191,7 @@ def _train(task, config, directory, distribution, resume, verbose):
         state = directory.recover()
     if state:
         directory.check_same_run(config)
+        directory.check_data(state, data_files, allow_changed_data)
     keras.utils.set_random_seed(training["seed"])
     if state:
         model = _load(directory.file(state["last"]), distribution)
@@ -196,6 +202,7 @@ def _train(task, config, directory, distribution, resume, verbose):
             model = task.build_model()
     directory.write_json(RunDirectory.CONFIG, config)
     checkpoint = DevCheckpoint(task, directory, training["patience"], state, verbose)
+    checkpoint.state = {**checkpoint.state, "data": data_files}
     epoch = state["epoch"] if state else 0
     stopped = state and ((training["patience"] and state["wait"] >= training["patience"])
                          or task.stop_reason(state["history"]))

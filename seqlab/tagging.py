@@ -19,7 +19,7 @@ from seqlab.data.readers import write_conll
 from seqlab.data.schemes import check_scheme, convert, split_tag
 from seqlab.data.vocabulary import Vocabulary
 from seqlab.embeddings import Vectors
-from seqlab.errors import ConfigError, SeqlabWarning
+from seqlab.errors import ConfigError, DataError, SeqlabWarning
 from seqlab.evaluation import entity_scores, overlap_scores, token_accuracy
 from seqlab.models.tagger import Tagger, word_embedding_default
 from seqlab.schedules import inverse_time_decay
@@ -182,6 +182,7 @@ class TaggerTask(runs.Task):
 
     def fit_data(self, model, epoch):
         tag_index = {t: i for i, t in enumerate(model.tag_names)}
+        self._check_tags_known(tag_index)
         x = model.encode_inputs([s.tokens for s in self.train])
         y = [[tag_index[t] for t in tags] for tags in self.train_tags]
         training = self.config["training"]
@@ -198,6 +199,18 @@ class TaggerTask(runs.Task):
                                   full_rows=True,
                                   share=distribution.shard_batch)
         return {"x": batches, "steps_per_epoch": batches.steps_per_epoch, "shuffle": False}
+
+    def _check_tags_known(self, tag_index):
+        """A resumed model has a fixed tag set: training data changed since
+        (``--allow-changed-data``) may not bring a new tag."""
+        for sentence, tags in zip(self.train, self.train_tags):
+            for position, tag in enumerate(tags):
+                if tag not in tag_index:
+                    raise DataError(
+                        f"{self.config['data']['train']}:{sentence.line_of(position)}: tag "
+                        f"{sentence.tags[position]!r} is not one the resumed model was built "
+                        f"with ({', '.join(sorted(tag_index))}); a resumed run cannot learn a "
+                        f"new tag. Restart the run (--restart) to train on this data.")
 
     def callbacks(self, history):
         training = self.config["training"]
@@ -225,15 +238,16 @@ def _entity_types(sentences):
     return {split_tag(tag)[1] for s in sentences for tag in s.tags} - {"", None}
 
 
-def train_tagger(config, resume=True, verbose=1):
+def train_tagger(config, resume=True, verbose=1, allow_changed_data=False):
     """Train a tagger as a config (see `seqlab.load_config`) describes.
 
     Selects the model on dev F1, stops early, checkpoints every epoch into
     ``config["output"]`` and, when that directory holds an unfinished run of
-    the same config, resumes it. Writes ``best.keras``, ``report.json`` and
+    the same config, resumes it (on the same data files, unless
+    ``allow_changed_data``). Writes ``best.keras``, ``report.json`` and
     prediction files there (see `seqlab.runs.RunDirectory`).
 
     Returns:
         A `seqlab.runs.Run`.
     """
-    return runs.train(TaggerTask(config, verbose), config, resume, verbose)
+    return runs.train(TaggerTask(config, verbose), config, resume, verbose, allow_changed_data)

@@ -123,7 +123,7 @@ class LanguageModelTask(runs.Task):
         return dev, test, {"parameters": parameters}
 
 
-def train_language_model(config, resume=True, verbose=1):
+def train_language_model(config, resume=True, verbose=1, allow_changed_data=False):
     """Train a language model as a config (``seqlab.load_config(path,
     task="lm")``) describes.
 
@@ -131,9 +131,10 @@ def train_language_model(config, resume=True, verbose=1):
     ``num_steps`` words, the hidden state carried across windows and reset
     at the start of each epoch. The model is selected on dev perplexity and
     checkpointed every epoch into ``config["output"]``; an unfinished run of
-    the same config resumes.
+    the same config resumes (on the same data, unless
+    ``allow_changed_data``).
 
     Returns:
         A `seqlab.runs.Run`.
     """
-    return runs.train(LanguageModelTask(config), config, resume, verbose)
+    return runs.train(LanguageModelTask(config), config, resume, verbose, allow_changed_data)

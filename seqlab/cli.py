@@ -9,6 +9,7 @@ import argparse
 import contextlib
 import json
 import logging
+import math
 import os
 import sys
 import time
@@ -17,6 +18,47 @@ import warnings
 
 from seqlab.errors import SeqlabError, SeqlabWarning
 from seqlab.io import atomic_write
+
+
+#: Seeds are what NumPy's generators take.
+MAX_SEED = 2 ** 32 - 1
+#: Sentences tagged per piece when ``seqlab tag`` streams: memory stays
+#: constant in the input's size, and output starts after the first piece.
+TAG_CHUNK = 1024
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage mistake said in one ``seqlab: error:`` line."""
+
+    def error(self, message):
+        self.exit(2, f"seqlab: error: {self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
+def _integer(low=None, high=None):
+    """An argparse type: an integer within bounds, refused naming them."""
+    allowed = ("an integer" + (f" >= {low}" if low is not None else "")
+               + (f" and <= {high}" if high is not None else ""))
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {allowed}. Received: {text!r}") from None
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"expected {allowed}. Received: {value}")
+        return value
+    return parse
+
+
+def _positive_number(text):
+    """An argparse type: a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0. Received: {text!r}")
+    return value
 
 
 def _cmd_plugins(args):
@@ -78,8 +120,8 @@ def _add_train_command(commands, help, guide, run):
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config key, e.g. --set model.cell=gru (repeatable)")
     parser.add_argument("--output", help="run directory (overrides `output`)")
-    parser.add_argument("--epochs", type=int, help="overrides training.epochs")
-    parser.add_argument("--seed", type=int, help="overrides training.seed")
+    parser.add_argument("--epochs", type=_integer(1), help="overrides training.epochs")
+    parser.add_argument("--seed", type=_integer(0, MAX_SEED), help="overrides training.seed")
     parser.add_argument("--restart", action="store_true",
                         help="start afresh instead of resuming an unfinished run")
     parser.add_argument("--allow-changed-data", action="store_true",
@@ -88,12 +130,12 @@ def _add_train_command(commands, help, guide, run):
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     group = parser.add_argument_group(
         "several devices or machines (docs/scaling.md)")
-    group.add_argument("--devices", type=int, metavar="N",
+    group.add_argument("--devices", type=_integer(0), metavar="N",
                        help="devices per process, 0 for all (distribution.devices)")
     group.add_argument("--addresses", metavar="HOST:PORT,...",
                        help="one address per process, the chief's first "
                             "(distribution.addresses)")
-    group.add_argument("--process-id", type=int, metavar="I",
+    group.add_argument("--process-id", type=_integer(0), metavar="I",
                        help="this process's index in --addresses (distribution.process_id)")
 
 
@@ -125,6 +167,8 @@ def _cmd_evaluate(args):
     from seqlab.saving import load_model
     from seqlab.tagging import evaluate_tagger, read_tagged
 
+    if args.predictions:
+        _check_output_file(args.predictions, "--predictions")
     model = load_model(args.model, expect=Tagger)
     data = {"format": args.format, "token_column": args.token_column,
             "tag_column": args.tag_column, "scheme": args.scheme, "repair": args.repair}
@@ -137,27 +181,48 @@ def _cmd_evaluate(args):
     return 0
 
 
+def _check_output_file(path, option):
+    """Refuse, before any work, an output file that cannot be written where
+    it is named (seqlab creates no folders for it)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise SeqlabError(f"{option} {path}: a folder; give the path of a file to write.")
+    if not os.path.isdir(folder):
+        raise SeqlabError(f"{option} {path}: the folder {folder} does not exist; create it "
+                          f"first, or write somewhere else.")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SeqlabError(f"{option} {path}: the folder {folder} cannot be written.")
+
+
 def _cmd_tag(args):
     import inspect
+    import itertools
 
     from seqlab import registry
-    from seqlab.data.formats import data_writer, read_sentences
+    from seqlab.data.formats import data_writer, iter_sentences
     from seqlab.data.schemes import check_scheme, convert
     from seqlab.models import Tagger
     from seqlab.saving import load_model
 
     scheme = check_scheme(args.scheme)
     writer = data_writer(args.output_format)
-    model = load_model(args.model, expect=Tagger)
     name, options = registry.parse_spec(args.input_format, "readers")
+    if args.input != "-" and os.path.isdir(args.input):
+        raise SeqlabError(f"{args.input}: a folder; seqlab tag reads one file (or - for "
+                          f"standard input).")
+    model = load_model(args.model, expect=Tagger)
     # A format with a sentence per line can keep blank lines as empty
     # sentences: then output sentence i answers input line i.
     if "keep_blank_lines" in inspect.signature(registry.get("readers", name).factory).parameters:
         options = {"keep_blank_lines": True, **options}
-    sentences = read_sentences(args.input, {"name": name, **options}, tagged=False)
-    tagged = [convert(t, model.scheme, scheme)
-              for t in model.tag([s.tokens for s in sentences])]
-    writer.write(sys.stdout, sentences, tagged, scheme)
+    sentences = iter_sentences(args.input, {"name": name, **options})
+    # Streamed: a piece of sentences in, its lines out, so memory does not
+    # grow with the input. A writer of one document gets everything at once.
+    size = TAG_CHUNK if writer.streams else None
+    while piece := list(itertools.islice(sentences, size)):
+        tagged = [convert(t, model.scheme, scheme) for t in model.tag([s.tokens for s in piece])]
+        writer.write(sys.stdout, piece, tagged, scheme)
+        sys.stdout.flush()
     return 0
 
 
@@ -310,9 +375,9 @@ def _add_lm_commands(commands):
     ppl = sub.add_parser("perplexity", help="perplexity of a saved model on a text file")
     ppl.add_argument("model", help="a .keras language model")
     ppl.add_argument("text", help="one sentence per line, tokenised like the training text")
-    ppl.add_argument("--batch-size", type=int, default=20,
+    ppl.add_argument("--batch-size", type=_integer(1), default=20,
                      help="parallel streams the text is cut into (default 20)")
-    ppl.add_argument("--num-steps", type=int, default=35,
+    ppl.add_argument("--num-steps", type=_integer(1), default=35,
                      help="window length; the state is carried across windows")
     ppl.add_argument("--json", action="store_true", help="print the scores as JSON")
     ppl.set_defaults(run=_cmd_lm_perplexity)
@@ -328,11 +393,11 @@ def _add_lm_commands(commands):
 
     gen = sub.add_parser("generate", help="sample text from a saved model")
     gen.add_argument("model", help="a .keras language model")
-    gen.add_argument("--words", type=int, default=50, help="how many words to sample")
-    gen.add_argument("--temperature", type=float, default=1.0,
+    gen.add_argument("--words", type=_integer(1), default=50, help="how many words to sample")
+    gen.add_argument("--temperature", type=_positive_number, default=1.0,
                      help="below 1: safer text; above 1: more varied (default 1)")
     gen.add_argument("--prompt", help="words to continue")
-    gen.add_argument("--seed", type=int, help="for reproducible samples")
+    gen.add_argument("--seed", type=_integer(0, MAX_SEED), help="for reproducible samples")
     gen.set_defaults(run=_cmd_lm_generate)
 
 
@@ -361,7 +426,7 @@ def build_parser():
     from seqlab import __version__
     from seqlab.registry import KINDS
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="seqlab", description="Recurrent sequence models: taggers and "
         "language models with pluggable cells, clippers, initializers and heads.")
     parser.add_argument("--version", action="version",
@@ -439,8 +504,8 @@ def build_parser():
     demo = commands.add_parser(
         "demo", help="generate a small NER dataset, train a tagger, print a seqeval report")
     demo.add_argument("--output", default="runs/demo", help="where data and model go")
-    demo.add_argument("--epochs", type=int, default=10)
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--epochs", type=_integer(1), default=10)
+    demo.add_argument("--seed", type=_integer(0, MAX_SEED), default=0)
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
     demo.set_defaults(run=_cmd_demo)
     _add_lm_commands(commands)
@@ -453,12 +518,13 @@ def build_parser():
         "--cells", action="append", default=[], metavar="NAMES",
         help="comma-separated cells: sigmoid, tanh, relu, irnn, lstm (the default "
              "set), any registered cell name, or a JSON spec (repeatable)")
-    gradients.add_argument("--steps", type=int, default=100, help="sequence length T")
-    gradients.add_argument("--units", type=int, default=100)
-    gradients.add_argument("--batch", type=int, default=32,
+    gradients.add_argument("--steps", type=_integer(2, 100_000), default=100,
+                           help="sequence length T")
+    gradients.add_argument("--units", type=_integer(1, 16_384), default=100)
+    gradients.add_argument("--batch", type=_integer(1, 65_536), default=32,
                            help="random sequences averaged over")
-    gradients.add_argument("--input-dim", type=int, default=10)
-    gradients.add_argument("--seed", type=int, default=0)
+    gradients.add_argument("--input-dim", type=_integer(1, 16_384), default=10)
+    gradients.add_argument("--seed", type=_integer(0, MAX_SEED), default=0)
     gradients.add_argument("--output", default="diagnostics",
                            help="folder for gradients.json and gradients.png")
     gradients.set_defaults(run=_cmd_diagnose_gradients)
@@ -488,6 +554,8 @@ def main(argv=None):
         print(f"seqlab: error: {_one_line(error)}", file=sys.stderr)
         return 2
     except OSError as error:  # the disk, permissions: never seqlab's bug
+        if isinstance(error, BrokenPipeError):
+            return _closed_pipe()
         if args.debug:
             raise
         where = f"{error.filename}: " if error.filename else ""
@@ -505,6 +573,23 @@ def main(argv=None):
               "plugin, not a mistake in your input. Please report it with the command "
               "you ran and `seqlab --version`.", file=sys.stderr)
         return 1
+
+
+#: What a command-line tool exits with when its reader goes away (SIGPIPE).
+CLOSED_PIPE_STATUS = 128 + 13
+
+
+def _closed_pipe():
+    """Output went to a pipe whose reader left (``seqlab tag ... | head``):
+    stop quietly, as command-line tools do. What Python would still flush
+    at exit goes nowhere instead of raising again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # a captured stream (tests)
+        pass
+    return CLOSED_PIPE_STATUS
 
 
 @contextlib.contextmanager

@@ -40,8 +40,11 @@ A config fully describes a run::
     require = ["seqlab-example-cell"]   # fail early if a plugin is missing
 """
 
+import codecs
 import copy
 import difflib
+import inspect
+import math
 import os
 
 try:
@@ -122,13 +125,7 @@ def load_config(path=None, overrides=(), data=None, task="tagger"):
     raw, base = {}, os.getcwd()
     if path is not None:
         path = os.fspath(path)
-        try:
-            with open(path, "rb") as handle:
-                raw = tomllib.load(handle)
-        except FileNotFoundError:
-            raise ConfigError(f"{path}: no such config file.") from None
-        except tomllib.TOMLDecodeError as error:
-            raise ConfigError(f"{path}: not valid TOML: {error}") from None
+        raw = _read_toml(path)
         base = os.path.dirname(os.path.abspath(path))
     config = copy.deepcopy(defaults)
     _merge(config, raw, where=path or "config", defaults=defaults)
@@ -156,6 +153,30 @@ def load_config(path=None, overrides=(), data=None, task="tagger"):
             raise ConfigError(f"The config must give data.{key} (a file path).")
     check_config(config, task, files=False)
     return config
+
+
+def _read_toml(path):
+    """A TOML file's tables; a UTF-8 byte-order mark at its start is skipped."""
+    if os.path.isdir(path):
+        raise ConfigError(f"{path}: a folder, not a config file.")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file.") from None
+    if data.startswith(codecs.BOM_UTF8):  # editors on Windows write one
+        data = data[len(codecs.BOM_UTF8):]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: bytes that are not UTF-8 "
+                          f"({data[error.start:error.start + 4]!r}); TOML files are UTF-8. "
+                          f"Save the file as UTF-8.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
 
 
 def check_config(config, task="tagger", files=True):
@@ -207,20 +228,21 @@ def _toml(value):
     return "(none)" if value is None else repr(value)
 
 
-def _integer(low=None, optional=False):
+def _integer(low=None, optional=False, high=None):
     def check(value, files):
         if value is None and optional:
             return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            return f"expected an integer{_bound(low)}"
-        if low is not None and value < low:
-            return f"expected an integer{_bound(low)}"
+        if (isinstance(value, bool) or not isinstance(value, int)
+                or (low is not None and value < low) or (high is not None and value > high)):
+            return f"expected an integer{_bound(low, high)}"
         return None
     return check
 
 
-def _bound(low):
-    return "" if low is None else f" >= {low}"
+def _bound(low, high=None):
+    shown = [f">= {low}" if low is not None else "", f"<= {high:,}" if high is not None else ""]
+    return "".join(f" {b}" if i == 0 or not shown[0] else f" and {b}"
+                   for i, b in enumerate(shown) if b)
 
 
 def _number(low=None, high=None, low_open=False, high_open=False):
@@ -230,8 +252,9 @@ def _number(low=None, high=None, low_open=False, high_open=False):
     allowed = f"expected a number {allowed}".rstrip()
 
     def check(value, files):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-            return allowed
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or not math.isfinite(value)):
+            return f"{allowed} (a finite number)" if isinstance(value, float) else allowed
         if low is not None and (value <= low if low_open else value < low):
             return allowed
         if high is not None and (value >= high if high_open else value > high):
@@ -265,8 +288,8 @@ def _component(kind, optional=False):
         if value is None and optional:
             return None
         try:
-            name, _ = registry.parse_spec(value, kind)
-            registry.get(kind, name)
+            name, options = registry.parse_spec(value, kind)
+            registry.check_options(registry.get(kind, name), options)
         except (ConfigError, UnknownComponentError) as error:
             return str(error).rstrip(".")
         return None
@@ -343,6 +366,13 @@ def _output(value, files):
     return None
 
 
+#: Upper bounds that no real model reaches; past them a typo would run for
+#: minutes or ask for terabytes before failing. Seeds are what NumPy takes.
+MAX_DEPTH = 64
+MAX_WIDTH = 16_384
+MAX_BATCH_SIZE = 65_536
+MAX_SEED = 2 ** 32 - 1
+
 #: The optimizers ``keras.optimizers.get`` knows by name (in any case); a
 #: test keeps the list equal to Keras's.
 OPTIMIZERS = ("adadelta", "adafactor", "adagrad", "adam", "adamax", "adamw", "ftrl",
@@ -361,18 +391,20 @@ def _schema(task):
         "output": _output,
         "data.train": _file(), "data.dev": _file(), "data.test": _file(optional=True),
         "vocabulary.min_count": _integer(1), "vocabulary.max_size": _integer(0),
-        "model.cell": _component("cells"), "model.units": _integer(1),
-        "model.depth": _integer(1), "model.dropout": _number(0, 1, high_open=True),
+        "model.cell": _component("cells"), "model.units": _integer(1, high=MAX_WIDTH),
+        "model.depth": _integer(1, high=MAX_DEPTH),
+        "model.dropout": _number(0, 1, high_open=True),
         "model.head": _component("output_heads"),
         "model.kernel_initializer": _component("initializers", optional=True),
         "model.recurrent_initializer": _component("initializers", optional=True),
-        "training.epochs": _integer(1), "training.batch_size": _integer(1),
+        "training.epochs": _integer(1),
+        "training.batch_size": _integer(1, high=MAX_BATCH_SIZE),
         "training.optimizer": _optimizer,
         "training.learning_rate": _number(0, low_open=True),
         "training.weight_decay": _number(0),
         "training.lr_decay": _number(0),
         "training.clipper": _component("gradient_clippers"),
-        "training.patience": _integer(0), "training.seed": _integer(0),
+        "training.patience": _integer(0), "training.seed": _integer(0, high=MAX_SEED),
         "training.time_budget": _number(0),
         "training.steps_per_execution": _integer(1),
         "training.jit_compile": _choice("auto", True, False),
@@ -383,7 +415,7 @@ def _schema(task):
     }
     if task == "lm":
         return {**common,
-                "model.embedding_dim": _integer(1, optional=True),
+                "model.embedding_dim": _integer(1, optional=True, high=MAX_WIDTH),
                 "model.num_classes": _integer(0), "model.tie_embeddings": _boolean,
                 "training.num_steps": _integer(1), "training.decay_after": _integer(0),
                 "training.lr_schedule": _choice("step", "plateau"),
@@ -394,7 +426,8 @@ def _schema(task):
             "data.tag_column": _integer(optional=True), "data.scheme": _scheme,
             "data.repair": _boolean,
             "vocabulary.lowercase": _boolean, "vocabulary.digits": _boolean,
-            "model.scheme": _scheme, "model.embedding_dim": _integer(1, optional=True),
+            "model.scheme": _scheme,
+            "model.embedding_dim": _integer(1, optional=True, high=MAX_WIDTH),
             "model.merge_mode": _choice(*MERGE_MODES),
             "model.word_dropout": _number(0, 1, high_open=True),
             "model.encoders": _components("token_encoders"),

@@ -150,7 +150,7 @@ def _load_entry_point(entry_point, distribution):
     source = f"{distribution.name} {distribution.version}" if distribution else None
     try:
         plugin = entry_point.load()
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # sys.exit() at import is the plugin's failure
         raise PluginError(
             f"Plugin {name!r} (entry point {entry_point.value!r}"
             f"{' of ' + source if source else ''}) failed to import: "

@@ -17,6 +17,7 @@ from seqlab.errors import (
     ConfigError,
     DuplicateComponentError,
     PluginError,
+    SeqlabError,
     UnknownComponentError,
 )
 
@@ -59,7 +60,7 @@ class Component:
                 module, _, attribute = self.source.partition(":")
                 try:
                     factory = getattr(importlib.import_module(module), attribute)
-                except (ImportError, AttributeError) as error:
+                except (Exception, SystemExit) as error:  # whatever its import raises
                     raise component_error(
                         self, f"names its factory {self.source!r}, which cannot be "
                               f"imported: {type(error).__name__}: {error}") from error
@@ -164,7 +165,17 @@ def create(kind, spec, *args, **kwargs):
     component = get(kind, name)
     call_kwargs = {**kwargs, **options}
     _check_signature(component, args, call_kwargs)
-    result = component.factory(*args, **call_kwargs)
+    try:
+        result = component.factory(*args, **call_kwargs)
+    except (TypeError, ValueError) as error:
+        if not options or isinstance(error, SeqlabError):
+            raise
+        # An option passed on to Keras (an unknown keyword, filters=-5):
+        # the user's value, said with the component that refused it.
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise ConfigError(
+            f"{_singular(kind).capitalize()} {name!r} (from plugin {component.plugin!r}) "
+            f"refused its options {_shown_options(options)}: {first}") from None
     contract = hookspecs.CONTRACTS[kind]
     if not isinstance(result, _resolve(contract.returns)):
         raise component_error(
@@ -188,6 +199,36 @@ def component_error(component, problem):
 def _resolve(dotted):
     module, _, name = dotted.rpartition(".")
     return getattr(importlib.import_module(module), name)
+
+
+def _shown_options(options):
+    return "{" + ", ".join(f"{k} = {v!r}" for k, v in options.items()) + "}"
+
+
+def check_options(component, options):
+    """Check a spec's options against its factory's signature, before
+    anything is built (the arguments the caller supplies, such as a cell's
+    ``units``, are not counted).
+
+    Raises:
+        ConfigError: a factory without ``**kwargs`` has no such parameter.
+        PluginError: the factory cannot be imported.
+    """
+    try:
+        signature = inspect.signature(component.factory)
+    except (TypeError, ValueError):
+        return
+    parameters = signature.parameters.values()
+    if not options or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return
+    accepted = [p.name for p in parameters
+                if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise ConfigError(
+            f"{_singular(component.kind).capitalize()} {component.name!r} (from plugin "
+            f"{component.plugin!r}) has no option {', '.join(map(repr, unknown))}. It "
+            f"accepts: {', '.join(accepted)}.")
 
 
 def _check_signature(component, args, kwargs):
@@ -244,7 +285,7 @@ def _collect():
                 impl.function(register=register)
             except (DuplicateComponentError, ConfigError):
                 raise
-            except Exception as error:
+            except (Exception, SystemExit) as error:  # sys.exit() in a plugin is its failure
                 raise PluginError(
                     f"Plugin {impl.plugin_name!r} failed in {hook_name}: "
                     f"{type(error).__name__}: {error}",

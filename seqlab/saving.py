@@ -17,6 +17,15 @@ from seqlab.errors import SeqlabError, UnsafeModelError
 from seqlab.io import loading_model_file
 
 LEGACY_SUFFIXES = (".h5", ".hdf5", ".pb", ".tf")
+#: A model archive may unpack to at most this many times its size on disk,
+#: or to `MIN_UNPACKED_ALLOWANCE`, whichever is more. Keras stores its
+#: members uncompressed (1.0x); a file re-zipped with compression stays
+#: within a few times. A "zip bomb" (a few MB unpacking to GB of memory or
+#: temporary files) is far past it.
+MAX_UNPACKED_RATIO = 20
+MIN_UNPACKED_ALLOWANCE = 64 * 2 ** 20
+#: Keras writes three members (and an ``assets/`` folder for some layers).
+MAX_MEMBERS = 10_000
 
 
 def load_model(path, compile=True, expect=None):
@@ -56,6 +65,7 @@ def load_model(path, compile=True, expect=None):
             f"Cannot load {path!r}: it is not a Keras archive ("
             + ("an empty file" if not size else f"{size} bytes that are not a zip archive")
             + "; a copy cut short, or another kind of file). Train or copy it again.")
+    _check_unpacked_size(path)
     import seqlab.models  # noqa: F401  (registers seqlab's classes with Keras)
     import seqlab.training  # noqa: F401
 
@@ -74,6 +84,27 @@ def load_model(path, compile=True, expect=None):
             f"{path!r} holds a {type(model).__name__}, not a seqlab "
             f"{expect.__name__}; train one with {trained_by}.")
     return model
+
+
+def _check_unpacked_size(path):
+    """Refuse an archive whose declared unpacked size is out of proportion
+    to the file (Python's zip reader stops each member at its declared size,
+    so the declaration bounds what loading can take)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise SeqlabError(f"Cannot load {path!r}: the archive is damaged ({error}).") from None
+    size = os.path.getsize(path)
+    unpacked = sum(member.file_size for member in members)
+    allowed = max(MIN_UNPACKED_ALLOWANCE, MAX_UNPACKED_RATIO * size)
+    if len(members) > MAX_MEMBERS or unpacked > allowed:
+        raise UnsafeModelError(
+            f"Refused to load {path!r}: its {len(members):,} members would unpack to "
+            f"{unpacked:,} bytes from a {size:,}-byte file (seqlab allows "
+            f"{MAX_UNPACKED_RATIO}x the file, at least {MIN_UNPACKED_ALLOWANCE // 2 ** 20} MiB, "
+            f"and {MAX_MEMBERS:,} members; a model saved by Keras unpacks to its own size). "
+            f"The file was crafted or is not a model.")
 
 
 def _keras_refusal(error, path):

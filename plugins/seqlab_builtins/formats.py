@@ -6,8 +6,8 @@ import json
 import re
 
 import seqlab
-from seqlab.data import (DataFormat, Sentence, encode, read_conll, read_jsonl,
-                         read_lines, read_text, spans)
+from seqlab.data import DataFormat, Sentence, encode, read_lines, spans
+from seqlab.data.readers import iter_conll, iter_jsonl, iter_text, read_conll, token_problem
 
 
 class ConllFormat(DataFormat):
@@ -21,11 +21,16 @@ class ConllFormat(DataFormat):
         tag_column: index of the tag column (negative counts from the end).
     """
 
+    streams = True
+
     def __init__(self, token_column=0, tag_column=-1):
         self.token_column, self.tag_column = token_column, tag_column
 
     def read(self, path):
         return read_conll(path, self.token_column, self.tag_column, require_tags=False)
+
+    def iter_read(self, path):
+        return iter_conll(path, self.token_column, self.tag_column, require_tags=False)
 
     def write(self, stream, sentences, tags, scheme):
         for sentence, sentence_tags in zip(sentences, tags):
@@ -42,6 +47,8 @@ class LineFormat(DataFormat):
             answers input line ``i``).
     """
 
+    streams = True
+
     def __init__(self, keep_blank_lines=False):
         self.keep_blank_lines = keep_blank_lines
 
@@ -49,15 +56,15 @@ class LineFormat(DataFormat):
 class TextFormat(LineFormat):
     """One tokenised sentence per line (tokens split on whitespace); reads only."""
 
-    def read(self, path):
-        return read_text(path, self.keep_blank_lines)
+    def iter_read(self, path):
+        return iter_text(path, self.keep_blank_lines)
 
 
 class JsonlFormat(LineFormat):
     """JSON lines ``{"tokens": [...], "tags": [...]}`` (``tags`` optional)."""
 
-    def read(self, path):
-        return read_jsonl(path, self.keep_blank_lines)
+    def iter_read(self, path):
+        return iter_jsonl(path, self.keep_blank_lines)
 
     def write(self, stream, sentences, tags, scheme):
         for sentence, sentence_tags in zip(sentences, tags):
@@ -91,21 +98,20 @@ class SpansJsonlFormat(LineFormat):
 
     scheme = "iob2"
 
-    def read(self, path):
-        sentences = [self._sentence(path, number, text) if text.strip()
-                     else Sentence([], None, number, text="", offsets=[])
-                     for number, text in read_lines(path)
-                     if self.keep_blank_lines or text.strip()]
-        if not any(s.tokens for s in sentences):
-            raise seqlab.DataError(f"{path}: no sentences: the file is empty.")
-        return sentences
+    def iter_read(self, path):
+        for number, text in read_lines(path):
+            if text.strip():
+                yield self._sentence(path, number, text)
+            elif self.keep_blank_lines:
+                yield Sentence([], None, number, text="", offsets=[])
 
     def _sentence(self, path, number, line):
         where = f"{path}:{number}"
         try:
             record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise seqlab.DataError(f"{where}: not JSON: {error.msg}.") from None
+        except (json.JSONDecodeError, RecursionError) as error:
+            reason = getattr(error, "msg", "nested too deeply")
+            raise seqlab.DataError(f"{where}: not JSON: {reason}.") from None
         text = record.get("text") if isinstance(record, dict) else None
         if not isinstance(text, str) or not text.strip():
             raise seqlab.DataError(f'{where}: expected an object with a non-empty "text" string.')
@@ -190,10 +196,10 @@ def _entities(where, text, records):
     for record in records:
         start, end, label = (record.get(k) if isinstance(record, dict) else None
                              for k in ("start", "end", "label"))
-        if not (isinstance(start, int) and isinstance(end, int)
-                and isinstance(label, str) and label and " " not in label):
+        if not (_is_int(start) and _is_int(end) and token_problem(label) is None):
             raise seqlab.DataError(f'{where}: a span needs integer "start" and "end" '
-                                   f'and a "label" without spaces. Received: {record!r}')
+                                   f'and a "label" without whitespace or control '
+                                   f'characters. Received: {record!r:.120}')
         if not 0 <= start < end <= len(text) or not text[start:end].strip():
             raise seqlab.DataError(
                 f"{where}: span [{start}, {end}) {label} does not cover text: the "
@@ -206,6 +212,10 @@ def _entities(where, text, records):
                 f"{where}: spans [{start}, {end}) {label} and {other} starting at "
                 f"{next_start} overlap; BIO tags hold one entity per token.")
     return [(label, *_trimmed(text, start, end)) for label, start, end in entities]
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)  # true is not offset 1
 
 
 def _trimmed(text, start, end):

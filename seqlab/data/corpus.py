@@ -78,6 +78,24 @@ def check_vocabulary(model_vocabulary, sentences, ids, path, limit=0.5):
     return unknown
 
 
+def check_windows(num_tokens, batch_size, num_steps, where="A stream"):
+    """Refuse a stream too short for one window of ``batch_size`` streams x
+    ``num_steps`` steps (checked when the data is read, before any model
+    is built).
+
+    Raises:
+        DataError: naming ``where`` (a file, say) and what would fit.
+    """
+    if (num_tokens // batch_size - 1) // num_steps < 1:
+        fits = max(num_tokens // batch_size - 1, 0)
+        raise DataError(
+            f"{where} of {num_tokens:,} tokens is too short for one window of "
+            f"{batch_size} streams x {num_steps} steps (needs at least "
+            f"{batch_size * (num_steps + 1):,} tokens; with batch_size = {batch_size} "
+            f"num_steps can be at most {fits:,}). Use a smaller training.batch_size "
+            f"or training.num_steps, or more text.")
+
+
 def stream_windows(ids, batch_size, num_steps):
     """Cut a stream into ``batch_size`` parallel streams and unrolled windows.
 
@@ -97,14 +115,9 @@ def stream_windows(ids, batch_size, num_steps):
         DataError: the stream is too short for one window.
     """
     ids = np.asarray(ids, dtype="int32")
+    check_windows(len(ids), batch_size, num_steps)
     row_length = len(ids) // batch_size
     num_windows = (row_length - 1) // num_steps
-    if num_windows < 1:
-        raise DataError(
-            f"A stream of {len(ids)} tokens is too short for one window of "
-            f"{batch_size} streams x {num_steps} steps (needs at least "
-            f"{batch_size * (num_steps + 1)} tokens). Use a smaller batch_size "
-            f"or num_steps, or more text.")
     rows = ids[:batch_size * row_length].reshape(batch_size, row_length)
     span = num_windows * num_steps
     x = rows[:, :span].reshape(batch_size, num_windows, num_steps)

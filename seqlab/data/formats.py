@@ -12,7 +12,7 @@ Example:
 """
 
 from seqlab import registry
-from seqlab.data.readers import validate_tags
+from seqlab.data.readers import check_sentence, nonempty, validate_tags
 from seqlab.data.schemes import convert
 from seqlab.errors import ConfigError, DataError
 
@@ -20,28 +20,43 @@ from seqlab.errors import ConfigError, DataError
 class DataFormat:
     """A file format for sentences, tagged or not.
 
-    Subclasses implement `read`, and `write` where the format can hold
-    predicted tags. Options (columns, field names) are constructor
-    arguments: a config names a format as ``format = "conll"`` or
-    ``format = {name = "conll", tag_column = 3}``.
+    Subclasses implement `iter_read` (sentences one at a time, as the
+    file is read: ``seqlab tag`` then streams) or `read`, and `write`
+    where the format can hold predicted tags. Options (columns, field
+    names) are constructor arguments: a config names a format as
+    ``format = "conll"`` or ``format = {name = "conll", tag_column = 3}``.
 
     Attributes:
         scheme: the tag scheme `read` produces when the format itself fixes
             it (character spans are read as IOB2 tags), else None: the
             file's tags are in whatever scheme the user says.
+        streams: whether `write` may be called once per batch of sentences
+            and the pieces concatenated (a line per token or sentence), so
+            ``seqlab tag`` writes as it tags. A format that writes one
+            document (``html``) leaves it False and is given everything at once.
     """
 
     scheme = None
+    streams = False
 
     def read(self, path):
         """Read ``path`` (``"-"``: standard input) into `Sentence` objects.
 
         Sentences carry tags where the file has them, else ``tags=None``.
+        The default collects `iter_read`.
 
         Raises:
-            DataError: naming the file and line of malformed input.
+            DataError: naming the file and line of malformed input, or a
+                file without a sentence.
         """
-        raise NotImplementedError
+        if type(self).iter_read is DataFormat.iter_read:
+            raise NotImplementedError
+        return nonempty(path, self.iter_read(path))
+
+    def iter_read(self, path):
+        """`read`'s sentences one at a time, as the file is read (the
+        default reads the whole file first)."""
+        yield from self.read(path)
 
     def write(self, stream, sentences, tags, scheme):
         """Write ``sentences`` with ``tags`` (one list per sentence, in
@@ -56,7 +71,8 @@ class DataFormat:
     @property
     def reads(self):
         """Whether this format can read files (``html`` only writes)."""
-        return type(self).read is not DataFormat.read
+        return (type(self).read is not DataFormat.read
+                or type(self).iter_read is not DataFormat.iter_read)
 
 
 def data_format(spec):
@@ -81,13 +97,10 @@ def read_sentences(path, spec, scheme=None, tagged=True, repair=False):
         DataError: a malformed file, a missing tag, or tags invalid in ``scheme``.
         UnknownComponentError: no such format.
     """
-    reader = data_format(spec)
-    if not reader.reads:
-        name = registry.parse_spec(spec)[0]
-        raise ConfigError(f"The {name!r} format only writes (tagged output); read "
-                          f"files in one of: "
-                          f"{', '.join(n for n in registry.available('readers') if data_format(n).reads)}.")
+    reader = _reader(spec)
     sentences = reader.read(path)
+    for sentence in sentences:
+        check_sentence(path, sentence)
     if tagged:
         untagged = next((s for s in sentences if s.tags is None), None)
         if untagged is not None:
@@ -101,6 +114,34 @@ def read_sentences(path, spec, scheme=None, tagged=True, repair=False):
     elif scheme:
         validate_tags(path, sentences, scheme, repair)
     return sentences
+
+
+def iter_sentences(path, spec):
+    """The sentences of a file to tag, one at a time as it is read, each
+    checked (`seqlab.data.readers.check_sentence`); a file without a single
+    line is refused once it has been read.
+
+    Raises:
+        DataError: a malformed line (when the reader reaches it), or no line.
+        UnknownComponentError: no such format.
+    """
+    any_line = False
+    for sentence in _reader(spec).iter_read(path):
+        check_sentence(path, sentence)
+        any_line = True
+        yield sentence
+    if not any_line:
+        raise DataError(f"{path}: no sentences: the file is empty.")
+
+
+def _reader(spec):
+    reader = data_format(spec)
+    if not reader.reads:
+        name = registry.parse_spec(spec)[0]
+        raise ConfigError(f"The {name!r} format only writes (tagged output); read "
+                          f"files in one of: "
+                          f"{', '.join(n for n in registry.available('readers') if data_format(n).reads)}.")
+    return reader
 
 
 def data_writer(spec):

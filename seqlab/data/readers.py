@@ -12,6 +12,7 @@ import dataclasses
 import json
 import os
 import sys
+import unicodedata
 import warnings
 
 from seqlab.data.schemes import PREFIXES, SchemeError, check_scheme, convert, split_tag, validate
@@ -50,21 +51,90 @@ class Sentence:
         return self.lines[position] if self.lines else self.line
 
 
+def token_problem(text):
+    """Why ``text`` cannot be a token (or a tag) of line-oriented data, or None.
+
+    A token is one field of a CoNLL line and one word of a text line: it is
+    not empty and holds no whitespace (a line break, a tab, a no-break
+    space) and no control character. Anything else, printed into output
+    that has a token per line or column, would add or split lines.
+    """
+    if not isinstance(text, str):
+        return f"is a {type(text).__name__}, not a string"
+    if not text:
+        return "is empty"
+    bad = next((c for c in text if c.isspace() or unicodedata.category(c) == "Cc"), None)
+    if bad is not None:
+        return f"holds {_character_name(bad)}"
+    return None
+
+
+def _character_name(character):
+    names = {"\n": "a line break", "\r": "a carriage return", "\t": "a tab", " ": "a space"}
+    if character in names:
+        return names[character]
+    kind = "whitespace" if character.isspace() else "a control character"
+    return f"{kind} (U+{ord(character):04X})"
+
+
+def check_sentence(path, sentence):
+    """Check a read sentence: every token and tag a string `token_problem`
+    accepts, one tag per token.
+
+    Raises:
+        DataError: naming the file, the line and the token.
+    """
+    for position, token in enumerate(sentence.tokens):
+        problem = token_problem(token)
+        if problem:
+            raise DataError(
+                f"{path}:{sentence.line_of(position)}: token {position + 1} ({token!r}) "
+                f"{problem}. Tokens are non-empty and hold no whitespace or control "
+                f"characters (output has a token per line or column).")
+    tags = sentence.tags
+    if tags is None:
+        return
+    if not isinstance(tags, list) or len(tags) != len(sentence.tokens):
+        count = f"{len(tags)} tags" if isinstance(tags, list) else f"tags that are not a list"
+        raise DataError(f"{path}:{sentence.line}: {count} for {len(sentence.tokens)} tokens; "
+                        f"a tagged sentence has one tag per token.")
+    for position, tag in enumerate(tags):
+        problem = token_problem(tag)
+        if problem:
+            raise DataError(f"{path}:{sentence.line_of(position)}: tag {position + 1} ({tag!r}) "
+                            f"{problem}; tags are strings like \"B-PER\" or \"O\".")
+
+
 def read_lines(path):
     """``(line_number, text)`` for every line, decoded as UTF-8 with errors
-    that say where. ``"-"`` reads standard input."""
+    that say where. ``"-"`` reads standard input. A line ends at ``\\n``,
+    ``\\r\\n`` or a lone ``\\r`` (files from old Macs)."""
     path = os.fspath(path)
     if path == "-":
         yield from _decode(sys.stdin.buffer, "<stdin>")
         return
+    if os.path.isdir(path):
+        raise DataError(f"{path}: a folder, not a file.")
     if not os.path.isfile(path):
         raise DataError(f"{path}: no such file.")
     with open(path, "rb") as handle:
         yield from _decode(handle, path)
 
 
+def _raw_lines(handle):
+    """The lines of a binary stream, a lone CR ending a line too."""
+    for raw in handle:
+        body = raw[:-1] if raw.endswith(b"\n") else raw
+        if body.endswith(b"\r"):
+            body = body[:-1]
+        if b"\r" in body:
+            yield from body.split(b"\r")
+        else:
+            yield body
+
+
 def _decode(handle, path):
-    for number, raw in enumerate(handle, 1):
+    for number, raw in enumerate(_raw_lines(handle), 1):
         if number == 1 and raw.startswith(codecs.BOM_UTF8):
             # Editors on Windows write one; read as text it would glue
             # "\ufeff" to the first token (a "\ufeff-DOCSTART-" sentence).
@@ -79,7 +149,7 @@ def _decode(handle, path):
                 f"{error.start + 1} ({raw[error.start:error.start + 4]!r}). "
                 f"Convert the file to UTF-8 (e.g. `iconv -f latin1 -t utf-8`)."
             ) from None
-        yield number, text.rstrip("\r\n")
+        yield number, text
 
 
 def read_conll(path, token_column=0, tag_column=-1, scheme=None, require_tags=True):
@@ -101,15 +171,25 @@ def read_conll(path, token_column=0, tag_column=-1, scheme=None, require_tags=Tr
             or tags that are not valid in ``scheme``.
     """
     path = os.fspath(path)
-    sentences, current, width, document = [], [], None, 0
+    sentences = nonempty(path, iter_conll(path, token_column, tag_column, require_tags),
+                         f"the file is empty or has only blank and {DOCSTART} lines")
+    if scheme:
+        validate_tags(path, sentences, scheme)
+    return sentences
+
+
+def iter_conll(path, token_column=0, tag_column=-1, require_tags=True):
+    """`read_conll`'s sentences one at a time, as the file is read (no scheme check)."""
+    path = os.fspath(path)
+    current, width, document, seen = [], None, 0, False
     for number, text in read_lines(path):
         fields = text.split()
         if not fields or fields[0] == DOCSTART:
             if current:
-                sentences.append(_sentence(current, document, token_column, tag_column))
-                current = []
+                yield _sentence(current, document, token_column, tag_column)
+                current, seen = [], True
             if fields:
-                document += 1 if sentences else 0
+                document += 1 if seen else 0
             continue
         if width is None:
             width = len(fields)
@@ -123,12 +203,15 @@ def read_conll(path, token_column=0, tag_column=-1, scheme=None, require_tags=Tr
                 f"and tokens cannot contain spaces. Line: {text!r}")
         current.append((number, fields))
     if current:
-        sentences.append(_sentence(current, document, token_column, tag_column))
-    if not sentences:
-        raise DataError(f"{path}: no sentences: the file is empty or has only "
-                        f"blank and {DOCSTART} lines.")
-    if scheme:
-        validate_tags(path, sentences, scheme)
+        yield _sentence(current, document, token_column, tag_column)
+
+
+def nonempty(path, sentences, what="the file is empty"):
+    """The sentences of an iterator as a list, refused when there are none
+    with a token."""
+    sentences = list(sentences)
+    if not any(s.tokens for s in sentences):
+        raise DataError(f"{path}: no sentences: {what}.")
     return sentences
 
 
@@ -176,9 +259,7 @@ def validate_tags(path, sentences, scheme, repair=False):
                              in enumerate(zip(sentence.tags, fixed)) if a != b]
                 sentence.tags = fixed
                 continue
-            hint = ("" if repair or prefix is None else
-                    " Or, to read such tags as conlleval does (a stray I- opens an "
-                    "entity), set data.repair = true (seqlab evaluate --repair).")
+            hint = _scheme_hint(prefix, scheme, repair)
             raise DataError(
                 f"{path}:{sentence.line_of(error.position)}: {error}. Is the file "
                 f"in {scheme.upper()}? Say which scheme it uses; seqlab converts "
@@ -194,6 +275,16 @@ def validate_tags(path, sentences, scheme, repair=False):
     return len(repaired)
 
 
+def _scheme_hint(prefix, scheme, repair):
+    """What to try after a tag broke ``scheme``: repair only where it works."""
+    if prefix in ("S", "E") and scheme != "iobes":
+        return " S- and E- tags belong to IOBES: if the file uses it, say scheme = \"iobes\"."
+    if repair or prefix is None or prefix not in PREFIXES[scheme] + "O":
+        return ""  # no repair reads a tag the scheme does not have
+    return (" Or, to read such tags as conlleval does (a stray I- opens an "
+            "entity), set data.repair = true (seqlab evaluate --repair).")
+
+
 def read_two_column(path, scheme=None):
     """Read ``token TAG`` lines (a CoNLL file with two columns)."""
     return read_conll(path, token_column=0, tag_column=1, scheme=scheme)
@@ -203,37 +294,48 @@ def read_text(path, keep_blank_lines=False):
     """Read raw text for tagging: one sentence per line, tokens split on
     whitespace. Blank lines are skipped, or with ``keep_blank_lines`` read as
     empty sentences (so output can be matched to input line by line)."""
-    path = os.fspath(path)
-    sentences = [Sentence(text.split(), None, number)
-                 for number, text in read_lines(path) if keep_blank_lines or text.strip()]
-    if not any(s.tokens for s in sentences):
-        raise DataError(f"{path}: no sentences: the file is empty.")
-    return sentences
+    return nonempty(path, iter_text(path, keep_blank_lines))
+
+
+def iter_text(path, keep_blank_lines=False):
+    """`read_text`'s sentences one at a time, as the file is read."""
+    for number, text in read_lines(os.fspath(path)):
+        if keep_blank_lines or text.strip():
+            yield Sentence(text.split(), None, number)
 
 
 def read_jsonl(path, keep_blank_lines=False):
     """Read JSON lines, each ``{"tokens": [...]}`` (an optional ``"tags"``
     list is kept). Blank lines are skipped, or with ``keep_blank_lines``
     read as empty sentences."""
+    return nonempty(path, iter_jsonl(path, keep_blank_lines))
+
+
+def iter_jsonl(path, keep_blank_lines=False):
+    """`read_jsonl`'s sentences one at a time, as the file is read."""
     path = os.fspath(path)
-    sentences = []
     for number, text in read_lines(path):
         if not text.strip():
             if keep_blank_lines:
-                sentences.append(Sentence([], None, number))
+                yield Sentence([], None, number)
             continue
         try:
             record = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise DataError(f"{path}:{number}: not JSON: {error.msg}.") from None
+        except (json.JSONDecodeError, RecursionError) as error:
+            reason = getattr(error, "msg", "nested too deeply")
+            raise DataError(f"{path}:{number}: not JSON: {reason}.") from None
         tokens = record.get("tokens") if isinstance(record, dict) else None
         if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
             raise DataError(f"{path}:{number}: expected an object with a "
                             f"\"tokens\" list of strings.")
-        sentences.append(Sentence(tokens, record.get("tags"), number))
-    if not sentences:
-        raise DataError(f"{path}: no sentences: the file is empty.")
-    return sentences
+        tags = record.get("tags")
+        if tags is not None and not (isinstance(tags, list)
+                                     and all(isinstance(t, str) for t in tags)):
+            raise DataError(f"{path}:{number}: \"tags\" must be a list of strings, one "
+                            f"per token, like [\"B-PER\", \"O\"]. Received: {tags!r:.80}")
+        sentence = Sentence(tokens, tags, number)
+        check_sentence(path, sentence)
+        yield sentence
 
 
 def write_conll(path, sentences, predictions):

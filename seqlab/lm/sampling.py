@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from seqlab.errors import ConfigError
 from seqlab.lm.scoring import eos_token_id, model_vocabulary
+from seqlab.validation import check_positive_int, check_positive_number, check_seed
 
 
 def generate(model, num_words=50, temperature=1.0, prompt=None, seed=None,
@@ -21,8 +21,9 @@ def generate(model, num_words=50, temperature=1.0, prompt=None, seed=None,
     Returns:
         The sampled words (``<eos>`` marks sentence ends).
     """
-    if not temperature > 0:
-        raise ConfigError(f"`temperature` must be > 0. Received: {temperature!r}")
+    check_positive_number("temperature", temperature)
+    check_positive_int("num_words", num_words)
+    check_seed("seed", seed)
     vocabulary = model_vocabulary(model)
     eos = eos_token_id(model)
     rng = np.random.default_rng(seed)

@@ -12,6 +12,7 @@ from seqlab.data.corpus import EOS, check_vocabulary, corpus_ids, read_corpus
 from seqlab.data.vocabulary import UNK
 from seqlab.errors import ConfigError, DataError, SeqlabWarning
 from seqlab.models.base import cached_helper
+from seqlab.validation import check_positive_int
 
 #: `sentence_log_probs` warns about sentences with more unknown words than this.
 HIGH_UNK_SHARE = 0.2
@@ -72,6 +73,8 @@ def stream_log_likelihood(model, ids, batch_size=20, num_steps=35, eos_id=None):
     Returns:
         ``(total_log_prob, num_tokens)``.
     """
+    check_positive_int("batch_size", batch_size)
+    check_positive_int("num_steps", num_steps)
     ids = np.asarray(ids, "int32")
     if len(ids) == 0:
         raise DataError("Cannot score an empty text.")

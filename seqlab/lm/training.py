@@ -7,7 +7,7 @@ from seqlab import runs
 from seqlab.callbacks import ResetStates
 from seqlab.distribution import current as current_distribution
 from seqlab.errors import ConfigError
-from seqlab.data.corpus import (build_vocabulary, corpus_ids, read_corpus,
+from seqlab.data.corpus import (build_vocabulary, check_windows, corpus_ids, read_corpus,
                                 stream_windows, word_counts)
 from seqlab.lm.scoring import perplexity
 from seqlab.models.language_model import LanguageModel
@@ -34,6 +34,9 @@ class LanguageModelTask(runs.Task):
         self.train = read_corpus(data["train"])
         self.dev = read_corpus(data["dev"])
         self.test = read_corpus(data["test"]) if data["test"] else None
+        training = self.config["training"]
+        check_windows(sum(len(s) for s in self.train), training["batch_size"],
+                      training["num_steps"], where=f"{data['train']}:")
 
     def _use_vocabulary(self, vocabulary):
         self.vocabulary = vocabulary

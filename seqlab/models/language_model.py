@@ -6,7 +6,7 @@ from keras import ops
 from seqlab import registry
 from seqlab.errors import ConfigError
 from seqlab.hookspecs import HeadContext
-from seqlab.validation import check_positive_int
+from seqlab.validation import check_positive_int, check_printable_names
 from seqlab.layers.stacked import StackedRNN
 from seqlab.models.base import SequenceModel, component_config
 from seqlab.models.tagger import _size, _vocabulary
@@ -60,6 +60,8 @@ class LanguageModel(SequenceModel):
                  stream_batch_size=None, vocabulary=None, **kwargs):
         vocabulary = _vocabulary(vocabulary)
         vocab_size = _size("vocab_size", vocab_size, vocabulary, "vocabulary")
+        if vocabulary is not None:  # sampled words are printed a line at a time
+            check_printable_names("vocabulary", vocabulary.tokens)
         embedding_dim = units if embedding_dim is None else embedding_dim
         check_positive_int("embedding_dim", embedding_dim)
         if stream_batch_size is not None:

@@ -13,7 +13,7 @@ from seqlab.data.vocabulary import Vocabulary
 from seqlab.embeddings import Vectors
 from seqlab.errors import ConfigError, UnsafeModelError
 from seqlab.hookspecs import EncoderContext, HeadContext
-from seqlab.validation import check_positive_int
+from seqlab.validation import check_positive_int, check_printable_names
 from seqlab.layers.stacked import StackedBidirectional
 from seqlab.layers.word_dropout import WordDropout
 from seqlab.models.base import SequenceModel, cached_helper, component_config
@@ -80,6 +80,8 @@ class Tagger(SequenceModel):
         vocabulary = _vocabulary(vocabulary)
         vocab_size = _size("vocab_size", vocab_size, vocabulary, "vocabulary")
         num_tags = _size("num_tags", num_tags, tag_names, "tag_names")
+        if tag_names is not None:
+            check_printable_names("tag_names", tag_names)
         words = vocabulary or Vocabulary.sized(vocab_size)
         if isinstance(pretrained, (str, os.PathLike)):
             pretrained = Vectors.read(pretrained, keep=words.tokens)

@@ -347,7 +347,7 @@ class RunDirectory:
                     f"{'' if then.get('size') != now['size'] else ', other bytes'}); the rest "
                     f"of the run would train on other data than its first epochs. Restore "
                     f"the file, restart (--restart), or resume on the new data with "
-                    f"--allow-changed-data (resume(allow_changed_data=True)).")
+                    f"--allow-changed-data (allow_changed_data=True in Python).")
 
 
 def data_fingerprints(config):

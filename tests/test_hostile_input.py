@@ -279,7 +279,7 @@ def test_a_window_longer_than_the_data_is_refused_before_any_model_is_built(
         raise AssertionError("the model was built")
 
     monkeypatch.setattr(LanguageModelTask, "build_model", never)
-    with pytest.raises(seqlab.DataError, match=r"train.txt: of 160 tokens is too short for one "
+    with pytest.raises(seqlab.DataError, match=r"train.txt: its stream of 160 tokens is too short for one "
                                                r"window of 4 streams x 1000000 steps .*num_steps "
                                                r"can be at most 39"):
         train_language_model(config, verbose=0)

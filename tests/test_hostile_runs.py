@@ -58,6 +58,15 @@ def run_copy(finished, tmp_path):
     return copy
 
 
+@pytest.fixture
+def fresh_run(corpus, tmp_path):
+    """A one-epoch run as training left it (a copy would not show how its
+    files share storage: copying breaks hard links)."""
+    output = tmp_path / "fresh"
+    train_tagger(tagger_config(corpus, output), verbose=0)
+    return output
+
+
 def files_of(directory):
     """Every file below ``directory`` with its bytes."""
     found = {}
@@ -115,7 +124,8 @@ def test_a_manifest_naming_a_file_outside_checkpoints_is_refused(
     assert outside.read_bytes() == b"secret" and os.stat(outside).st_nlink == 1
 
 
-def test_published_models_are_copies_so_writing_into_them_spares_the_checkpoint(run_copy):
+def test_published_models_are_copies_so_writing_into_them_spares_the_checkpoint(fresh_run):
+    run_copy = fresh_run
     state = runs.RunDirectory(run_copy).read_state()
     checkpoint = run_copy / state["last"]
     for published in (run_copy / "last.keras", run_copy / "best.keras"):
@@ -129,14 +139,17 @@ def test_published_models_are_copies_so_writing_into_them_spares_the_checkpoint(
 
 @pytest.mark.backend
 def test_a_truncated_or_foreign_published_model_does_not_change_the_resume(
-        corpus, run_copy, tmp_path, finished):
-    (run_copy / "last.keras").write_bytes(b"")  # : > last.keras
+        corpus, fresh_run, tmp_path):
+    run_copy = fresh_run
+    with open(run_copy / "last.keras", "r+b") as handle:  # : > last.keras, in place
+        handle.truncate(0)
     other = tmp_path / "other"
     train_tagger(load_config(data={**tagger_config(corpus, other), "model": {
         **tagger_config(corpus, other)["model"], "units": 6}}), verbose=0)
-    shutil.copyfile(other / "best.keras", run_copy / "best.keras")  # cp other.keras best.keras
+    with open(other / "best.keras", "rb") as source, open(run_copy / "best.keras", "r+b") as out:
+        out.truncate(0)  # cp other.keras best.keras: writes into the file in place
+        out.write(source.read())
     reference = tmp_path / "reference"
-    shutil.copytree(finished, reference)
     whole = train_tagger(tagger_config(corpus, reference, epochs=2), verbose=0)
     resumed = train_tagger(tagger_config(corpus, run_copy, epochs=2), verbose=0)
     assert resumed.history == whole.history

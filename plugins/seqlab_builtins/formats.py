@@ -6,8 +6,8 @@ import json
 import re
 
 import seqlab
-from seqlab.data import DataFormat, Sentence, encode, read_lines, spans
-from seqlab.data.readers import iter_conll, iter_jsonl, iter_text, read_conll, token_problem
+from seqlab.data import (DataFormat, Sentence, encode, iter_conll, iter_jsonl, iter_text,
+                         read_conll, read_lines, spans, token_problem)
 
 
 class ConllFormat(DataFormat):

@@ -6,14 +6,20 @@ files imports no Keras.
 
 import importlib
 
-from seqlab.data.formats import DataFormat, data_format, data_writer, read_sentences
+from seqlab.data.formats import (DataFormat, data_format, data_writer, iter_sentences,
+                                 read_sentences)
 from seqlab.data.readers import (
     Sentence,
+    check_sentence,
+    iter_conll,
+    iter_jsonl,
+    iter_text,
     read_conll,
     read_jsonl,
     read_lines,
     read_text,
     read_two_column,
+    token_problem,
     validate_tags,
     write_conll,
 )
@@ -22,9 +28,10 @@ from seqlab.data.vocabulary import Vocabulary, normalise
 
 __all__ = [
     "DataFormat", "Sentence", "SchemeError", "SequenceBatches", "Vocabulary",
-    "bucketed_batches", "convert", "data_format", "data_writer", "encode", "normalise", "pad",
+    "bucketed_batches", "check_sentence", "convert", "data_format", "data_writer", "encode",
+    "iter_conll", "iter_jsonl", "iter_sentences", "iter_text", "normalise", "pad",
     "read_conll", "read_jsonl", "read_lines", "read_sentences", "read_text",
-    "read_two_column", "spans", "validate", "validate_tags", "write_conll",
+    "read_two_column", "spans", "token_problem", "validate", "validate_tags", "write_conll",
 ]
 
 

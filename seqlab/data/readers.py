@@ -11,8 +11,8 @@ import codecs
 import dataclasses
 import json
 import os
+import re
 import sys
-import unicodedata
 import warnings
 
 from seqlab.data.schemes import PREFIXES, SchemeError, check_scheme, convert, split_tag, validate
@@ -51,6 +51,10 @@ class Sentence:
         return self.lines[position] if self.lines else self.line
 
 
+#: Whitespace (as `str.isspace` has it) and the control characters (Cc).
+_UNPRINTABLE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+
+
 def token_problem(text):
     """Why ``text`` cannot be a token (or a tag) of line-oriented data, or None.
 
@@ -63,9 +67,9 @@ def token_problem(text):
         return f"is a {type(text).__name__}, not a string"
     if not text:
         return "is empty"
-    bad = next((c for c in text if c.isspace() or unicodedata.category(c) == "Cc"), None)
+    bad = _UNPRINTABLE.search(text)
     if bad is not None:
-        return f"holds {_character_name(bad)}"
+        return f"holds {_character_name(bad.group())}"
     return None
 
 

@@ -36,7 +36,7 @@ class LanguageModelTask(runs.Task):
         self.test = read_corpus(data["test"]) if data["test"] else None
         training = self.config["training"]
         check_windows(sum(len(s) for s in self.train), training["batch_size"],
-                      training["num_steps"], where=f"{data['train']}:")
+                      training["num_steps"], where=f"{data['train']}: its stream")
 
     def _use_vocabulary(self, vocabulary):
         self.vocabulary = vocabulary

@@ -125,7 +125,10 @@ def main():
         "rss_at_first_output_mb": seen["rss_first"] and round(seen["rss_first"] / 2 ** 20),
         "rss_at_end_mb": samples and round(samples[-1][1] / 2 ** 20),
         "peak_rss_mb": round(peak / 2 ** 20), "sentences_tagged": seen["sentences"],
-        "sentences_per_s": rate and round(rate),
+        # the rate of output once it started (a reader's view), and of the
+        # whole command from its start (loading and tracing included)
+        "output_sentences_per_s": rate and round(rate),
+        "end_to_end_sentences_per_s": round(seen["sentences"] / elapsed),
         "rss_mb_by_time": [(t, round(r / 2 ** 20)) for t, r, _ in samples[::20]],
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "date": time.strftime("%Y-%m-%d"),

@@ -21,7 +21,7 @@ RESUMABLE_CHANGES = ("epochs", "patience", "time_budget")
 DATA_KEYS = ("train", "dev", "test")
 #: How ``state.json`` may name a checkpoint: a plain file in ``checkpoints/``
 #: (or, in a manifest of seqlab 0.1, ``last.keras`` / ``best.keras``).
-_CHECKPOINT_FILE = re.compile(r"^epoch-[0-9]{4,9}\.keras$")
+_CHECKPOINT_FILE = re.compile(r"^epoch-[0-9]{4,9}\.keras\Z")  # \Z: "$" would let a final "\n" in
 _LEGACY_NAMES = ("last.keras", "best.keras")
 _RESTART = "restart the run (--restart), which removes the run's files"
 
@@ -425,7 +425,7 @@ def _is_number(value, finite=False):
             and (not finite or math.isfinite(value)))
 
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
 
 
 def _is_checkpoint_name(name):

@@ -106,7 +106,8 @@ def one_error_line(capsys):
 
 
 @pytest.mark.parametrize("name", ["/etc/passwd", "../outside.keras", "checkpoints/../../x.keras",
-                                  "state.json", "checkpoints/epoch-0001.keras/"])
+                                  "state.json", "checkpoints/epoch-0001.keras/",
+                                  "checkpoints/epoch-0001.keras\n"])
 def test_a_manifest_naming_a_file_outside_checkpoints_is_refused(
         corpus, run_copy, tmp_path, name, capsys):
     outside = tmp_path / "outside.keras"

@@ -26,6 +26,9 @@ import sys
 import threading
 import time
 
+#: Paths in the results are relative to the repository: no machine's own folders.
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 
 def _train(base):
     from seqlab.config import load_config
@@ -119,7 +122,8 @@ def main():
     rate = ((after_first[-1][2] - after_first[0][2]) / (after_first[-1][0] - after_first[0][0])
             if len(after_first) > 1 and after_first[-1][0] > after_first[0][0] else None)
     print(json.dumps({
-        "seqlab": package.__file__, "input_mb": round(os.path.getsize(text) / 1e6, 1),
+        "seqlab": os.path.relpath(package.__file__, _REPO),
+        "input_mb": round(os.path.getsize(text) / 1e6, 1),
         "input_sentences": lines_in, "seconds": round(elapsed, 1), "finished": finished,
         "first_output_s": None if seen["first"] is None else round(seen["first"], 2),
         "rss_at_first_output_mb": seen["rss_first"] and round(seen["rss_first"] / 2 ** 20),

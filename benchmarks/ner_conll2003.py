@@ -166,7 +166,7 @@ def run_row(name, settings, data, seeds, output, epochs, record_to):
         start = time.perf_counter()
         run = seqlab.train_tagger(config, resume=False, verbose=2)
         seconds = time.perf_counter() - start
-        test = read_tagged(data["test"], config["data"])
+        test = read_tagged(data["test"], config.data)
         report = json.load(open(os.path.join(run.output, "report.json")))
         result = {"row": name, "seed": seed, "test_f1": 100 * run.test["f1"],
                   "dev_f1": 100 * run.dev["f1"], "best_epoch": run.best_epoch,

@@ -111,7 +111,7 @@ def run(task, name, depth, units, args, seeds, epochs, embeddings="random"):
         start = time.perf_counter()
         outcome = seqlab.train_tagger(config, resume=False, verbose=2)
         seconds = time.perf_counter() - start
-        scores = evaluate_tagger(outcome.model, read_tagged(files["test"], config["data"]), "iob2")
+        scores = evaluate_tagger(outcome.model, read_tagged(files["test"], config.data), "iob2")
         results.append({
             "task": task, "model": name, "embeddings": embeddings, "cell": args.cell,
             "epochs": epochs, "seed": seed, "depth": depth, "units": units,

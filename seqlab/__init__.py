@@ -21,7 +21,6 @@ from seqlab.errors import (
     UnknownComponentError,
     UnsafeModelError,
 )
-from seqlab.config import load_config
 from seqlab.hookspecs import hookimpl
 from seqlab.registry import available, components
 
@@ -29,6 +28,9 @@ from seqlab.registry import available, components
 # `seqlab --help`, `seqlab plugins` and the config loader start in well
 # under a second.
 _LAZY = {
+    "load_config": "seqlab.config",
+    "TaggerConfig": "seqlab.config",
+    "LanguageModelConfig": "seqlab.config",
     "layers": "seqlab.layers",
     "LanguageModel": "seqlab.models",
     "Tagger": "seqlab.models",
@@ -66,11 +68,13 @@ __all__ = [
     "GradientClipper",
     "GradientClippingOptimizer",
     "LanguageModel",
+    "LanguageModelConfig",
     "PluginError",
     "Run",
     "SeqlabError",
     "SeqlabWarning",
     "Tagger",
+    "TaggerConfig",
     "TrainingError",
     "UnknownComponentError",
     "UnsafeModelError",

@@ -37,9 +37,6 @@ import keras
 
 from seqlab.errors import ConfigError
 
-#: The ``[distribution]`` section's keys and defaults.
-DEFAULTS = {"devices": 1, "addresses": [], "process_id": 0}
-
 _current = None
 
 
@@ -179,9 +176,12 @@ def setup(section):
         ConfigError: fewer devices than asked for, or a bad address list.
     """
     global _current
-    section = {**DEFAULTS, **(section or {})}
-    devices, addresses = section["devices"], list(section["addresses"])
-    process_id = section["process_id"]
+    from seqlab.config.schema import DistributionSection
+
+    if not isinstance(section, DistributionSection):
+        section = DistributionSection.checked(section or {}, "distribution.")
+    devices, addresses = section.devices, list(section.addresses)
+    process_id = section.process_id
     if addresses and not 0 <= process_id < len(addresses):
         raise ConfigError(f"distribution.process_id = {process_id} must index "
                           f"distribution.addresses ({len(addresses)} processes).")

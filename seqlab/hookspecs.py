@@ -149,3 +149,16 @@ def seqlab_register_readers(register):
     ``seqlab train``, ``evaluate`` and ``tag`` take their format names from
     here.
     """
+
+
+@hookspec
+def seqlab_register_commands(cli):
+    """Add commands to the ``seqlab`` command line.
+
+    ``cli`` is the root `click.Group`: decorate functions with
+    ``@cli.command()``, or add a group with ``@cli.group()``. A command's
+    own errors are best raised as `seqlab.SeqlabError`, which the command
+    line prints as one ``seqlab: error:`` line. Import what a command needs
+    inside its body: every ``seqlab`` command line (``--help`` too) calls
+    this hook.
+    """

@@ -37,8 +37,9 @@ pm.add_hookspecs(hookspecs)
 
 _lock = threading.RLock()
 _loaded = False
-# plugin name -> "distribution version" for plugins that came from an entry point
-_distributions = {}
+# plugin name -> "package version" for plugins that came from an entry point (the
+# installed package, a "distribution" in the packaging sense)
+_packages = {}
 
 
 def load_plugins():
@@ -81,21 +82,77 @@ def hook_names():
     return sorted(name for name in dir(hookspecs) if name.startswith("seqlab_"))
 
 
-def distribution_of(plugin_name):
-    """``"name version"`` of the distribution that installed a plugin, or None."""
-    return _distributions.get(plugin_name)
+class Snapshot:
+    """The plugins registered at one moment, to tell later whether they
+    changed. It holds the plugin objects themselves (compared by identity):
+    an id() alone could be reused by a new plugin once an old one is gone."""
+
+    def __init__(self):
+        self.manager = pm
+        self.plugins = tuple(pm.list_name_plugin())
+
+    def __eq__(self, other):
+        return (isinstance(other, Snapshot) and self.manager is other.manager
+                and len(self.plugins) == len(other.plugins)
+                and all(a[0] == b[0] and a[1] is b[1]
+                        for a, b in zip(self.plugins, other.plugins)))
+
+    __hash__ = None
 
 
-def loaded_distributions():
-    """Names of the distributions whose plugins are loaded."""
+def component_hook_names():
+    """The hooks that register components (``register(name, factory)``);
+    the others (`register_commands`) extend seqlab otherwise."""
+    return sorted(contract.hook for contract in hookspecs.CONTRACTS.values())
+
+
+def register_commands(cli):
+    """Let every plugin add its commands to ``cli`` (the root `click.Group`).
+
+    Returns:
+        ``{command name: plugin name}`` of the commands added.
+
+    Raises:
+        PluginError: a plugin failed in ``seqlab_register_commands``, or
+            added a command under a name that is already taken.
+    """
     load_plugins()
-    return {source.rsplit(" ", 1)[0] for source in _distributions.values()}
+    added = {}
+    for impl in pm.hook.seqlab_register_commands.get_hookimpls():
+        before = dict(cli.commands)
+        try:
+            impl.function(cli=cli)
+        except (Exception, SystemExit) as error:  # sys.exit() in a plugin is its failure
+            raise PluginError(
+                f"Plugin {impl.plugin_name!r} failed in seqlab_register_commands: "
+                f"{type(error).__name__}: {error}", plugin=impl.plugin_name) from error
+        for name, command in cli.commands.items():
+            if name in before and before[name] is not command:
+                cli.commands[name] = before[name]
+                raise PluginError(
+                    f"Plugin {impl.plugin_name!r} adds a command named {name!r}, which "
+                    f"seqlab{' or ' + repr(added[name]) if name in added else ''} already "
+                    f"has; rename the plugin's command.", plugin=impl.plugin_name)
+            if name not in before:
+                added[name] = impl.plugin_name
+    return added
 
 
-def require_distributions(names):
-    """Raise a `PluginError` unless each named plugin distribution is
+def package_of(plugin_name):
+    """``"name version"`` of the package that installed a plugin, or None."""
+    return _packages.get(plugin_name)
+
+
+def loaded_packages():
+    """Names of the packages whose plugins are loaded."""
+    load_plugins()
+    return {source.rsplit(" ", 1)[0] for source in _packages.values()}
+
+
+def require_packages(names):
+    """Raise a `PluginError` unless each named plugin package is
     installed and its plugins are loaded (a config's ``plugins.require``)."""
-    loaded = {_normalise(d) for d in loaded_distributions()}
+    loaded = {_normalise(d) for d in loaded_packages()}
     for name in names:
         try:
             metadata.distribution(name)
@@ -160,7 +217,7 @@ def _load_entry_point(entry_point, distribution):
         ) from error
     _register(plugin, name)
     if source:
-        _distributions[name] = source
+        _packages[name] = source
 
 
 def _normalise(distribution_name):

@@ -35,7 +35,7 @@ class Component:
         source: what the plugin registered: the factory, or where it lives
             (``"package.module:factory"``), imported on first use.
         plugin: the name of the plugin that registered it.
-        distribution: ``"name version"`` of the installed distribution that
+        package: ``"name version"`` of the installed package that
             provided the plugin, or None for built-in and in-process plugins.
     """
 
@@ -43,7 +43,7 @@ class Component:
     name: str
     source: object
     plugin: str
-    distribution: str = None
+    package: str = None
 
     @property
     def factory(self):
@@ -258,8 +258,7 @@ def _components(kind):
         )
     plugins.load_plugins()
     with _lock:
-        current = (id(plugins.pm),
-                   frozenset(id(p) for p in plugins.pm.get_plugins()))
+        current = plugins.Snapshot()
         if _cache["plugins"] != current:
             _cache["components"] = _collect()
             _cache["plugins"] = current
@@ -321,7 +320,7 @@ def _registrar(kind, plugin_name, registered):
             )
         registered[name] = Component(
             kind, name, factory, plugin_name,
-            plugins.distribution_of(plugin_name),
+            plugins.package_of(plugin_name),
         )
 
     return register

@@ -17,7 +17,7 @@ from seqlab.io import (DirectoryLock, atomic_save_model, atomic_write, file_dige
 
 #: Config keys a resumed run may change: training longer or on a budget.
 RESUMABLE_CHANGES = ("epochs", "patience", "time_budget")
-#: The data files a run fingerprints (``config["data"]`` keys).
+#: The data files a run fingerprints (``config.data`` keys).
 DATA_KEYS = ("train", "dev", "test")
 #: How ``state.json`` may name a checkpoint: a plain file in ``checkpoints/``
 #: (or, in a manifest of seqlab 0.1, ``last.keras`` / ``best.keras``).
@@ -312,8 +312,8 @@ class RunDirectory:
         if not _is_config(saved):
             raise SeqlabError(f"{self.file(self.CONFIG)} is not a config seqlab wrote. "
                               f"Restore it, or {_RESTART}.")
-        saved = _with_new_keys(saved, config)
-        changed = _changed_keys(_run_defining(saved), _run_defining(config))
+        changed = _changed_keys(_run_defining(_as_saved(saved, config)),
+                                _run_defining(config.dump()))
         if changed:
             shown = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more"
                                               if len(changed) > 6 else "")
@@ -352,9 +352,8 @@ class RunDirectory:
 
 def data_fingerprints(config):
     """``{key: {"path", "size", "sha256"}}`` of each data file of a config."""
-    data = config.get("data", {})
-    return {key: {"path": data[key], **fingerprint(data[key])}
-            for key in DATA_KEYS if data.get(key)}
+    return {key: {"path": getattr(config.data, key), **fingerprint(getattr(config.data, key))}
+            for key in DATA_KEYS if getattr(config.data, key)}
 
 
 class WorkerDirectory(RunDirectory):
@@ -501,20 +500,18 @@ def _changed_keys(saved, config, prefix=""):
     return changed
 
 
-def _with_new_keys(saved, config):
-    """A saved config with the keys a later seqlab added (``data.repair``)
-    set to their defaults, so an older run still resumes."""
-    if saved is None:
-        return None
-    from seqlab.config import DEFAULTS, LM_DEFAULTS
+def _as_saved(saved, config):
+    """A saved config read as ``config``'s kind would read it today: the
+    keys a later seqlab added (``data.repair``) set to their defaults, and
+    aliases (``scheme = "bio"``) normalised, so an older run still resumes.
+    A saved config the schema no longer takes is compared as it is."""
+    from seqlab.config import as_config
+    from seqlab.errors import ConfigError
 
-    filled = {**saved}
-    for section, values in config.items():
-        if isinstance(values, dict) and isinstance(saved.get(section), dict):
-            known = {**LM_DEFAULTS.get(section, {}), **DEFAULTS.get(section, {})}
-            filled[section] = {**{k: known[k] for k in values if k in known
-                                  and k not in saved[section]}, **saved[section]}
-    return filled
+    try:
+        return as_config(saved, config.task).dump()
+    except ConfigError:
+        return saved
 
 
 def _run_defining(config):

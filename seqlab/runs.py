@@ -47,6 +47,8 @@ class Run:
         train_seconds: wall-clock seconds its committed epochs took
             (training and dev scoring), the parts before any interruption
             included (0 for epochs committed by a seqlab that did not count).
+        chief: whether this process speaks for the run (the others of a
+            multi-process run print nothing).
     """
 
     model: keras.Model
@@ -56,6 +58,7 @@ class Run:
     test: dict
     output: str
     train_seconds: float = 0.0
+    chief: bool = True
 
 
 class Task:
@@ -134,7 +137,7 @@ def train(task, config, resume=True, verbose=1, allow_changed_data=False):
     Selects the model on the task's dev score, stops early after
     ``training.patience`` epochs without improvement and before an epoch that
     would overrun ``training.time_budget``, commits every epoch into
-    ``config["output"]`` (see `RunDirectory`) and, when that directory holds
+    ``config.output`` (see `RunDirectory`) and, when that directory holds
     an unfinished run of the same config, resumes it: the resumed run ends
     with the weights, history and report of an uninterrupted one (each
     epoch's shuffling and dropout depend on the seed and the epoch alone).
@@ -149,12 +152,12 @@ def train(task, config, resume=True, verbose=1, allow_changed_data=False):
     Returns:
         A `Run`.
     """
-    check_config(config, task.kind)
-    distribution = setup_distribution(config["distribution"])
+    config = task.config = check_config(config, task.kind)
+    distribution = setup_distribution(config.distribution)
     chief = distribution.is_chief
     verbose = verbose if chief else 0  # one process speaks for the run
-    directory = (RunDirectory if chief else WorkerDirectory)(config["output"])
-    plugins.require_distributions(config["plugins"]["require"])
+    directory = (RunDirectory if chief else WorkerDirectory)(config.output)
+    plugins.require_packages(config.plugins.require)
     try:
         with directory.lock() as lock:  # before reading data: a second run stops at once
             say(verbose, lock.describe_stale())
@@ -174,12 +177,12 @@ def train(task, config, resume=True, verbose=1, allow_changed_data=False):
     finally:
         directory.close()
     return Run(best, state["history"], state["best_epoch"], dev, test, directory.path,
-               state.get("train_seconds", 0.0))
+               state.get("train_seconds", 0.0), chief)
 
 
 def _train(task, config, directory, distribution, resume, verbose, allow_changed_data):
     """Resume or start the run, train it, and return the committed state."""
-    training = config["training"]
+    training = config.training
     data_files = data_fingerprints(config)  # before reading: what the epochs train on
     task.read_data()
     if not resume:
@@ -192,7 +195,7 @@ def _train(task, config, directory, distribution, resume, verbose, allow_changed
     if state:
         directory.check_same_run(config)
         directory.check_data(state, data_files, allow_changed_data)
-    keras.utils.set_random_seed(training["seed"])
+    keras.utils.set_random_seed(training.seed)
     if state:
         model = _load(directory.file(state["last"]), distribution)
         task.resumed(model)
@@ -200,31 +203,31 @@ def _train(task, config, directory, distribution, resume, verbose, allow_changed
     else:
         with distribution.scope():
             model = task.build_model()
-    directory.write_json(RunDirectory.CONFIG, config)
-    checkpoint = DevCheckpoint(task, directory, training["patience"], state, verbose)
+    directory.write_json(RunDirectory.CONFIG, config.dump())
+    checkpoint = DevCheckpoint(task, directory, training.patience, state, verbose)
     checkpoint.state = {**checkpoint.state, "data": data_files}
     epoch = state["epoch"] if state else 0
-    stopped = state and ((training["patience"] and state["wait"] >= training["patience"])
+    stopped = state and ((training.patience and state["wait"] >= training.patience)
                          or task.stop_reason(state["history"]))
     # The budget counts the epochs committed before an interruption: a
     # resumed run stops where an uninterrupted one on the same clock would.
-    budget = ([TimeBudget(training["time_budget"], verbose,
+    budget = ([TimeBudget(training.time_budget, verbose,
                           spent=(state or {}).get("train_seconds", 0.0),
                           longest=(state or {}).get("longest_epoch_seconds", 0.0))]
-              if training["time_budget"] else [])
-    if budget and not stopped and epoch < training["epochs"] and budget[0].exhausted():
+              if training.time_budget else [])
+    if budget and not stopped and epoch < training.epochs and budget[0].exhausted():
         stopped = True
         say(verbose, f"The time budget is spent: {budget[0].spent:.0f} of "
                      f"{budget[0].seconds:.0f} s went to {epoch} epochs, and "
                      f"another would overrun it. Raise training.time_budget to go on.")
-    if epoch < training["epochs"] and not stopped:
+    if epoch < training.epochs and not stopped:
         if distribution.is_chief:
             remove(directory.file(RunDirectory.REPORT))  # it will describe another epoch
         data = task.fit_data(model, epoch)
         with distribution.fitting(model):
-            model.fit(**data, epochs=training["epochs"], initial_epoch=epoch,
+            model.fit(**data, epochs=training.epochs, initial_epoch=epoch,
                       verbose=verbose,
-                      callbacks=[EpochSeeds(training["seed"], data.get("x")),
+                      callbacks=[EpochSeeds(training.seed, data.get("x")),
                                  *task.callbacks(lambda: checkpoint.state["history"]),
                                  TrainingMonitor(directory.last),
                                  checkpoint, *budget])

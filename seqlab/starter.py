@@ -17,7 +17,7 @@ import json
 import os
 import re
 
-from seqlab.config import format_spec
+from seqlab.config import TaggerData, format_spec
 from seqlab.data.formats import read_sentences
 from seqlab.data.readers import DOCSTART, read_lines, validate_tags
 from seqlab.data.schemes import split_tag
@@ -88,7 +88,7 @@ def inspect(path):
         data, where = _json_format(path, first)
     else:
         data, where = _columns(path)
-    sentences = read_sentences(path, format_spec(data), None)
+    sentences = read_sentences(path, _format(data), None)
     scheme, why = _scheme([s.tags for s in sentences])
     data["scheme"] = scheme
     validate_tags(path, sentences, scheme)  # the check: the tags are valid in the guess
@@ -198,7 +198,7 @@ def write_config(path, guess, dev, test=None, output=None):
     checked = {}
     for split, file in (("dev", dev), ("test", test)):
         if file:
-            checked[split] = len(read_sentences(file, format_spec(guess.data),
+            checked[split] = len(read_sentences(file, _format(guess.data),
                                                 guess.data["scheme"]))
     def relative(file):  # below the config's folder: relative; elsewhere: absolute
         shown = os.path.relpath(os.path.abspath(file), base)
@@ -218,3 +218,8 @@ def write_config(path, guess, dev, test=None, output=None):
         format_lines="\n".join(format_lines), scheme=data["scheme"],
         scheme_why=guess.scheme_why))
     return checked
+
+
+def _format(data):
+    """The format spec of a guessed ``[data]`` section (a dict)."""
+    return format_spec(TaggerData.model_construct(**data))

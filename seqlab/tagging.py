@@ -28,9 +28,9 @@ from seqlab.training import compile_options
 
 def read_tagged(path, data):
     """Read a tagged file as the ``[data]`` section of a config says
-    (``format``, its options, ``scheme``, ``repair``)."""
-    return read_sentences(path, format_spec(data), data["scheme"],
-                          repair=data.get("repair", False))
+    (a `seqlab.config.TaggerData`: ``format``, its options, ``scheme``,
+    ``repair``)."""
+    return read_sentences(path, format_spec(data), data.scheme, repair=data.repair)
 
 
 def evaluate_tagger(model, sentences, scheme, predictions_path=None):
@@ -71,7 +71,8 @@ def _predict(model, sentences, scheme):
             for tags in model.tag([s.tokens for s in sentences])]
 
 
-#: ``training.metric`` values (`seqlab.config.TAGGER_METRICS`): the dev score
+#: ``training.metric`` values (`seqlab.config.TAGGER_METRICS`, a test keeps
+#: the two equal): the dev score
 #: that selects the model and stops training early, from (gold, predicted, scheme).
 METRICS = {
     "f1": lambda gold, predicted, scheme: entity_scores(gold, predicted, scheme)["f1"],
@@ -91,43 +92,48 @@ class TaggerTask(runs.Task):
 
     def __init__(self, config, verbose=0):
         super().__init__(config)
-        self.metric = config["training"]["metric"]
-        self.score_name = f"dev_{self.metric}"
         self.verbose = verbose
         self.pretrained = None  # coverage of the pretrained vectors, for the report
 
+    @property
+    def metric(self):
+        return self.config.training.metric
+
+    @property
+    def score_name(self):
+        return f"dev_{self.metric}"
+
     def read_data(self):
-        data = self.config["data"]
-        self.train = read_tagged(data["train"], data)
-        self.dev = read_tagged(data["dev"], data)
+        data = self.config.data
+        self.train = read_tagged(data.train, data)
+        self.dev = read_tagged(data.dev, data)
         # read now, so a malformed test file stops the run before training
-        self.test = read_tagged(data["test"], data) if data["test"] else None
+        self.test = read_tagged(data.test, data) if data.test else None
         seen = _entity_types(self.train)
         for split, sentences in (("dev", self.dev), ("test", self.test)):
             unseen = sorted(_entity_types(sentences or []) - seen)
             if unseen:
                 warnings.warn(
-                    f"{data[split]}: entity type{'s' if len(unseen) > 1 else ''} "
+                    f"{getattr(data, split)}: entity type{'s' if len(unseen) > 1 else ''} "
                     f"{', '.join(unseen)} never occur{'' if len(unseen) > 1 else 's'} "
-                    f"in the training data ({data['train']}); the tagger cannot "
+                    f"in the training data ({data.train}); the tagger cannot "
                     f"predict {'them' if len(unseen) > 1 else 'it'}, so its {split} "
                     f"recall will be 0.", SeqlabWarning, stacklevel=2)
-        self.model_scheme = check_scheme(self.config["model"]["scheme"])
-        self.train_tags = [convert(s.tags, data["scheme"], self.model_scheme)
+        self.model_scheme = check_scheme(self.config.model.scheme)
+        self.train_tags = [convert(s.tags, data.scheme, self.model_scheme)
                            for s in self.train]
 
     def _vocabulary(self):
-        options = self.config["vocabulary"]
-        return Vocabulary.build(self.train, options["min_count"], options["max_size"] or None,
-                                options["lowercase"], options["digits"])
+        options = self.config.vocabulary
+        return Vocabulary.build(self.train, options.min_count, options.max_size or None,
+                                options.lowercase, options.digits)
 
     def build_model(self):
         vocabulary = self._vocabulary()
         tag_names = ["O"] + sorted({t for tags in self.train_tags for t in tags} - {"O"})
-        options = {k: v for k, v in self.config["model"].items()
-                   if k not in ("scheme", "pretrained")}
+        options = self.config.model.model_dump(exclude={"scheme", "pretrained"})
         vectors = None
-        spec = pretrained_spec(self.config["model"]["pretrained"])
+        spec = pretrained_spec(self.config.model.pretrained)
         if spec:
             encoders = options["encoders"] or ["word_embedding"]
             if not any(registry.parse_spec(e, "token_encoders")[0] == "word_embedding"
@@ -146,11 +152,11 @@ class TaggerTask(runs.Task):
         # first (replicated) training step: the same weights on any device count.
         (x,) = SequenceBatches(model.encode_inputs([self.train[0].tokens or ["."]]))[0]
         model(x)
-        model.compile(**compile_options(self.config["training"]))
+        model.compile(**compile_options(self.config.training))
         return model
 
     def resumed(self, model):
-        spec = pretrained_spec(self.config["model"]["pretrained"])
+        spec = pretrained_spec(self.config.model.pretrained)
         if spec:  # the same coverage figures in the report as an uninterrupted run's
             self._pretrained(self._vocabulary(), spec)
 
@@ -185,17 +191,17 @@ class TaggerTask(runs.Task):
         self._check_tags_known(tag_index)
         x = model.encode_inputs([s.tokens for s in self.train])
         y = [[tag_index[t] for t in tags] for tags in self.train_tags]
-        training = self.config["training"]
+        training = self.config.training
         # One endless, seeded stream of epochs: what a step reads depends on
         # (seed, epoch) alone, however the input pipeline prefetches. Full
         # rows: a batch splits evenly across replicas, reads (and is
         # weighed in the epoch's loss) alike on any number of devices, and
         # the short last batch adds no shape to compile.
         distribution = current_distribution()
-        distribution.check_batch_size(training["batch_size"])
-        batches = SequenceBatches(x, y, training["batch_size"], shuffle=True,
-                                  seed=training["seed"], epoch=epoch, repeat=True,
-                                  steps_per_execution=training["steps_per_execution"],
+        distribution.check_batch_size(training.batch_size)
+        batches = SequenceBatches(x, y, training.batch_size, shuffle=True,
+                                  seed=training.seed, epoch=epoch, repeat=True,
+                                  steps_per_execution=training.steps_per_execution,
                                   full_rows=True,
                                   share=distribution.shard_batch)
         return {"x": batches, "steps_per_epoch": batches.steps_per_epoch, "shuffle": False}
@@ -207,26 +213,26 @@ class TaggerTask(runs.Task):
             for position, tag in enumerate(tags):
                 if tag not in tag_index:
                     raise DataError(
-                        f"{self.config['data']['train']}:{sentence.line_of(position)}: tag "
+                        f"{self.config.data.train}:{sentence.line_of(position)}: tag "
                         f"{sentence.tags[position]!r} is not one the resumed model was built "
                         f"with ({', '.join(sorted(tag_index))}); a resumed run cannot learn a "
                         f"new tag. Restart the run (--restart) to train on this data.")
 
     def callbacks(self, history):
-        training = self.config["training"]
-        return [inverse_time_decay(training["learning_rate"], training["lr_decay"])]
+        training = self.config.training
+        return [inverse_time_decay(training.learning_rate, training.lr_decay)]
 
     def dev_score(self, model):
-        scheme = self.config["data"]["scheme"]
+        scheme = self.config.data.scheme
         return METRICS[self.metric]([s.tags for s in self.dev],
                                     _predict(model, self.dev, scheme), scheme)
 
     def report(self, model, directory):
-        data = self.config["data"]
-        dev = evaluate_tagger(model, self.dev, data["scheme"], directory.predictions("dev"))
+        data = self.config.data
+        dev = evaluate_tagger(model, self.dev, data.scheme, directory.predictions("dev"))
         test = None
         if self.test is not None:
-            test = evaluate_tagger(model, self.test, data["scheme"],
+            test = evaluate_tagger(model, self.test, data.scheme,
                                    directory.predictions("test"))
         extra = {"metric": self.metric}
         if self.pretrained:
@@ -242,7 +248,7 @@ def train_tagger(config, resume=True, verbose=1, allow_changed_data=False):
     """Train a tagger as a config (see `seqlab.load_config`) describes.
 
     Selects the model on dev F1, stops early, checkpoints every epoch into
-    ``config["output"]`` and, when that directory holds an unfinished run of
+    ``config.output`` and, when that directory holds an unfinished run of
     the same config, resumes it (on the same data files, unless
     ``allow_changed_data``). Writes ``best.keras``, ``report.json`` and
     prediction files there (see `seqlab.runs.RunDirectory`).

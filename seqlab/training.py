@@ -24,10 +24,10 @@ def optimizer_from_config(training):
     ``learning_rate * weight_decay`` times itself each step, apart from the
     gradient (L2 regularisation for SGD, Mikolov's RNNLM ``-beta``; AdamW's
     decoupled decay for Adam), so clipping does not touch it."""
-    config = {"learning_rate": training["learning_rate"]}
-    if training.get("weight_decay"):
-        config["weight_decay"] = training["weight_decay"]
-    return keras.optimizers.get({"class_name": training["optimizer"], "config": config})
+    config = {"learning_rate": training.learning_rate}
+    if training.weight_decay:
+        config["weight_decay"] = training.weight_decay
+    return keras.optimizers.get({"class_name": training.optimizer, "config": config})
 
 
 def compile_options(training):
@@ -35,9 +35,9 @@ def compile_options(training):
     the optimizer, the clipper, ``steps_per_execution`` (steps run per
     call of the compiled function) and ``jit_compile`` (XLA: ``"auto"``,
     true or false)."""
-    return {"optimizer": optimizer_from_config(training), "clipper": training["clipper"],
-            "steps_per_execution": training["steps_per_execution"],
-            "jit_compile": training["jit_compile"]}
+    return {"optimizer": optimizer_from_config(training), "clipper": training.clipper,
+            "steps_per_execution": training.steps_per_execution,
+            "jit_compile": training.jit_compile}
 
 
 def global_norm(grads):

@@ -39,7 +39,7 @@ def fresh_plugins(monkeypatch):
     pm.add_hookspecs(hookspecs)
     monkeypatch.setattr(plugins, "pm", pm)
     monkeypatch.setattr(plugins, "_loaded", False)
-    monkeypatch.setattr(plugins, "_distributions", {})
+    monkeypatch.setattr(plugins, "_packages", {})
     return pm
 
 

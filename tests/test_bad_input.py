@@ -81,9 +81,10 @@ def test_an_output_directory_that_cannot_be_written(config_file, tmp_path, capsy
 
 def test_a_hand_built_config_is_checked_too(corpus, tmp_path):
     config = load_config(data={"data": {**corpus, "format": "two_column"}})
-    del config["training"]["seed"]
-    with pytest.raises(seqlab.ConfigError, match="training.seed is missing"):
-        seqlab.train_tagger(config)
+    hand_built = config.model_dump()
+    hand_built["training"]["seed"] = -1
+    with pytest.raises(seqlab.ConfigError, match="training.seed = -1: expected an integer >= 0"):
+        seqlab.train_tagger(hand_built)
     with pytest.raises(seqlab.ConfigError, match="`task` must be one of"):
         check_config(config, task="parser")
 
@@ -313,6 +314,6 @@ def test_evaluate_and_train_take_the_repair_option(tmp_path, capsys):
     config = load_config(data={"data": {"train": str(tmp_path / "es.txt"),
                                         "dev": str(tmp_path / "es.txt"),
                                         "format": "two_column", "repair": True}})
-    assert config["data"]["repair"] is True
+    assert config.data.repair is True
     with pytest.raises(seqlab.ConfigError, match="data.repair = 'yes': expected true or false"):
         load_config(data={"data": {"train": "t", "dev": "d", "repair": "yes"}})

@@ -35,8 +35,9 @@ def test_the_default_config_is_the_best_configuration_benchmarked():
     """Six lines (data paths, scheme, vectors) train what the benchmark's
     best row trains: seqlab's defaults are ner_conll2003.BEST_CONFIG."""
     import ner_conll2003
-    from seqlab.config import DEFAULTS
+    from seqlab.config import TaggerConfig
 
+    DEFAULTS = TaggerConfig.defaults()
     for section, values in ner_conll2003.BEST_CONFIG.items():
         assert DEFAULTS[section] == values, section
     glove = ner_conll2003.ROWS["glove"]("glove.6B.50d.txt")
@@ -57,7 +58,7 @@ def test_the_language_model_configs_are_valid_seqlab_configs(tmp_path):
             "data": {"train": str(paths["train"]), "dev": str(paths["valid"]),
                      "test": str(paths["test"])},
             "model": settings["model"], "training": settings["training"]})
-        assert config["training"]["epochs"] == settings["training"]["epochs"], name
+        assert config.training.epochs == settings["training"]["epochs"], name
     assert lm_ptb.CONFIGS["rnnlm"]["training"]["lr_schedule"] == "plateau"
 
 

@@ -182,7 +182,7 @@ def test_the_demo_prints_a_command_that_runs_where_it_was_started(monkeypatch, t
     the one that ran (.venv/bin/seqlab), relative to where it ran."""
     import shutil
 
-    from seqlab.cli import _this_command
+    from seqlab.cli import this_command as _this_command
 
     script = shutil.which("seqlab") or os.path.join(os.path.dirname(sys.executable), "seqlab")
     assert os.path.isfile(script)
@@ -206,3 +206,133 @@ def test_help_and_version_import_no_backend():
         result = subprocess.run([sys.executable, "-c", code], capture_output=True,
                                 text=True, timeout=60)
         assert result.stdout.strip().endswith("False"), result.stdout + result.stderr
+
+
+# The command line through click's CliRunner: commands run in-process, their
+# output and exit status captured by click.
+
+def test_config_show_prints_every_default_as_toml_that_reads_back(tmp_path):
+    from click.testing import CliRunner
+
+    from seqlab.cli import cli
+    from seqlab.config import load_config
+
+    config = tmp_path / "ner.toml"
+    config.write_text('[data]\ntrain = "t.txt"\ndev = "d.txt"\n[model]\ncell = "gru"\n')
+    result = CliRunner().invoke(cli, ["config", "show", str(config), "--set",
+                                      "training.epochs=7"])
+    assert result.exit_code == 0, result.output
+    assert 'cell = "gru"' in result.output and "epochs = 7" in result.output
+    assert "patience = 8" in result.output  # a default, filled in
+    shown = tmp_path / "shown.toml"
+    shown.write_text(result.output)
+    assert load_config(shown) == load_config(config, ["training.epochs=7"])
+    lm = CliRunner().invoke(cli, ["config", "show", str(config), "--task", "lm"])
+    assert lm.exit_code == 0 and 'optimizer = "sgd"' in lm.output
+
+
+def test_config_show_names_every_wrong_key_in_one_line(tmp_path, capsys):
+    config = tmp_path / "ner.toml"
+    config.write_text('[data]\ntrain = "t.txt"\ndev = "d.txt"\n[training]\nepochs = 0\n'
+                      'batch_size = "big"\n')
+    assert main(["config", "show", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("seqlab: error: Invalid config: ")
+    assert "training.epochs = 0: expected an integer >= 1" in err
+    assert "training.batch_size = 'big': expected an integer >= 1" in err
+
+
+def test_config_schema_is_the_json_schema_of_each_task():
+    from click.testing import CliRunner
+
+    from seqlab.cli import cli
+
+    for task, title in (("tagger", "TaggerConfig"), ("lm", "LanguageModelConfig")):
+        result = CliRunner().invoke(cli, ["config", "schema", "--task", task])
+        assert result.exit_code == 0, result.output
+        schema = json.loads(result.output)
+        assert schema["title"] == title and schema["additionalProperties"] is False
+        assert set(schema["properties"]) >= {"output", "data", "model", "training"}
+
+
+def test_usage_errors_name_the_command_and_flag_in_one_line(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["lm", "generate", "m.keras", "--words", "0"])
+    message = capsys.readouterr().err
+    assert info.value.code == 2 and message.count("\n") == 1
+    assert message.startswith("seqlab: error: seqlab lm generate: argument --words: "
+                              "expected an integer >= 1. Received: 0")
+    assert "(see `seqlab lm generate --help`)" in message
+
+
+@pytest.fixture
+def command_plugin(register_plugin):
+    """A plugin adding `seqlab hello NAME`, and one raising in the hook."""
+    import click
+
+    import seqlab
+    from seqlab.errors import DataError
+
+    class Hello:
+        @staticmethod
+        @seqlab.hookimpl
+        def seqlab_register_commands(cli):
+            @cli.command("hello")
+            @click.argument("name")
+            def hello(name):
+                """Greet NAME."""
+                if name == "nobody":
+                    raise DataError("hello: nobody to greet.")
+                print(f"hello {name}")
+
+    register_plugin(Hello, "hello_plugin")
+    return register_plugin
+
+
+def test_a_plugin_adds_a_command(command_plugin, capsys):
+    from click.testing import CliRunner
+
+    from seqlab.cli import cli
+
+    assert main(["hello", "Ada"]) == 0
+    assert capsys.readouterr().out == "hello Ada\n"
+    assert main(["hello", "nobody"]) == 2  # its SeqlabError is one line, like ours
+    assert capsys.readouterr().err == "seqlab: error: hello: nobody to greet.\n"
+    listing = CliRunner().invoke(cli, ["--help"])
+    assert "hello" in listing.output and "Greet NAME." in listing.output
+
+
+def test_a_plugin_command_may_not_take_a_builtin_name(register_plugin, capsys):
+    import seqlab
+
+    class Clash:
+        @staticmethod
+        @seqlab.hookimpl
+        def seqlab_register_commands(cli):
+            @cli.command("train")
+            def train():
+                """Not seqlab's train."""
+
+    register_plugin(Clash, "clash_plugin")
+    assert main(["nonesuch"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("seqlab: error: Plugin 'clash_plugin' adds a command named 'train'")
+    assert main(["plugins", "--kind", "cells"]) == 0  # the built-in commands still run
+    assert "lstm" in capsys.readouterr().out
+
+
+def test_a_plugin_failing_in_the_commands_hook_is_named(register_plugin, capsys):
+    import seqlab
+
+    class Broken:
+        @staticmethod
+        @seqlab.hookimpl
+        def seqlab_register_commands(cli):
+            raise RuntimeError("no commands today")
+
+    register_plugin(Broken, "broken_commands")
+    assert main(["--help"]) == 0  # lists the built-ins, warns about the plugin
+    captured = capsys.readouterr()
+    assert "train" in captured.out and "seqlab: warning: plugin commands are not listed: " \
+        "Plugin 'broken_commands' failed in seqlab_register_commands: RuntimeError: no " \
+        "commands today" in captured.err

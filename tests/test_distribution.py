@@ -59,7 +59,7 @@ EQUIVALENCE = textwrap.dedent("""
         run = train_tagger(config(name, devices), verbose=0)
         result[name] = {"history": run.history, "weights": weights(name)}
     try:
-        train_tagger(load_config(data={**config("odd", 2),
+        train_tagger(load_config(data={**config("odd", 2).model_dump(),
                                        "training": {"batch_size": 15}}), verbose=0)
     except ConfigError as error:
         result["odd_batch"] = str(error)

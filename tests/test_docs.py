@@ -31,7 +31,8 @@ def test_every_hook_has_a_section_with_an_example():
     for hook in plugins.hook_names():
         assert hook in documented, f"docs/plugin-hooks.md lacks a section for {hook}"
         assert len(python_blocks(documented[hook])) == 1, hook
-        assert f"def {hook}(register)" in documented[hook], hook
+        argument = "register" if hook in plugins.component_hook_names() else "cli"
+        assert f"def {hook}({argument})" in documented[hook], hook
 
 
 @pytest.mark.parametrize("kind", sorted(hookspecs.CONTRACTS))
@@ -81,7 +82,7 @@ def test_tutorial_listings_are_the_example_plugin():
 def test_example_plugin_is_installed_and_found_by_entry_point():
     component = registry.get("cells", "mgu")
     assert component.plugin == "example_cell"
-    assert component.distribution == "seqlab-example-cell 0.1.0", (
+    assert component.package == "seqlab-example-cell 0.1.0", (
         "the tutorial's plugin must be installed (./dev test does it)")
 
 
@@ -118,14 +119,14 @@ def test_tagging_guide_config_is_valid(tmp_path):
     path = tmp_path / "ner.toml"
     path.write_text(full)
     config = load_config(path)
-    assert config["data"]["scheme"] == "iob1"
+    assert config.data.scheme == "iob1"
     assert len(six_lines.strip().splitlines()) == 7  # six keys, one section line more
     path.write_text(six_lines)
     short = load_config(path)
     # the full listing spells out the defaults the six lines get
     for section in ("vocabulary", "model", "training"):
-        listed = {k: v for k, v in config[section].items() if k not in ("embedding_dim", "encoders")}
-        assert listed == {k: v for k, v in short[section].items()
+        listed = {k: v for k, v in getattr(config, section) if k not in ("embedding_dim", "encoders")}
+        assert listed == {k: v for k, v in getattr(short, section)
                           if k not in ("embedding_dim", "encoders")}, section
 
 

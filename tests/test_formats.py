@@ -144,7 +144,7 @@ def test_a_plugin_format_serves_configs(register_plugin, tmp_path):
     register_plugin(Plugin, "upper_format")
     data = {"train": "t.txt", "dev": "d.txt", "format": "upper"}
     config = load_config(data={"data": data})
-    assert format_spec(config["data"]) == "upper"
+    assert format_spec(config.data) == "upper"
     with pytest.raises(seqlab.ConfigError, match="data.format: Unknown reader 'uper'"):
         load_config(data={"data": {**data, "format": "uper"}})
     with pytest.raises(seqlab.ConfigError, match="data.format: Reader 'upper'.*cannot take"):
@@ -152,9 +152,11 @@ def test_a_plugin_format_serves_configs(register_plugin, tmp_path):
 
 
 def test_column_shorthands_become_format_options():
-    data = {"format": "conll", "token_column": 1, "tag_column": None}
+    from seqlab.config import TaggerData
+
+    data = TaggerData(format="conll", token_column=1, tag_column=None)
     assert format_spec(data) == {"name": "conll", "token_column": 1}
-    assert format_spec({"format": {"name": "conll", "tag_column": 3}}) == {
+    assert format_spec(TaggerData(format={"name": "conll", "tag_column": 3})) == {
         "name": "conll", "tag_column": 3}
 
 

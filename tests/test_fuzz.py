@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import seqlab
-from seqlab.config import DEFAULTS, LM_DEFAULTS, load_config
+from seqlab.config import LanguageModelConfig, TaggerConfig, load_config
 from seqlab.data import convert, data_writer, encode, read_sentences, spans, validate
 
 # Generated files often start with a byte-order mark: said, and not the point here.
@@ -217,7 +217,7 @@ def config_texts(draw, defaults):
 @FUZZ
 @given(st.sampled_from(["tagger", "lm"]).flatmap(
     lambda task: st.tuples(st.just(task),
-                           config_texts(DEFAULTS if task == "tagger" else LM_DEFAULTS))),
+                           config_texts((TaggerConfig if task == "tagger" else LanguageModelConfig).defaults()))),
        st.lists(st.text(max_size=25), max_size=2))
 def test_any_config_loads_or_is_a_config_error(task_and_text, overrides):
     _count("configs")

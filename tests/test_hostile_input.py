@@ -182,7 +182,7 @@ def test_jsonl_tags_of_the_wrong_shape_name_the_line(tmp_path, tags, message, ca
 def test_a_config_that_is_not_utf8_or_starts_with_a_bom(config_file, capsys):
     text = config_file.read_text()
     config_file.write_bytes(b"\xef\xbb\xbf" + text.encode())  # a byte-order mark: fine
-    assert load_config(config_file)["model"]["units"] == 2
+    assert load_config(config_file).model.units == 2
     config_file.write_bytes(text.replace("[model]", "[model]\n# caf\xe9").encode("latin-1"))
     assert main(["train", str(config_file), "--quiet"]) == 2
     line = text[:text.index("[model]")].count("\n") + 2

@@ -145,8 +145,8 @@ def test_a_truncated_or_foreign_published_model_does_not_change_the_resume(
     with open(run_copy / "last.keras", "r+b") as handle:  # : > last.keras, in place
         handle.truncate(0)
     other = tmp_path / "other"
-    train_tagger(load_config(data={**tagger_config(corpus, other), "model": {
-        **tagger_config(corpus, other)["model"], "units": 6}}), verbose=0)
+    train_tagger(load_config(data={**tagger_config(corpus, other).model_dump(), "model": {
+        **tagger_config(corpus, other).model.model_dump(), "units": 6}}), verbose=0)
     with open(other / "best.keras", "rb") as source, open(run_copy / "best.keras", "r+b") as out:
         out.truncate(0)  # cp other.keras best.keras: writes into the file in place
         out.write(source.read())
@@ -217,8 +217,8 @@ def test_a_run_without_its_config_is_named_as_such(corpus, run_copy, tmp_path, c
 
 def test_a_refused_resume_names_the_keys_that_differ(corpus, run_copy):
     config = tagger_config(corpus, run_copy, epochs=2)
-    config["model"]["units"] = 5
-    config["training"]["learning_rate"] = 0.01
+    config.model.units = 5
+    config.training.learning_rate = 0.01
     with pytest.raises(seqlab.ConfigError,
                        match=r"different config \(model.units, training.learning_rate differ\)"):
         train_tagger(config, verbose=0)

@@ -38,7 +38,7 @@ def test_loading_is_lazy_and_idempotent(fresh_plugins):
 def test_example_plugin_is_discovered_through_its_entry_point(fresh_plugins):
     component = registry.get("cells", "mgu")
     assert component.plugin == "example_cell"
-    assert component.distribution.startswith("seqlab-example-cell ")
+    assert component.package.startswith("seqlab-example-cell ")
 
 
 def test_load_plugins_env_empty_means_builtins_only(fresh_plugins, monkeypatch):
@@ -149,19 +149,21 @@ def test_unregistered_plugins_disappear(register_plugin):
 
 
 def test_hook_names_match_the_registry_kinds():
-    assert sorted(registry.KINDS.values()) == plugins.hook_names()
+    assert sorted(registry.KINDS.values()) == plugins.component_hook_names()
+    assert plugins.hook_names() == sorted(plugins.component_hook_names()
+                                          + ["seqlab_register_commands"])
 
 
 def test_required_distributions():
-    plugins.require_distributions(["seqlab-example-cell"])
+    plugins.require_packages(["seqlab-example-cell"])
     with pytest.raises(seqlab.PluginError, match="'seqlab-nope' is required but not installed"):
-        plugins.require_distributions(["seqlab-nope"])
+        plugins.require_packages(["seqlab-nope"])
 
 
 def test_required_distribution_that_is_not_loaded(fresh_plugins, monkeypatch):
     monkeypatch.setenv("SEQLAB_LOAD_PLUGINS", "")
     with pytest.raises(seqlab.PluginError, match="installed but not loaded; check SEQLAB_LOAD_PLUGINS"):
-        plugins.require_distributions(["seqlab_example_cell"])
+        plugins.require_packages(["seqlab_example_cell"])
 
 
 def test_a_factory_registered_by_name_is_imported_on_first_use(register_plugin):

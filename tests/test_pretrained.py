@@ -151,7 +151,7 @@ def test_pretrained_key_is_relative_to_the_config_and_checked(tmp_path, corpus):
     config_file = tmp_path / "ner.toml"
     config_file.write_text(f'[data]\ntrain = "{corpus["train"]}"\ndev = "{corpus["dev"]}"\n'
                            f'[model]\npretrained = "vectors.txt"\n')
-    assert load_config(config_file)["model"]["pretrained"] == str(path)
+    assert load_config(config_file).model.pretrained == str(path)
     for value, message in [
         ('{path = "vectors.txt", frozen = true}', "unknown option 'frozen'"),
         ('{path = "vectors.txt", trainable = "no"}', "trainable must be true or false"),
@@ -174,6 +174,7 @@ def test_resumed_run_reports_the_same_coverage_and_vectors_need_a_word_encoder(c
     train_tagger(config, verbose=0)
     report = tmp_path / "run" / "report.json"
     expected = json.loads(report.read_text())["pretrained"]
+    config = config.model_dump()
     train_tagger(load_config(data={**config, "training": {**config["training"], "epochs": 3}}),
                  verbose=0)  # resumes after epoch 2
     assert json.loads(report.read_text())["pretrained"] == expected

@@ -51,7 +51,7 @@ def test_create_rejects_unknown_options_before_calling_the_factory():
 
 def test_components_carry_provenance():
     rows = registry.components("output_heads")
-    assert [(c.kind, c.name, c.plugin, c.distribution) for c in rows] == [
+    assert [(c.kind, c.name, c.plugin, c.package) for c in rows] == [
         ("output_heads", "adaptive_softmax", "seqlab_builtins.heads", None),
         ("output_heads", "class_softmax", "seqlab_builtins.heads", None),
         ("output_heads", "crf", "seqlab_builtins.crf", None),

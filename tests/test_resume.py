@@ -239,7 +239,7 @@ def test_a_moved_run_or_a_new_test_file_still_resumes(corpus, tmp_path, capsys):
     train_tagger(tagger_config(corpus, tmp_path / "run", epochs=1), verbose=0)
     shutil.move(tmp_path / "run", tmp_path / "moved")
     config = tagger_config(corpus, tmp_path / "moved", epochs=2)
-    config["data"]["test"] = corpus["dev"]
+    config.data.test = corpus["dev"]
     run = train_tagger(config, verbose=2)
     assert "Resuming" in capsys.readouterr().out and len(run.history) == 2
 
@@ -255,6 +255,6 @@ def test_a_run_saved_before_a_key_existed_still_resumes(corpus, tmp_path, capsys
     run = train_tagger(tagger_config(corpus, tmp_path / "run", epochs=2), verbose=2)
     assert "Resuming" in capsys.readouterr().out and len(run.history) == 2
     changed = tagger_config(corpus, tmp_path / "run", epochs=3)
-    changed["data"]["repair"] = True  # a real change is still refused
+    changed.data.repair = True  # a real change is still refused
     with pytest.raises(seqlab.ConfigError, match="holds a run of a different config"):
         train_tagger(changed, verbose=0)

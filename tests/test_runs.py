@@ -49,7 +49,7 @@ def test_a_verbose_run_says_each_epoch_and_resume(corpus, tmp_path, capsys):
     config = config_for(corpus, tmp_path / "run", epochs=1)
     train_tagger(config, verbose=0)
     capsys.readouterr()
-    config["training"]["epochs"] = 2
+    config.training.epochs = 2
     train_tagger(config, verbose=2)
     out = capsys.readouterr().out
     assert "Resuming" in out and "after epoch 1" in out
@@ -81,7 +81,7 @@ def test_the_time_budget_covers_the_whole_run_across_resumes(corpus, tmp_path, c
 
 def test_a_test_file_that_is_missing_stops_the_run_before_training(corpus, tmp_path):
     config = config_for(corpus, tmp_path / "run")
-    config["data"]["test"] = str(tmp_path / "nope.txt")
+    config.data.test = str(tmp_path / "nope.txt")
     with pytest.raises(seqlab.ConfigError, match="data.test = '.*nope.txt': no such file"):
         train_tagger(config, verbose=0)
     assert not (tmp_path / "run").exists()

@@ -58,8 +58,8 @@ def test_init_on_a_folder_writes_a_config_that_trains(tmp_path, capsys):
     assert "train.txt: CoNLL columns (4 per line); tokens in column 0, tags in column 3" in out
     assert "valid.txt: 6 sentences read with the same settings" in out
     loaded = load_config(config)
-    assert loaded["data"]["scheme"] == "iob1" and loaded["data"]["test"] == str(data / "test.txt")
-    assert loaded["output"] == str(tmp_path / "runs" / "ner")
+    assert loaded.data.scheme == "iob1" and loaded.data.test == str(data / "test.txt")
+    assert loaded.output == str(tmp_path / "runs" / "ner")
     assert "# pretrained = " in config.read_text()
     assert main(["train", str(config), "--quiet", "--set", "training.epochs=1",
                  "--set", "model.units=4"]) == 0

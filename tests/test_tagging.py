@@ -65,16 +65,16 @@ def test_prediction_file_scores_the_same(corpus, tmp_path):
 
 def test_interrupted_run_resumes(corpus, tmp_path):
     config = config_for(corpus, tmp_path / "run")
-    config["training"]["epochs"] = 1
+    config.training.epochs = 1
     first = train_tagger(config, verbose=0)
     assert json.loads((tmp_path / "run" / "state.json").read_text())["epoch"] == 1
     # training longer resumes after the last finished epoch
-    config["training"]["epochs"] = 2
+    config.training.epochs = 2
     second = train_tagger(config, verbose=0)
     assert [h["epoch"] for h in second.history] == [1, 2]
     assert second.history[0] == first.history[0]
     # any other change would mix two runs, and is refused
-    config["training"]["learning_rate"] = 0.5
+    config.training.learning_rate = 0.5
     with pytest.raises(seqlab.ConfigError, match="different config"):
         train_tagger(config, verbose=0)
 

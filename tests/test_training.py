@@ -109,12 +109,13 @@ def test_adaptive_norm_clips_relative_to_the_running_average(batch):
 
 
 def test_weight_decay_shrinks_every_weight_beside_the_gradient(batch):
+    from seqlab.config.schema import LanguageModelTraining
     from seqlab.training import optimizer_from_config
 
     model, (raw,) = sgd_updates("none", *batch)
     start = INITIAL[keras.backend.backend()]
-    optimizer = optimizer_from_config({"optimizer": "sgd", "learning_rate": 1.0,
-                                       "weight_decay": 0.1})
+    optimizer = optimizer_from_config(LanguageModelTraining(optimizer="sgd", learning_rate=1.0,
+                                                            weight_decay=0.1))
     model.set_weights(start)
     model.compile(optimizer=optimizer, clipper={"name": "global_norm", "threshold": 1e6})
     before = weights(model)

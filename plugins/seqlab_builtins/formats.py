@@ -48,6 +48,7 @@ class LineFormat(DataFormat):
     """
 
     streams = True
+    line_per_sentence = True
 
     def __init__(self, keep_blank_lines=False):
         self.keep_blank_lines = keep_blank_lines

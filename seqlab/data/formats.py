@@ -34,10 +34,15 @@ class DataFormat:
             and the pieces concatenated (a line per token or sentence), so
             ``seqlab tag`` writes as it tags. A format that writes one
             document (``html``) leaves it False and is given everything at once.
+        line_per_sentence: whether the format reads one sentence per line
+            and takes a ``keep_blank_lines`` option (read a blank line as an
+            empty sentence), so ``seqlab tag`` answers input line i with
+            output sentence i.
     """
 
     scheme = None
     streams = False
+    line_per_sentence = False
 
     def read(self, path):
         """Read ``path`` (``"-"``: standard input) into `Sentence` objects.

@@ -4,10 +4,9 @@ import keras
 from keras import ops
 
 from seqlab import registry
+from seqlab.config.schema import MERGE_MODES  # declared once, with the config key
 from seqlab.errors import ConfigError
 from seqlab.validation import check_positive_int
-
-MERGE_MODES = ("concat", "sum", "mul", "ave")
 
 
 def make_initializer(spec):

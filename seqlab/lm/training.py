@@ -30,13 +30,13 @@ class LanguageModelTask(runs.Task):
     score_name = "dev_ppl"
 
     def read_data(self):
-        data = self.config["data"]
-        self.train = read_corpus(data["train"])
-        self.dev = read_corpus(data["dev"])
-        self.test = read_corpus(data["test"]) if data["test"] else None
-        training = self.config["training"]
-        check_windows(sum(len(s) for s in self.train), training["batch_size"],
-                      training["num_steps"], where=f"{data['train']}: its stream")
+        data = self.config.data
+        self.train = read_corpus(data.train)
+        self.dev = read_corpus(data.dev)
+        self.test = read_corpus(data.test) if data.test else None
+        training = self.config.training
+        check_windows(sum(len(s) for s in self.train), training.batch_size,
+                      training.num_steps, where=f"{data.train}: its stream")
 
     def _use_vocabulary(self, vocabulary):
         self.vocabulary = vocabulary
@@ -44,20 +44,20 @@ class LanguageModelTask(runs.Task):
         self.dev_ids = corpus_ids(self.dev, vocabulary)
 
     def build_model(self):
-        vocabulary = self.config["vocabulary"]
-        self._use_vocabulary(build_vocabulary(self.train, vocabulary["max_size"] or None,
-                                              vocabulary["min_count"]))
-        training = self.config["training"]
-        batch_size, num_steps = training["batch_size"], training["num_steps"]
-        options = {k: v for k, v in self.config["model"].items() if v is not None}
+        vocabulary = self.config.vocabulary
+        self._use_vocabulary(build_vocabulary(self.train, vocabulary.max_size or None,
+                                              vocabulary.min_count))
+        training = self.config.training
+        batch_size, num_steps = training.batch_size, training.num_steps
+        options = self.config.model.model_dump(exclude_none=True)
         if not options.get("num_classes"):
             options.pop("num_classes", None)
         counts = word_counts(self.train_ids, len(self.vocabulary))
         model = LanguageModel(vocabulary=self.vocabulary, stream_batch_size=batch_size,
                               word_counts=counts.tolist(), **options)
         model(np.zeros((batch_size, num_steps), "int32"), carry_state=False)
-        if training["init_scale"]:
-            uniform_init(model, training["init_scale"], training["seed"])
+        if training.init_scale:
+            uniform_init(model, training.init_scale, training.seed)
         model.compile(**compile_options(training))
         return model
 
@@ -65,8 +65,8 @@ class LanguageModelTask(runs.Task):
         self._use_vocabulary(model.vocabulary)
 
     def fit_data(self, model, epoch):
-        training = self.config["training"]
-        batch_size = training["batch_size"]
+        training = self.config.training
+        batch_size = training.batch_size
         distribution = current_distribution()
         distribution.check_batch_size(batch_size)
         if distribution.replicas > 1 and not distribution.splits_carried_state:
@@ -75,7 +75,7 @@ class LanguageModelTask(runs.Task):
                 "next in a variable of the global batch's shape, which tf.distribute "
                 "cannot split across replicas. Train language models on several "
                 "devices with the JAX backend (KERAS_BACKEND=jax), or on one device.")
-        x, y = stream_windows(self.train_ids, batch_size, training["num_steps"])
+        x, y = stream_windows(self.train_ids, batch_size, training.num_steps)
         # Window k is rows k*batch_size.. of x; each process reads its own
         # streams (the same rows of every window), so states carry over.
         share = batch_size // distribution.processes
@@ -85,31 +85,31 @@ class LanguageModelTask(runs.Task):
         return {"x": x, "y": y, "batch_size": share, "shuffle": False}
 
     def callbacks(self, history):
-        training = self.config["training"]
-        if training["lr_schedule"] == "plateau":
-            schedule = PlateauHalving(training["learning_rate"], training["lr_decay"],
-                                      training["min_improvement"], history)
+        training = self.config.training
+        if training.lr_schedule == "plateau":
+            schedule = PlateauHalving(training.learning_rate, training.lr_decay,
+                                      training.min_improvement, history)
         else:
-            schedule = step_decay(training["learning_rate"], training["lr_decay"],
-                                  training["decay_after"])
+            schedule = step_decay(training.learning_rate, training.lr_decay,
+                                  training.decay_after)
         return [ResetStates(), schedule]
 
     def stop_reason(self, history):
-        training = self.config["training"]
-        if training["lr_schedule"] != "plateau":
+        training = self.config.training
+        if training.lr_schedule != "plateau":
             return None
-        _, stop = plateau_halving(training["learning_rate"], training["lr_decay"],
-                                  training["min_improvement"],
+        _, stop = plateau_halving(training.learning_rate, training.lr_decay,
+                                  training.min_improvement,
                                   [row["dev_ppl"] for row in history])
         if not stop:
             return None
         return (f"dev perplexity improved by less than the factor "
-                f"{training['min_improvement']} in log-likelihood twice (the learning "
+                f"{training.min_improvement} in log-likelihood twice (the learning "
                 f"rate has decayed since the first time)")
 
     def _perplexity(self, model, ids):
-        training = self.config["training"]
-        return perplexity(model, ids, training["batch_size"], training["num_steps"])
+        training = self.config.training
+        return perplexity(model, ids, training.batch_size, training.num_steps)
 
     def dev_score(self, model):
         return -self._perplexity(model, self.dev_ids)["perplexity"]
@@ -133,7 +133,7 @@ def train_language_model(config, resume=True, verbose=1, allow_changed_data=Fals
     Batches are ``batch_size`` parallel streams cut into windows of
     ``num_steps`` words, the hidden state carried across windows and reset
     at the start of each epoch. The model is selected on dev perplexity and
-    checkpointed every epoch into ``config["output"]``; an unfinished run of
+    checkpointed every epoch into ``config.output``; an unfinished run of
     the same config resumes (on the same data, unless
     ``allow_changed_data``).
 

@@ -1,0 +1,197 @@
+"""Tagger commands: ``init``, ``train``, ``evaluate``, ``tag``, ``report``, ``demo``.
+
+Each body imports what it needs when it runs: the modules that build
+models import Keras and a backend, which ``--help`` should not wait for.
+"""
+
+import json
+import os
+import sys
+import time
+
+import click
+
+from seqlab.cli.options import (SEED, Integer, check_output_file, run_config, this_command,
+                                train_options, verbosity)
+from seqlab.errors import SeqlabError
+
+#: Sentences tagged per piece when ``seqlab tag`` streams: memory stays
+#: constant in the input's size, and output starts after the first piece.
+TAG_CHUNK = 1024
+
+
+@click.command("init")
+@click.argument("data")
+@click.option("--dev", help="the dev file (when DATA is a file)")
+@click.option("--test", help="the test file (optional)")
+@click.option("--output", "-o", default="seqlab.toml", show_default=True,
+              help="the config to write; its paths are relative to it")
+@click.option("--force", is_flag=True, help="overwrite --output")
+def init(data, dev, test, output, force):
+    """Look at a tagged dataset and write a commented starter config.
+
+    DATA: the training file, or a folder holding train*, dev*/valid* and
+    test* files.
+    """
+    from seqlab import starter
+
+    if os.path.isdir(data):
+        if dev or test:
+            raise SeqlabError(f"{data} is a folder: seqlab init finds its train, dev "
+                              f"and test files by name; give files instead to name them.")
+        found = starter.find_splits(data)
+    else:
+        if not dev:
+            raise SeqlabError("seqlab init TRAIN needs --dev DEV (the file that selects the "
+                              "model), or give the folder that holds both.")
+        found = {"train": data, "dev": dev, "test": test}
+    if os.path.exists(output) and not force:
+        raise SeqlabError(f"{output} exists; choose another --output or add --force "
+                          f"to overwrite it.")
+    guess = starter.inspect(found["train"])
+    print(f"{found['train']}: {guess.describe()}.")
+    counts = starter.write_config(output, guess, found["dev"], found["test"])
+    for split, count in counts.items():
+        print(f"{found[split]}: {count:,} sentences read with the same settings.")
+    print(f"Wrote {output}. Check the guess above, then: {this_command()} train {output}")
+
+
+@click.command("train")
+@train_options("docs/tagging.md")
+def train(config, overrides, quiet, restart, allow_changed_data, **flags):
+    """Train a tagger as a TOML config describes."""
+    from seqlab import presentation
+    from seqlab.tagging import train_tagger
+
+    run = train_tagger(run_config(config, overrides, "tagger", **flags), resume=not restart,
+                       verbose=verbosity(quiet), allow_changed_data=allow_changed_data)
+    if not run.chief:  # one process of a multi-process run speaks for it
+        return
+    split, scores = ("test", run.test) if run.test else ("dev", run.dev)
+    print(presentation.scores_report(scores, f"{split} (best epoch {run.best_epoch})"))
+    print(f"model: {run.output}/best.keras; report: {run.output}/report.json")
+
+
+@click.command("evaluate")
+@click.argument("model")
+@click.argument("data")
+@click.option("--format", "format_", default="conll", metavar="FORMAT",
+              help="a registered format (default conll; see "
+                   "`seqlab plugins --kind readers`)")
+@click.option("--token-column", type=int, help="column formats: the token column (default 0)")
+@click.option("--tag-column", type=int,
+              help="column formats: the tag column (default: the last)")
+@click.option("--scheme", default="iob2",
+              help="scheme of the file: iob1 (CoNLL-2003), iob2 (default), iobes")
+@click.option("--repair", is_flag=True,
+              help="read tags that break the scheme (a stray I-X) as conlleval does, with a "
+                   "warning, instead of stopping")
+@click.option("--predictions", metavar="FILE",
+              help="write token/gold/predicted lines (conlleval's input)")
+@click.option("--json", "as_json", is_flag=True, help="print the scores as JSON")
+def evaluate(model, data, format_, token_column, tag_column, scheme, repair, predictions,
+             as_json):
+    """Score a saved tagger (a .keras file) on a tagged file."""
+    from seqlab import presentation
+    from seqlab.config import TaggerData
+    from seqlab.models import Tagger
+    from seqlab.saving import load_model
+    from seqlab.tagging import evaluate_tagger, read_tagged
+
+    if predictions:
+        check_output_file(predictions, "--predictions")
+    section = TaggerData.model_construct(format=format_, token_column=token_column,
+                                         tag_column=tag_column, scheme=scheme, repair=repair)
+    tagger = load_model(model, expect=Tagger)
+    scores = evaluate_tagger(tagger, read_tagged(data, section), section.scheme, predictions)
+    if as_json:
+        print(json.dumps({k: v for k, v in scores.items() if k != "report"}, indent=1))
+    else:
+        print(presentation.scores_report(scores, data))
+
+
+@click.command("tag")
+@click.argument("model")
+@click.argument("input", default="-")
+@click.option("--input-format", default="text",
+              help="text (default): one tokenised sentence per line; jsonl: "
+                   "{\"tokens\": [...]} per line; conll: tokens in column 0; "
+                   "spans_jsonl: {\"text\": ...} per line; or any format of "
+                   "`seqlab plugins --kind readers`")
+@click.option("--output-format", default="conll",
+              help="conll (default: token and tag per line), two_column, jsonl, "
+                   "spans_jsonl ({\"text\", \"spans\"} with character offsets), "
+                   "html (one page, entities highlighted by type)")
+@click.option("--scheme", default="iob2",
+              help="scheme of the output tags: iob1, iob2 (default), iobes")
+def tag(model, input, input_format, output_format, scheme):
+    """Tag text with a saved tagger (a .keras file); INPUT defaults to stdin."""
+    import itertools
+
+    from seqlab import registry
+    from seqlab.data.formats import data_writer, iter_sentences
+    from seqlab.data.schemes import check_scheme, convert
+    from seqlab.models import Tagger
+    from seqlab.saving import load_model
+
+    scheme = check_scheme(scheme)
+    writer = data_writer(output_format)
+    name, options = registry.parse_spec(input_format, "readers")
+    if input != "-" and os.path.isdir(input):
+        raise SeqlabError(f"{input}: a folder; seqlab tag reads one file (or - for "
+                          f"standard input).")
+    tagger = load_model(model, expect=Tagger)
+    reader = registry.create("readers", {"name": name, **options})
+    # A format with a sentence per line keeps blank lines as empty
+    # sentences: then output sentence i answers input line i.
+    if reader.line_per_sentence:
+        options = {"keep_blank_lines": True, **options}
+    sentences = iter_sentences(input, {"name": name, **options})
+    # Streamed: a piece of sentences in, its lines out, so memory does not
+    # grow with the input. A writer of one document gets everything at once.
+    size = TAG_CHUNK if writer.streams else None
+    while piece := list(itertools.islice(sentences, size)):
+        tagged = [convert(t, tagger.scheme, scheme)
+                  for t in tagger.tag([s.tokens for s in piece])]
+        writer.write(sys.stdout, piece, tagged, scheme)
+        sys.stdout.flush()
+
+
+@click.command("report")
+@click.argument("run_dir", metavar="RUN_DIR")
+@click.option("--no-plot", is_flag=True, help="do not write curves.png")
+def report(run_dir, no_plot):
+    """A run's learning curve, scores per type, and curves.png (finished or running)."""
+    from seqlab.reporting import summary
+
+    print(summary(run_dir, plot=not no_plot))
+
+
+@click.command("demo")
+@click.option("--output", default="runs/demo", show_default=True,
+              help="where data and model go")
+@click.option("--epochs", type=Integer(1), default=10, show_default=True)
+@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option("--quiet", is_flag=True, help="no progress bars")
+def demo(output, epochs, seed, quiet):
+    """Generate a small NER dataset, train a tagger, print a seqeval report."""
+    from seqlab import presentation
+    from seqlab.config import load_config
+    from seqlab.demo import DEMO_CONFIG, write_ner_corpus
+    from seqlab.io import atomic_write
+    from seqlab.tagging import train_tagger
+
+    start = time.time()
+    output = os.path.abspath(output)
+    paths = write_ner_corpus(os.path.join(output, "data"), seed=seed)
+    config_path = os.path.join(output, "demo.toml")
+    atomic_write(config_path, DEMO_CONFIG.format(
+        output=os.path.join(output, "model"), epochs=epochs, seed=seed, **paths))
+    print(f"Generated a synthetic NER corpus in {output}/data "
+          f"(PER, LOC, ORG, MISC; IOB2); training with {config_path}.", flush=True)
+    run = train_tagger(load_config(config_path), resume=False, verbose=verbosity(quiet))
+    print("\nseqeval report on the test split (entities whose names were "
+          "never seen in training included):")
+    print(presentation.scores_report(run.test, f"test (best epoch {run.best_epoch})"))
+    print(f"{time.time() - start:.0f} s. Model: {run.output}/best.keras. Try: "
+          f"echo 'Anna Chen flew to Oslo .' | {this_command()} tag {run.output}/best.keras")

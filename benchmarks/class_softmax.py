@@ -69,7 +69,7 @@ def zipf_counts(vocab_size):
 
 def adaptive_cutoffs(vocab_size):
     """seqlab's default cutoffs (the head's rule), for PyTorch too."""
-    from seqlab_builtins.heads import AdaptiveSoftmaxHead
+    from seqlab_builtins.heads.adaptive_softmax import AdaptiveSoftmaxHead
 
     return AdaptiveSoftmaxHead(vocab_size).cutoffs
 

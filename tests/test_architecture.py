@@ -51,11 +51,31 @@ def test_builtins_use_only_the_public_api(path):
     seqlab_imports = {m for m in imports(path) if m.split(".")[0] == "seqlab"}
     assert seqlab_imports <= {"seqlab", "seqlab.layers", "seqlab.data", "seqlab.validation",
                               "seqlab.io"}
+    builtin_imports = {m for m in imports(path) if m.split(".")[0] == "seqlab_builtins"}
+    assert all(m.startswith(f"seqlab_builtins.{path.parent.name}.") for m in builtin_imports), \
+        "a built-in plugin imports only from its own package"
 
 
-def test_default_plugins_are_the_builtin_modules():
-    modules = {f"seqlab_builtins.{p.stem}" for p in BUILTINS if not p.stem.startswith("_")}
-    assert set(plugins.DEFAULT_PLUGINS) == modules
+def test_default_plugins_are_the_builtin_packages():
+    """One plugin per kind: each package of seqlab_builtins registers its
+    components by name; its modules, one component (or a family) each,
+    hold them."""
+    packages = {f"seqlab_builtins.{p.parent.name}" for p in BUILTINS
+                if p.name == "__init__.py" and p.parent.name != "seqlab_builtins"}
+    assert set(plugins.DEFAULT_PLUGINS) == packages
+    top_level = {p.name for p in (ROOT / "plugins" / "seqlab_builtins").glob("*.py")}
+    assert top_level == {"__init__.py"}
+
+
+@pytest.mark.parametrize("path", [p for p in BUILTINS if p.name == "__init__.py"
+                                  and p.parent.name != "seqlab_builtins"],
+                         ids=lambda p: str(p.relative_to(ROOT)))
+def test_builtin_plugins_register_by_name_and_import_no_keras(path):
+    """The one lazy mechanism: a plugin registers ``"module:factory"``
+    names, so loading it (``seqlab plugins``) imports no Keras."""
+    assert "keras" not in {m.split(".")[0] for m in imports(path)}
+    assert not [n for n in ast.parse(path.read_text()).body
+                if isinstance(n, ast.FunctionDef) and n.name == "__getattr__"]
 
 
 ARCHITECTURE_PAGE = (ROOT / "docs" / "architecture.md").read_text()

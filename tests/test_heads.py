@@ -8,7 +8,7 @@ from keras import ops
 import seqlab
 from seqlab import registry
 from seqlab.hookspecs import HeadContext
-from seqlab_builtins.heads import frequency_bins
+from seqlab_builtins.heads.class_softmax import frequency_bins
 
 pytestmark = pytest.mark.backend
 

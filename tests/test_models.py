@@ -107,7 +107,7 @@ def test_token_log_probs_agree_with_log_probs(rng, seed):
 
 def test_loading_without_the_plugin_names_the_missing_component(register_plugin, rng, tmp_path):
     from seqlab.layers import ProjectedRNN
-    from seqlab_builtins.cells import ElmanCell
+    from seqlab_builtins.cells.elman import ElmanCell
 
     class TempCell:
         @staticmethod

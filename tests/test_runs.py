@@ -128,7 +128,7 @@ def test_the_monitor_names_the_first_bad_step_after_the_epoch(register_plugin):
 
     import seqlab
     from seqlab.callbacks import TrainingMonitor
-    from seqlab_builtins.heads import SoftmaxHead
+    from seqlab_builtins.heads.softmax import SoftmaxHead
 
     class NaNOnTagTwo(SoftmaxHead):
         def token_loss(self, targets, scores, mask=None):

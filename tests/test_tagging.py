@@ -80,7 +80,7 @@ def test_interrupted_run_resumes(corpus, tmp_path):
 
 
 def test_nan_loss_stops_with_the_step_and_keeps_the_checkpoint(corpus, tmp_path, register_plugin):
-    from seqlab_builtins.heads import SoftmaxHead
+    from seqlab_builtins.heads.softmax import SoftmaxHead
 
     class NaNAfterWarmup(SoftmaxHead):
         def token_loss(self, targets, scores, mask=None):

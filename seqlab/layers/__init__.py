@@ -1,7 +1,8 @@
 """Keras layers of seqlab's core."""
 
 from seqlab.layers.encoders import TokenEncoder
-from seqlab.layers.heads import OutputHead, TokenRoutes, group_capacity, route_tokens
+from seqlab.layers.heads import (OutputHead, TokenRoutes, checked_word_counts, group_capacity,
+                                 route_tokens, static_size)
 from seqlab.layers.word_dropout import WordDropout
 from seqlab.layers.recurrent import ProjectedCell, ProjectedRNN
 from seqlab.layers.stacked import (
@@ -19,7 +20,9 @@ __all__ = [
     "TokenEncoder",
     "TokenRoutes",
     "WordDropout",
+    "checked_word_counts",
     "group_capacity",
     "make_recurrent_layer",
     "route_tokens",
+    "static_size",
 ]

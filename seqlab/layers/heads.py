@@ -1,8 +1,10 @@
-"""The base class of output heads."""
+"""The base class of output heads, and what heads that route tokens share
+(`route_tokens`, `TokenRoutes`, `group_capacity`, `checked_word_counts`)."""
 
 import math
 
 import keras
+import numpy as np
 from keras import ops
 
 from seqlab.errors import ConfigError
@@ -67,6 +69,40 @@ class OutputHead(keras.layers.Layer):
         return {**super().get_config(), "num_outputs": self.num_outputs}
 
 
+def checked_word_counts(word_counts, num_outputs):
+    """A head's ``word_counts`` argument checked: ``(kept, counts)``.
+
+    ``kept`` is the counts as ints (what ``get_config`` saves), or None;
+    ``counts`` the float64 counts to rank or bin words by: the given ones,
+    or, without them, Zipfian counts for ids taken to be in decreasing
+    frequency order (id 0, padding, has none).
+
+    Raises:
+        ConfigError: not one count per output.
+    """
+    if word_counts is not None and len(word_counts) != num_outputs:
+        raise ConfigError(
+            f"`word_counts` must have one count per output "
+            f"({num_outputs}). Received {len(word_counts)} counts.")
+    if word_counts is not None:
+        kept = [int(c) for c in word_counts]
+        return kept, np.asarray(kept, dtype=np.float64)
+    counts = np.zeros(num_outputs)
+    counts[1:] = 1.0 / np.arange(1, num_outputs)
+    return None, counts
+
+
+def static_size(shape):
+    """The number of elements of a shape, or None when a dimension is unknown
+    (inside a trace without a static batch size)."""
+    size = 1
+    for dim in shape:
+        if dim is None:
+            return None
+        size *= int(dim)
+    return size
+
+
 def group_capacity(num_tokens, share, sigmas=4.0):
     """Room to reserve for a group that receives ``share`` of the tokens.
 
@@ -104,6 +140,20 @@ class TokenRoutes:
         ids = ops.where(self.valid[group], self.positions[group], self.num_tokens)
         values = ops.where(self.valid[group], values, ops.zeros_like(values))
         return ops.segment_sum(values, ids, num_segments=self.num_tokens + 1)[:self.num_tokens]
+
+    def sum_over_groups(self, score):
+        """``(num_tokens,)``: each token's value from its group's work.
+
+        ``score(group, positions, valid)`` computes ``(capacity,)`` values
+        for a group's routed tokens (filler slots included, then dropped);
+        each group's values are put back at its tokens' positions and the
+        groups summed (a token is in at most one group, 0 in none).
+        """
+        total = None
+        for group in range(len(self.positions)):
+            values = self.scatter(group, score(group, self.positions[group], self.valid[group]))
+            total = values if total is None else total + values
+        return total
 
 
 def route_tokens(groups, capacities):

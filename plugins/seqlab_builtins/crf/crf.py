@@ -1,9 +1,8 @@
-"""What `seqlab_builtins.crf` registers; imported when first used."""
+"""The linear-chain CRF head (see `seqlab_builtins.crf`)."""
 
 import keras
 from keras import ops
 
-import seqlab
 from seqlab.layers import OutputHead
 
 

@@ -1,8 +1,7 @@
-"""What `seqlab_builtins.initializers` registers; imported when first used."""
+"""The built-in initializers: Keras's own, with seqlab's names and checks."""
 
 import keras
 
-import seqlab
 from seqlab.validation import check_positive_number
 
 

@@ -1,56 +1,10 @@
-"""What `seqlab_builtins.clipping` registers; imported when first used."""
+"""The ``adaptive_norm`` clipper: a threshold that follows the average norm."""
 
 from keras import ops
 
-import seqlab
 from seqlab import GradientClipper
 from seqlab.validation import check_open_unit_interval, check_positive_number
-
-
-def _scale(grads, factor):
-    return [None if g is None else g * ops.cast(factor, g.dtype) for g in grads]
-
-
-class NoClipping(GradientClipper):
-    """Apply the gradients as they are."""
-
-    def __call__(self, grads, norm):
-        return grads
-
-    def clipped_norm(self, clipped, norm):
-        return norm
-
-
-class GlobalNormClipper(GradientClipper):
-    """Pascanu, Mikolov & Bengio (2013), Algorithm 1: if ||g|| > threshold,
-    g <- threshold / ||g|| * g, for all gradients taken together. Keeps the
-    direction of the step and bounds its length."""
-
-    def __init__(self, threshold=5.0):
-        check_positive_number("threshold", threshold)
-        self.threshold = float(threshold)
-
-    def __call__(self, grads, norm):
-        factor = ops.where(norm > self.threshold,
-                           self.threshold / ops.maximum(norm, 1e-12), 1.0)
-        return _scale(grads, factor)
-
-    def clipped_norm(self, clipped, norm):
-        # NaN stays NaN (ops.where picks it), so a non-finite step is seen.
-        return ops.where(norm > self.threshold, self.threshold, norm)
-
-
-class ValueClipper(GradientClipper):
-    """Mikolov's element-wise clipping: each gradient entry is cut to
-    [-threshold, threshold]. The RNNLM toolkit uses 15."""
-
-    def __init__(self, threshold=15.0):
-        check_positive_number("threshold", threshold)
-        self.threshold = float(threshold)
-
-    def __call__(self, grads, norm):
-        t = self.threshold
-        return [None if g is None else ops.clip(g, -t, t) for g in grads]
+from seqlab_builtins.clipping.global_norm import scale_gradients
 
 
 class AdaptiveNormClipper(GradientClipper):
@@ -108,4 +62,4 @@ class AdaptiveNormClipper(GradientClipper):
         updated = self.decay * average + (1.0 - self.decay) * ops.minimum(norm, threshold)
         self.average.assign(ops.where(finite, updated, average))
         self.steps.assign(self.steps.value + ops.cast(finite, "float32"))
-        return _scale(grads, factor)
+        return scale_gradients(grads, factor)

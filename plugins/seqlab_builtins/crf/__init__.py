@@ -12,17 +12,9 @@ under TensorFlow and JAX, and its weights are ordinary Keras weights: the
 layer saves and loads with the model like any other.
 """
 
-import importlib
-
 import seqlab
-
-
-def __getattr__(name):
-    # The implementation (and Keras) is imported on first use, so listing
-    # components (`seqlab plugins`) imports neither.
-    return getattr(importlib.import_module("seqlab_builtins._crf"), name)
 
 
 @seqlab.hookimpl
 def seqlab_register_output_heads(register):
-    register("crf", "seqlab_builtins._crf:crf")
+    register("crf", "seqlab_builtins.crf.crf:crf")

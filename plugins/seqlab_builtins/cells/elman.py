@@ -1,4 +1,5 @@
-"""What `seqlab_builtins.cells` registers; imported when first used."""
+"""Elman networks: the ``elman`` cell (tanh or sigmoid, Mikolov's RNNLM),
+``relu``, and ``irnn`` (Le, Jaitly & Hinton 2015)."""
 
 import keras
 from keras import ops
@@ -61,21 +62,3 @@ def irnn(units, gain=1.0, kernel_initializer=None, recurrent_initializer=None,
         kernel_initializer or keras.initializers.RandomNormal(stddev=0.001),
         recurrent_initializer or keras.initializers.Identity(gain=gain),
         **rnn_kwargs)
-
-
-def lstm(units, kernel_initializer=None, recurrent_initializer=None,
-         unit_forget_bias=True, **rnn_kwargs):
-    """LSTM (Hochreiter & Schmidhuber 1997), Keras's fused-capable layer."""
-    return keras.layers.LSTM(
-        units, kernel_initializer=kernel_initializer or "glorot_uniform",
-        recurrent_initializer=recurrent_initializer or "orthogonal",
-        unit_forget_bias=unit_forget_bias, **rnn_kwargs)
-
-
-def gru(units, kernel_initializer=None, recurrent_initializer=None,
-        **rnn_kwargs):
-    """GRU (Cho et al. 2014), ``reset_after`` form, which cuDNN runs."""
-    return keras.layers.GRU(
-        units, kernel_initializer=kernel_initializer or "glorot_uniform",
-        recurrent_initializer=recurrent_initializer or "orthogonal",
-        reset_after=True, **rnn_kwargs)

@@ -1,0 +1,13 @@
+"""Built-in token encoders: word_embedding, char_cnn, char_lstm.
+
+Registered by name: imported (with Keras) when a model first uses one.
+"""
+
+import seqlab
+
+
+@seqlab.hookimpl
+def seqlab_register_token_encoders(register):
+    register("word_embedding", "seqlab_builtins.encoders.word_embedding:word_embedding")
+    register("char_cnn", "seqlab_builtins.encoders.char_cnn:char_cnn")
+    register("char_lstm", "seqlab_builtins.encoders.char_lstm:char_lstm")

@@ -3,7 +3,7 @@
     python benchmarks/lm_ptb.py --data ../shared/data/ptb --config NAME [--seeds N] [--quick]
 
 Configs:
-  kn5     interpolated modified Kneser-Ney 5-gram (`seqlab.ngram`), the
+  kn5     interpolated modified Kneser-Ney 5-gram (`seqlab.lm.ngram`), the
           traditional baseline, with its memory use.
   rnnlm   Elman RNN (tanh) with a class-factored softmax, Mikolov's RNNLM
           shape and learning-rate schedule, with dropout and Adam.
@@ -108,7 +108,7 @@ def files(data, quick, workdir):
 
 def run_kn5(paths, order):
     from seqlab.data.corpus import build_vocabulary, read_corpus
-    from seqlab.ngram import KneserNey
+    from seqlab.lm.ngram import KneserNey
 
     train = read_corpus(paths["train"])
     vocabulary = build_vocabulary(train)

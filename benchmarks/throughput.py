@@ -63,7 +63,7 @@ def seqlab_model(row):
 
     import seqlab
     from seqlab.diagnostics import sequence_regressor
-    from seqlab.training import GradientClippingOptimizer
+    from seqlab.clipping import GradientClippingOptimizer
 
     clipper = {"name": "global_norm", "threshold": 5.0}
     if row["kind"] == "tagger":

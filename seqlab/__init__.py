@@ -39,9 +39,9 @@ _LAZY = {
     "Run": "seqlab.runs",
     "evaluate_tagger": "seqlab.tagging",
     "train_tagger": "seqlab.tagging",
-    "GradientClipper": "seqlab.training",
-    "GradientClippingOptimizer": "seqlab.training",
-    "global_norm": "seqlab.training",
+    "GradientClipper": "seqlab.clipping",
+    "GradientClippingOptimizer": "seqlab.clipping",
+    "global_norm": "seqlab.clipping",
     "Vectors": "seqlab.embeddings",
 }
 

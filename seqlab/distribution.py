@@ -37,9 +37,6 @@ import keras
 
 from seqlab.errors import ConfigError
 
-_current = None
-
-
 class Distribution:
     """How this process trains: its replicas and its place among processes.
 
@@ -56,8 +53,6 @@ class Distribution:
     #: carried state) works: true on one device and under JAX's single
     #: program, false under tf.distribute (each replica sees its share).
     splits_carried_state = True
-    #: Whether a step's logs must have a batch axis (see `SequenceModel`).
-    logs_need_batch_axis = False
 
     @property
     def is_chief(self):
@@ -128,7 +123,6 @@ class _TensorFlowStrategy(Distribution):
         self.strategy = strategy
         self.replicas = strategy.num_replicas_in_sync
         self.processes, self.process_id = processes, process_id
-        self.logs_need_batch_axis = processes > 1
 
     def scope(self):
         return self.strategy.scope()
@@ -138,6 +132,7 @@ class _TensorFlowStrategy(Distribution):
         if self.processes == 1:
             yield
             return
+        model.logs_need_batch_axis = True  # see `SequenceModel.compute_metrics`
         # Keras 3.15 builds a model created in a strategy's scope from a
         # first batch averaged over the replicas, which fails for integer
         # ids under MultiWorkerMirroredStrategy; the model is built
@@ -150,6 +145,7 @@ class _TensorFlowStrategy(Distribution):
                 yield
         finally:
             model._distribute_strategy = captured
+            model.logs_need_batch_axis = False
 
     def barrier(self, name):
         if self.processes > 1:
@@ -170,12 +166,12 @@ def setup(section):
     process's index in ``addresses``.
 
     Returns:
-        The `Distribution` (also kept as `current`).
+        The `Distribution`, which the run hands to its task (there is no
+        module-level current one).
 
     Raises:
         ConfigError: fewer devices than asked for, or a bad address list.
     """
-    global _current
     from seqlab.config.schema import DistributionSection
 
     if not isinstance(section, DistributionSection):
@@ -186,22 +182,15 @@ def setup(section):
         raise ConfigError(f"distribution.process_id = {process_id} must index "
                           f"distribution.addresses ({len(addresses)} processes).")
     if devices == 1 and len(addresses) <= 1:
-        if isinstance(_current, _JaxDataParallel):
-            keras.distribution.set_distribution(None)
-        _current = Distribution()
-    elif keras.backend.backend() == "jax":
-        _current = _setup_jax(devices, addresses, process_id)
-    elif keras.backend.backend() == "tensorflow":
-        _current = _setup_tensorflow(devices, addresses, process_id)
-    else:
-        raise ConfigError(f"Training on several devices needs the JAX or TensorFlow "
-                          f"backend, not {keras.backend.backend()!r}.")
-    return _current
-
-
-def current():
-    """The `Distribution` set by the last `setup` (one device before any)."""
-    return _current or Distribution()
+        if keras.backend.backend() == "jax" and keras.distribution.distribution() is not None:
+            keras.distribution.set_distribution(None)  # a run before this one set it
+        return Distribution()
+    if keras.backend.backend() == "jax":
+        return _setup_jax(devices, addresses, process_id)
+    if keras.backend.backend() == "tensorflow":
+        return _setup_tensorflow(devices, addresses, process_id)
+    raise ConfigError(f"Training on several devices needs the JAX or TensorFlow "
+                      f"backend, not {keras.backend.backend()!r}.")
 
 
 def _setup_jax(devices, addresses, process_id):

@@ -72,11 +72,19 @@ class EncoderContext:
             what a word encoder starts from when the tagger was given
             ``pretrained`` (a model loaded from a file has None; its saved
             weights hold the vectors).
+        embedding_dim: the tagger's word-vector width (``Tagger(embedding_dim=)``,
+            ``[model] embedding_dim``), for an encoder whose spec gives none;
+            None: the encoder's own default.
+        vectors_trainable: whether word vectors are updated in training
+            (``[model] pretrained = {trainable = false}`` freezes them), for an
+            encoder whose spec does not say.
     """
 
     words: object
     chars: object = None
     vectors: object = None
+    embedding_dim: int = None
+    vectors_trainable: bool = True
 
 
 CONTRACTS = {}

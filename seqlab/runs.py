@@ -12,25 +12,20 @@ Example:
 """
 
 import dataclasses
-import math
-import os
-import time
 
 import keras
-import numpy as np
 
 from seqlab import plugins
-from seqlab.callbacks import TimeBudget, TrainingMonitor
+from seqlab.callbacks import DevCheckpoint, EpochSeeds, TimeBudget, TrainingMonitor, say
 from seqlab.config import check_config
 from seqlab.distribution import setup as setup_distribution
-from seqlab.errors import TrainingError
 from seqlab.plots import plot_learning_curves
 from seqlab.rundir import (RESUMABLE_CHANGES, RunDirectory, WorkerDirectory, data_fingerprints,
                            remove)
 from seqlab.saving import load_model
 
-__all__ = ["RESUMABLE_CHANGES", "DevCheckpoint", "EpochSeeds", "Run", "RunDirectory",
-           "Task", "train"]
+__all__ = ["RESUMABLE_CHANGES", "Run", "RunDirectory", "Task", "compile_options",
+           "optimizer_from_config", "train"]
 
 
 @dataclasses.dataclass
@@ -71,6 +66,8 @@ class Task:
     Attributes:
         kind: the config schema the task's configs follow: ``"tagger"`` or
             ``"lm"`` (see `seqlab.config.check_config`).
+        distribution: the run's `seqlab.distribution.Distribution`, handed
+            to the task by `use_distribution` before any data is read.
         score_name: the dev score's name in the history (``"dev_f1"``).
         untrained_score: the dev score of a model that has learned nothing
             (F1 0), or None. Early stopping waits while the best score is
@@ -85,6 +82,14 @@ class Task:
 
     def __init__(self, config):
         self.config = config
+        self.distribution = None
+
+    def use_distribution(self, distribution):
+        """Take the run's distribution, and refuse what it cannot train
+        before any data is read (by default: a global batch that does not
+        split evenly across the replicas)."""
+        self.distribution = distribution
+        distribution.check_batch_size(self.config.training.batch_size)
 
     def read_data(self):
         """Read (or at least check) every data file, before any training."""
@@ -154,6 +159,7 @@ def train(task, config, resume=True, verbose=1, allow_changed_data=False):
     """
     config = task.config = check_config(config, task.kind)
     distribution = setup_distribution(config.distribution)
+    task.use_distribution(distribution)
     chief = distribution.is_chief
     verbose = verbose if chief else 0  # one process speaks for the run
     directory = (RunDirectory if chief else WorkerDirectory)(config.output)
@@ -236,121 +242,33 @@ def _train(task, config, directory, distribution, resume, verbose, allow_changed
     return checkpoint.state
 
 
+def optimizer_from_config(training):
+    """The Keras optimizer a config's ``[training]`` section names, at its
+    learning rate (``optimizer = "adam"``, ``learning_rate = 0.001``), with
+    its ``weight_decay`` when that is above 0: every weight shrinks by
+    ``learning_rate * weight_decay`` times itself each step, apart from the
+    gradient (L2 regularisation for SGD, Mikolov's RNNLM ``-beta``; AdamW's
+    decoupled decay for Adam), so clipping does not touch it."""
+    config = {"learning_rate": training.learning_rate}
+    if training.weight_decay:
+        config["weight_decay"] = training.weight_decay
+    return keras.optimizers.get({"class_name": training.optimizer, "config": config})
+
+
+def compile_options(training):
+    """``model.compile`` arguments from a config's ``[training]`` section:
+    the optimizer, the clipper, ``steps_per_execution`` (steps run per
+    call of the compiled function) and ``jit_compile`` (XLA: ``"auto"``,
+    true or false)."""
+    return {"optimizer": optimizer_from_config(training), "clipper": training.clipper,
+            "steps_per_execution": training.steps_per_execution,
+            "jit_compile": training.jit_compile}
+
+
 def _load(path, distribution):
     with distribution.scope():
         return load_model(path)
 
 
-def say(verbose, message):
-    if verbose and message:
-        print(message, flush=True)
-
-
 def _without_text(scores):
     return None if scores is None else {k: v for k, v in scores.items() if k != "report"}
-
-
-class EpochSeeds(keras.callbacks.Callback):
-    """Make each epoch's randomness a function of ``(seed, epoch)`` alone.
-
-    At the start of every epoch: Python's, NumPy's and the backend's global
-    seeds, and the state of every `keras.random.SeedGenerator` in the model
-    (dropout, word dropout), are set from the seed and the epoch; data with a
-    ``set_epoch`` method (`seqlab.data.batching.SequenceBatches`) is told the
-    epoch, so its shuffling follows it. A run resumed after epoch ``k`` then
-    draws exactly what an uninterrupted run draws from epoch ``k + 1`` on.
-    """
-
-    def __init__(self, seed, data=None):
-        super().__init__()
-        self.seed, self.data = seed, data
-
-    def on_epoch_begin(self, epoch, logs=None):
-        sequence = np.random.SeedSequence([self.seed, epoch])
-        keras.utils.set_random_seed(int(sequence.generate_state(1)[0]) % (2 ** 31))
-        generators = list(_seed_generators(self.model))
-        states = sequence.spawn(1)[0].generate_state(max(len(generators), 1))
-        for generator, value in zip(generators, states):
-            state = generator.state
-            generator.state.assign(np.array([value, 0]).astype(state.dtype))
-        if hasattr(self.data, "set_epoch"):
-            self.data.set_epoch(epoch)
-
-
-def _seed_generators(model):
-    """Every `keras.random.SeedGenerator` of a model's layers (Keras keeps
-    them outside ``weights``, and does not save them)."""
-    for layer in model._flatten_layers(include_self=True):
-        yield from getattr(layer, "_seed_generators", ())
-
-
-class DevCheckpoint(keras.callbacks.Callback):
-    """Select the model on a task's dev score, stop early, commit each epoch.
-
-    After every epoch: score the model on dev, and commit the epoch (see
-    `RunDirectory.commit`): the checkpoint, the best model when the score
-    improved, and the state resuming needs. Stops after ``patience`` epochs
-    without improvement (0: never), counting none while the best score is
-    the task's ``untrained_score``. A score that is not finite stops the run
-    with a `TrainingError` before anything is committed.
-
-    Args:
-        task: the run's `Task` (its `dev_score` and `shown`).
-        directory: a `RunDirectory`.
-        patience: epochs without improvement before stopping.
-        state: the state read by `RunDirectory.read_state` when resuming.
-        verbose: 0 prints nothing; otherwise a line per epoch.
-
-    Attributes:
-        state: the last committed state (a dict, see `RunDirectory`).
-    """
-
-    def __init__(self, task, directory, patience=5, state=None, verbose=1):
-        super().__init__()
-        self.task, self.directory = task, directory
-        self.patience, self.verbose = patience, verbose
-        self.state = state or {"epoch": 0, "best_score": None, "best_epoch": 0,
-                               "wait": 0, "history": [], "last": None, "best": None}
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        logs = logs if logs is not None else {}
-        score = float(self.task.dev_score(self.model))
-        text, logs[self.task.score_name] = self.task.shown(score)
-        if not math.isfinite(score):
-            kept = self.directory.last
-            raise TrainingError(
-                f"The {self.task.score_name} became {text} after epoch {epoch + 1}: "
-                f"training diverged. "
-                + (f"The last good checkpoint, {kept}, is kept. " if os.path.exists(kept) else "")
-                + "Lower the learning rate or clip gradients.")
-        state = dict(self.state)
-        improved = state["best_score"] is None or score > state["best_score"]
-        if improved:
-            state.update(best_score=score, best_epoch=epoch + 1, wait=0)
-        elif state["best_score"] != self.task.untrained_score:
-            state["wait"] += 1
-        state["epoch"] = epoch + 1
-        # Time lives in the state, not the history: an interrupted and
-        # resumed run has the history of an uninterrupted one.
-        seconds = time.perf_counter() - getattr(self, "_epoch_start", time.perf_counter())
-        state["train_seconds"] = state.get("train_seconds", 0.0) + seconds
-        state["longest_epoch_seconds"] = max(state.get("longest_epoch_seconds", 0.0), seconds)
-        state["history"] = [*state["history"],
-                            {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}}]
-        self.state = self.directory.commit(self.model, state, improved)
-        best_text = self.task.shown(state["best_score"])[0]
-        say(self.verbose, f"epoch {epoch + 1}: {self.task.score_name} {text} (best "
-                           f"{best_text} at epoch {state['best_epoch']})")
-        reason = self.task.stop_reason(state["history"])
-        if reason:
-            self.model.stop_training = True
-            say(self.verbose, f"Stopping after epoch {epoch + 1}: {reason}; best.keras is "
-                              f"epoch {state['best_epoch']}.")
-        elif self.patience and state["wait"] >= self.patience:
-            self.model.stop_training = True
-            say(self.verbose, f"Stopping early after epoch {epoch + 1}: {self.task.score_name} "
-                               f"has not improved for {state['wait']} epochs (patience "
-                               f"{self.patience}); best.keras is epoch {state['best_epoch']}.")

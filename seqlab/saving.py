@@ -67,7 +67,7 @@ def load_model(path, compile=True, expect=None):
             + "; a copy cut short, or another kind of file). Train or copy it again.")
     _check_unpacked_size(path)
     import seqlab.models  # noqa: F401  (registers seqlab's classes with Keras)
-    import seqlab.training  # noqa: F401
+    import seqlab.clipping  # noqa: F401
 
     try:
         with loading_model_file(path):

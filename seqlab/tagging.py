@@ -10,10 +10,9 @@ Example:
 import os
 import warnings
 
-from seqlab import registry, runs
+from seqlab import runs
 from seqlab.config import format_spec, pretrained_spec
 from seqlab.data.batching import SequenceBatches
-from seqlab.distribution import current as current_distribution
 from seqlab.data.formats import read_sentences
 from seqlab.data.readers import write_conll
 from seqlab.data.schemes import check_scheme, convert, split_tag
@@ -21,9 +20,8 @@ from seqlab.data.vocabulary import Vocabulary
 from seqlab.embeddings import Vectors
 from seqlab.errors import ConfigError, DataError, SeqlabWarning
 from seqlab.evaluation import entity_scores, overlap_scores, token_accuracy
-from seqlab.models.tagger import Tagger, word_embedding_default
-from seqlab.schedules import inverse_time_decay
-from seqlab.training import compile_options
+from seqlab.models.tagger import Tagger
+from seqlab.callbacks import inverse_time_decay, say
 
 
 def read_tagged(path, data):
@@ -135,24 +133,22 @@ class TaggerTask(runs.Task):
         vectors = None
         spec = pretrained_spec(self.config.model.pretrained)
         if spec:
-            encoders = options["encoders"] or ["word_embedding"]
-            if not any(registry.parse_spec(e, "token_encoders")[0] == "word_embedding"
-                       for e in encoders):
-                raise ConfigError(
-                    "model.pretrained gives word vectors, but model.encoders has no "
-                    "word_embedding to start from them; add \"word_embedding\" to "
-                    "model.encoders or remove model.pretrained.")
             vocabulary, vectors = self._pretrained(vocabulary, spec)
-            options["encoders"] = [word_embedding_default(e, "trainable", spec["trainable"])
-                                   for e in encoders]
+            options["vectors_trainable"] = spec["trainable"]
         model = Tagger(vocabulary=vocabulary, tag_names=tag_names,
                        char_vocabulary=Vocabulary.characters(self.train),
                        scheme=self.model_scheme, pretrained=vectors, **options)
+        if vectors is not None and not any(e.from_vectors for e in model.token_encoders):
+            raise ConfigError(
+                "model.pretrained gives word vectors, but model.encoders has no "
+                "word_embedding (nor another encoder that reads vectors) to start from "
+                "them; add \"word_embedding\" to model.encoders or remove "
+                "model.pretrained.")
         # Built here, in the caller's distribution scope, rather than in the
         # first (replicated) training step: the same weights on any device count.
         (x,) = SequenceBatches(model.encode_inputs([self.train[0].tokens or ["."]]))[0]
         model(x)
-        model.compile(**compile_options(self.config.training))
+        model.compile(**runs.compile_options(self.config.training))
         return model
 
     def resumed(self, model):
@@ -178,7 +174,7 @@ class TaggerTask(runs.Task):
                            "train_types_found": coverage["types"],
                            "vocabulary_extended_by": len(added),
                            "trainable": spec["trainable"]}
-        runs.say(self.verbose,
+        say(self.verbose,
                  f"Pretrained vectors {os.path.basename(spec['path'])}: {vectors.file_words:,} "
                  f"words, {vectors.dim} wide; {100 * coverage['tokens']:.1f}% of training "
                  f"tokens and {100 * coverage['types']:.1f}% of their types have one"
@@ -197,13 +193,11 @@ class TaggerTask(runs.Task):
         # rows: a batch splits evenly across replicas, reads (and is
         # weighed in the epoch's loss) alike on any number of devices, and
         # the short last batch adds no shape to compile.
-        distribution = current_distribution()
-        distribution.check_batch_size(training.batch_size)
         batches = SequenceBatches(x, y, training.batch_size, shuffle=True,
                                   seed=training.seed, epoch=epoch, repeat=True,
                                   steps_per_execution=training.steps_per_execution,
                                   full_rows=True,
-                                  share=distribution.shard_batch)
+                                  share=self.distribution.shard_batch)
         return {"x": batches, "steps_per_epoch": batches.steps_per_epoch, "shuffle": False}
 
     def _check_tags_known(self, tag_index):

@@ -201,7 +201,7 @@ def test_train_score_and_generate(tmp_path):
 
 
 def test_plateau_halving_follows_the_rnnlm_toolkit():
-    from seqlab.schedules import plateau_halving
+    from seqlab.callbacks import plateau_halving
 
     ppl = [200.0, 150.0, 140.0, 139.9, 139.5, 120.0]
     # epochs 2 and 3 improve log-likelihood by more than 0.3%; epoch 4 does

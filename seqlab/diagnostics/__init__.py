@@ -9,7 +9,7 @@ Example:
 from seqlab.diagnostics.adding import adding_problem, sequence_regressor
 from seqlab.diagnostics.gradients import (LECTURE_CELLS, diagnose_gradients,
                                           timestep_gradient_norms)
-from seqlab.diagnostics.statistics import GradientStatistics
+from seqlab.callbacks.statistics import GradientStatistics
 from seqlab.plots import plot_gradient_statistics, plot_timestep_gradients
 
 __all__ = [

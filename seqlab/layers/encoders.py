@@ -17,10 +17,13 @@ class TokenEncoder(keras.layers.Layer):
         init_only_options: options used only to initialise weights (a path
             to pretrained vectors, say). A model leaves them out of its
             saved config: the saved weights already hold what they gave.
+        from_vectors: whether this encoder started from pretrained vectors
+            (a tagger given vectors that no encoder reads refuses them).
     """
 
     input_name = "words"
     init_only_options = ()
+    from_vectors = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

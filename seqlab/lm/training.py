@@ -4,15 +4,12 @@ of a run (`seqlab.runs`)."""
 import numpy as np
 
 from seqlab import runs
-from seqlab.callbacks import ResetStates
-from seqlab.distribution import current as current_distribution
+from seqlab.callbacks import PlateauHalving, ResetStates, plateau_halving, step_decay
 from seqlab.errors import ConfigError
 from seqlab.data.corpus import (build_vocabulary, check_windows, corpus_ids, read_corpus,
                                 stream_windows, word_counts)
 from seqlab.lm.scoring import perplexity
 from seqlab.models.language_model import LanguageModel
-from seqlab.schedules import PlateauHalving, plateau_halving, step_decay
-from seqlab.training import compile_options
 
 
 def uniform_init(model, scale, seed):
@@ -28,6 +25,15 @@ class LanguageModelTask(runs.Task):
 
     kind = "lm"
     score_name = "dev_ppl"
+
+    def use_distribution(self, distribution):
+        super().use_distribution(distribution)
+        if distribution.replicas > 1 and not distribution.splits_carried_state:
+            raise ConfigError(
+                "A language model carries its hidden state from one window to the "
+                "next in a variable of the global batch's shape, which tf.distribute "
+                "cannot split across replicas. Train language models on several "
+                "devices with the JAX backend (KERAS_BACKEND=jax), or on one device.")
 
     def read_data(self):
         data = self.config.data
@@ -58,7 +64,7 @@ class LanguageModelTask(runs.Task):
         model(np.zeros((batch_size, num_steps), "int32"), carry_state=False)
         if training.init_scale:
             uniform_init(model, training.init_scale, training.seed)
-        model.compile(**compile_options(training))
+        model.compile(**runs.compile_options(training))
         return model
 
     def resumed(self, model):
@@ -67,14 +73,7 @@ class LanguageModelTask(runs.Task):
     def fit_data(self, model, epoch):
         training = self.config.training
         batch_size = training.batch_size
-        distribution = current_distribution()
-        distribution.check_batch_size(batch_size)
-        if distribution.replicas > 1 and not distribution.splits_carried_state:
-            raise ConfigError(
-                "A language model carries its hidden state from one window to the "
-                "next in a variable of the global batch's shape, which tf.distribute "
-                "cannot split across replicas. Train language models on several "
-                "devices with the JAX backend (KERAS_BACKEND=jax), or on one device.")
+        distribution = self.distribution
         x, y = stream_windows(self.train_ids, batch_size, training.num_steps)
         # Window k is rows k*batch_size.. of x; each process reads its own
         # streams (the same rows of every window), so states carry over.

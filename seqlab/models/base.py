@@ -5,9 +5,8 @@ from keras import ops
 
 from seqlab import registry
 from seqlab.distribution import all_reduce_sum, replicas_in_step
-from seqlab.distribution import current as current_distribution
 from seqlab.errors import ConfigError
-from seqlab.training import GradientClippingOptimizer
+from seqlab.clipping import GradientClippingOptimizer
 
 PAD_ID = 0
 
@@ -52,7 +51,14 @@ class SequenceModel(keras.Model):
 
     The head defines the loss (`seqlab.layers.OutputHead.token_loss`); padded
     positions are masked out of it.
+
+    Attributes:
+        logs_need_batch_axis: whether a training step's logs must have a
+            batch axis; the distribution sets it while it fits the model
+            (several TensorFlow workers, see `seqlab.distribution`).
     """
+
+    logs_need_batch_axis = False
 
     def compile(self, optimizer="adam", clipper="global_norm", loss=None,
                 **kwargs):
@@ -110,7 +116,7 @@ class SequenceModel(keras.Model):
         # Compiled metrics see real tokens only, like the loss.
         logs = super().compute_metrics(
             x, y, y_pred, self._token_weights(x, sample_weight, "float32"))
-        if current_distribution().logs_need_batch_axis:
+        if self.logs_need_batch_axis:
             # Keras 3.15 averages a multi-worker step's logs over axis 0,
             # which scalars lack; every replica holds the same results.
             logs = {k: ops.reshape(v, (1,)) for k, v in logs.items()}

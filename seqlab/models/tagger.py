@@ -38,8 +38,8 @@ class Tagger(SequenceModel):
         cell: cell spec (``"lstm"``, ``"gru"``, ``"elman"``, ...).
         units: width of each direction of each layer.
         depth: number of bidirectional layers.
-        embedding_dim: width of a ``word_embedding`` encoder that does not
-            give its own ``dim``. Default: the ``pretrained`` vectors' width,
+        embedding_dim: width of word encoders (``word_embedding``) that do not
+            give their own ``dim``. Default: the ``pretrained`` vectors' width,
             or 100 without vectors.
         merge_mode: ``"concat"``, ``"sum"``, ``"mul"`` or ``"ave"``.
         dropout: dropout on the token vectors, between layers and before the head.
@@ -58,6 +58,8 @@ class Tagger(SequenceModel):
             Default: one ``word_embedding`` of ``embedding_dim``.
         char_vocabulary: the character `Vocabulary` (or its config), needed
             by encoders that read characters.
+        vectors_trainable: whether word encoders update their vectors in
+            training, unless their spec says (false: frozen pretrained vectors).
         pretrained: `seqlab.Vectors`, or the path of a vectors file, that
             word encoders start from (see `seqlab.embeddings`); words without a
             vector start random. Not part of the saved config: the saved
@@ -76,7 +78,8 @@ class Tagger(SequenceModel):
                  head="softmax", kernel_initializer=None,
                  recurrent_initializer=None, vocabulary=None, tag_names=None,
                  scheme="iob2", word_dropout=0.0, encoders=None,
-                 char_vocabulary=None, pretrained=None, **kwargs):
+                 char_vocabulary=None, pretrained=None, vectors_trainable=True,
+                 **kwargs):
         vocabulary = _vocabulary(vocabulary)
         vocab_size = _size("vocab_size", vocab_size, vocabulary, "vocabulary")
         num_tags = _size("num_tags", num_tags, tag_names, "tag_names")
@@ -98,11 +101,12 @@ class Tagger(SequenceModel):
         self.head_spec = component_config(head, "output_heads")
         if encoders is None:
             encoders = ["word_embedding"]
-        self.encoder_specs = [word_embedding_default(component_config(e, "token_encoders"),
-                                                     "dim", embedding_dim) for e in encoders]
+        self.encoder_specs = [component_config(e, "token_encoders") for e in encoders]
         if not self.encoder_specs:
             raise ConfigError("`encoders` must name at least one token encoder.")
-        context = EncoderContext(words, self.char_vocabulary, pretrained)
+        self.vectors_trainable = bool(vectors_trainable)
+        context = EncoderContext(words, self.char_vocabulary, pretrained, embedding_dim,
+                                 self.vectors_trainable)
         self.token_encoders = [registry.create("token_encoders", spec, context)
                                for spec in self.encoder_specs]
         self.word_dropout = WordDropout(word_dropout, name="word_dropout")
@@ -205,7 +209,7 @@ class Tagger(SequenceModel):
             "vocabulary": None if self.vocabulary is None else self.vocabulary.get_config(),
             "tag_names": self.tag_names, "scheme": self.scheme,
             "word_dropout": self.word_dropout.rate,
-            "encoders": saved_encoders,
+            "encoders": saved_encoders, "vectors_trainable": self.vectors_trainable,
             "char_vocabulary": (None if self.char_vocabulary is None
                                 else self.char_vocabulary.get_config()),
         }
@@ -257,15 +261,6 @@ def _fill_rows(x, rows):
 
 def _words(inputs):
     return inputs["words"] if isinstance(inputs, dict) else inputs
-
-
-def word_embedding_default(spec, option, value):
-    """An encoder spec with ``option`` set to ``value`` if it is a
-    ``word_embedding`` that does not set the option itself."""
-    name, options = registry.parse_spec(spec, "token_encoders")
-    if name != "word_embedding" or option in options:
-        return spec
-    return {"name": name, **options, option: value}
 
 
 def _vocabulary(vocabulary):

@@ -39,15 +39,17 @@ class WordEmbedding(TokenEncoder):
                 "trainable_embeddings": self.trainable_embeddings}
 
 
-def word_embedding(context, dim=None, pretrained=None, trainable=True, seed=None):
+def word_embedding(context, dim=None, pretrained=None, trainable=None, seed=None):
     """Word embeddings, random (uniform +-0.05) or from pretrained vectors.
 
     Args:
-        dim: the width; default the vectors' width, or 100 without vectors.
+        dim: the width; default the tagger's ``embedding_dim``, else the
+            vectors' width, or 100 without vectors.
         pretrained: a vectors file (see `seqlab.Vectors`) to start from;
             default the tagger's vectors (``Tagger(pretrained=...)``, the
             ``[model] pretrained`` key of a config), if it has any.
-        trainable: false keeps the vectors as they are (frozen).
+        trainable: false keeps the vectors as they are (frozen); default
+            the tagger's ``vectors_trainable``.
         seed: seed of the random rows of words without a vector.
 
     Words without a vector, exactly or lower-cased, get random rows of the
@@ -55,6 +57,8 @@ def word_embedding(context, dim=None, pretrained=None, trainable=True, seed=None
     the word vocabulary (``[vocabulary] lowercase/digits`` in a config).
     """
     vectors = seqlab.Vectors.read(pretrained, keep=context.words.tokens) if pretrained else context.vectors
+    dim = dim if dim is not None else context.embedding_dim
+    trainable = trainable if trainable is not None else context.vectors_trainable
     if vectors is not None and dim is not None and dim != vectors.dim:
         raise seqlab.ConfigError(
             f"word_embedding has dim={dim}, but the pretrained vectors "
@@ -62,4 +66,6 @@ def word_embedding(context, dim=None, pretrained=None, trainable=True, seed=None
             f"vectors' width.")
     dim = dim or (vectors.dim if vectors is not None else 100)
     initial = None if vectors is None else vectors.matrix(context.words.tokens, seed)[0]
-    return WordEmbedding(len(context.words), dim, initial, trainable)
+    encoder = WordEmbedding(len(context.words), dim, initial, trainable)
+    encoder.from_vectors = vectors is not None
+    return encoder

@@ -13,7 +13,7 @@ import numpy as np
 from seqlab import plots
 from seqlab.errors import ConfigError
 from seqlab.io import atomic_write
-from seqlab.training import GradientClippingOptimizer
+from seqlab.clipping import GradientClippingOptimizer
 from seqlab.validation import check_positive_int
 
 

@@ -1,14 +1,13 @@
-"""Keras callbacks for seqlab's training loops (`seqlab.runs.DevCheckpoint`
-lives with the run it checkpoints)."""
+"""`TrainingMonitor`: per-epoch gradient statistics and the check that a
+step's loss stayed finite."""
 
 import math
 import os
-import time
 
 import keras
 
 from seqlab.errors import TrainingError
-from seqlab.training import GradientClippingOptimizer
+from seqlab.clipping import GradientClippingOptimizer
 
 
 class TrainingMonitor(keras.callbacks.Callback):
@@ -81,59 +80,3 @@ class TrainingMonitor(keras.callbacks.Callback):
             kept = f" The last good checkpoint, {self.kept_checkpoint}, is kept."
         raise TrainingError(f"{what} {where}.{kept} Lower the learning rate or clip "
                             f"gradients (clipper='global_norm').")
-
-
-class TimeBudget(keras.callbacks.Callback):
-    """Stop training before an epoch that would end after ``seconds``.
-
-    After each epoch it estimates the next one's duration by the longest
-    so far and stops when that would overrun the budget, so a run on a
-    rented machine ends with its checkpoints and evaluation done. A resumed
-    run passes the seconds its committed epochs took (``spent``) and the
-    longest of them, so the budget covers the whole run, not each part.
-    """
-
-    def __init__(self, seconds, verbose=1, spent=0.0, longest=0.0):
-        super().__init__()
-        self.seconds = float(seconds)
-        self.verbose = verbose
-        self.spent = float(spent)      # seconds used before a resume
-        self.start = None
-        self.longest = float(longest)  # the longest epoch so far, resumes included
-        self._epoch_start = None
-        self.stopped_early = False
-
-    def exhausted(self):
-        """Before training: the seconds spent already and the longest epoch
-        leave no room for another epoch (an uninterrupted run stopped here)."""
-        return self.spent + self.longest > self.seconds
-
-    def on_train_begin(self, logs=None):
-        self.start = time.perf_counter() - self.spent
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch_start = time.perf_counter()
-
-    def on_epoch_end(self, epoch, logs=None):
-        now = time.perf_counter()
-        self.longest = max(self.longest, now - self._epoch_start)
-        if now - self.start + self.longest > self.seconds:
-            self.model.stop_training = True
-            self.stopped_early = True
-            if self.verbose:
-                print(f"Stopping after epoch {epoch + 1}: another epoch would "
-                      f"exceed the {self.seconds:.0f} s time budget.", flush=True)
-
-
-class ResetStates(keras.callbacks.Callback):
-    """Zero a language model's carried states at the start of every pass
-    over the data (each training epoch and each evaluation)."""
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.model.reset_states()
-
-    def on_test_begin(self, logs=None):
-        self.model.reset_states()
-
-    def on_predict_begin(self, logs=None):
-        self.model.reset_states()

@@ -17,29 +17,6 @@ from seqlab.distribution import all_reduce_sum
 from seqlab.errors import ConfigError
 
 
-def optimizer_from_config(training):
-    """The Keras optimizer a config's ``[training]`` section names, at its
-    learning rate (``optimizer = "adam"``, ``learning_rate = 0.001``), with
-    its ``weight_decay`` when that is above 0: every weight shrinks by
-    ``learning_rate * weight_decay`` times itself each step, apart from the
-    gradient (L2 regularisation for SGD, Mikolov's RNNLM ``-beta``; AdamW's
-    decoupled decay for Adam), so clipping does not touch it."""
-    config = {"learning_rate": training.learning_rate}
-    if training.weight_decay:
-        config["weight_decay"] = training.weight_decay
-    return keras.optimizers.get({"class_name": training.optimizer, "config": config})
-
-
-def compile_options(training):
-    """``model.compile`` arguments from a config's ``[training]`` section:
-    the optimizer, the clipper, ``steps_per_execution`` (steps run per
-    call of the compiled function) and ``jit_compile`` (XLA: ``"auto"``,
-    true or false)."""
-    return {"optimizer": optimizer_from_config(training), "clipper": training.clipper,
-            "steps_per_execution": training.steps_per_execution,
-            "jit_compile": training.jit_compile}
-
-
 def global_norm(grads):
     """The L2 norm of all gradients taken together (``None`` entries skipped)."""
     squares = [ops.sum(ops.square(ops.cast(g, "float32")))

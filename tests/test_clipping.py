@@ -110,7 +110,7 @@ def test_adaptive_norm_clips_relative_to_the_running_average(batch):
 
 def test_weight_decay_shrinks_every_weight_beside_the_gradient(batch):
     from seqlab.config.schema import LanguageModelTraining
-    from seqlab.training import optimizer_from_config
+    from seqlab.runs import optimizer_from_config
 
     model, (raw,) = sgd_updates("none", *batch)
     start = INITIAL[keras.backend.backend()]

@@ -17,7 +17,6 @@ Example:
 
 import gzip
 import os
-import sys
 
 import numpy as np
 
@@ -184,31 +183,41 @@ def _read_binary(handle, path, wanted, shown):
 
 
 class _Progress:
-    """A progress line on stderr: megabytes read of the file's size."""
+    """A progress bar on stderr (rich's): bytes read of the file's size."""
 
     def __init__(self, path, enabled):
         self.enabled = enabled
         self.name = os.path.basename(path)
         self.size = os.path.getsize(path)
-        self.done = self.next = 0
+        self.done = self.shown = 0
+        self.bar = self.task = None
 
     def __enter__(self):
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (BarColumn, DownloadColumn, Progress, TextColumn,
+                                       TimeRemainingColumn, TransferSpeedColumn)
+
+            self.bar = Progress(TextColumn("Reading {task.description}"), BarColumn(),
+                                DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+                                console=Console(stderr=True))
+            self.bar.start()
+            self.task = self.bar.add_task(self.name, total=self.size)
         return self
 
     def advance(self, count):
         self.done += count
-        if self.enabled and self.done >= self.next:
-            self.next = self.done + _PROGRESS_EVERY
-            self._draw()
+        # Updates are batched: rich takes a lock on each, and a vectors file
+        # has hundreds of thousands of lines.
+        if self.bar is not None and self.done - self.shown >= _PROGRESS_EVERY:
+            self._update()
 
-    def _draw(self):
+    def _update(self):
         # Compressed files: the bytes read exceed the size on disk.
-        share = min(self.done / max(self.size, 1), 1.0)
-        bar = "=" * int(30 * share)
-        print(f"\rReading {self.name} [{bar:<30}] {self.done / 1e6:.0f} MB",
-              end="", file=sys.stderr, flush=True)
+        self.bar.update(self.task, completed=self.done, total=max(self.size, self.done))
+        self.shown = self.done
 
     def __exit__(self, *exc):
-        if self.enabled and self.done:
-            self._draw()
-            print(file=sys.stderr, flush=True)
+        if self.bar is not None:
+            self._update()
+            self.bar.stop()

@@ -87,6 +87,23 @@ class EncoderContext:
     vectors_trainable: bool = True
 
 
+@dataclasses.dataclass(frozen=True)
+class CallbackContext:
+    """What a run tells a callback's factory.
+
+    Attributes:
+        run_directory: the run's output directory. A callback that writes
+            files puts them here; relative paths among its options are read
+            relative to it.
+        resumed_after: epochs the run had committed when this training
+            started (0: a fresh run). A log that must not repeat or lose
+            them appends from there.
+    """
+
+    run_directory: str
+    resumed_after: int = 0
+
+
 CONTRACTS = {}
 
 
@@ -145,6 +162,18 @@ def seqlab_register_token_encoders(register):
     or ``"chars"``: ``(batch, time, chars)``) to one vector per token.
     ``context`` is an `EncoderContext` (``words`` and ``chars``
     vocabularies). A tagger concatenates the vectors of all its encoders.
+    """
+
+
+@_contract("callbacks", "factory(context: CallbackContext, **options)",
+           "keras.callbacks.Callback")
+def seqlab_register_callbacks(register):
+    """Register training callbacks: ``register(name, factory)``.
+
+    A config names them in ``training.callbacks`` (``[{name = "tensorboard"},
+    "csv_logger"]``). A run adds them after its own callbacks, so an epoch's
+    logs hold the dev score, and in the chief process only. ``context`` is
+    a `CallbackContext` (``run_directory``, ``resumed_after``).
     """
 
 

@@ -178,11 +178,12 @@ def remove_temporaries(directory):
 class DirectoryLock:
     """An advisory lock on a directory: one process at a time.
 
-    The lock is an ``fcntl`` lock on ``<directory>/run.lock``, which the
-    operating system releases when its process ends, however it ends. The
-    file records the holder (process id, host, start time): a second process
-    is told who holds the lock, and a record whose lock is free (left by a
-    killed process) is reported as stale and taken over.
+    The lock is `filelock`'s on ``<directory>/run.lock`` (``flock`` on POSIX
+    systems, ``msvcrt`` on Windows), which the operating system releases
+    when its process ends, however it ends. The file records the holder
+    (process id, host, start time): a second process is told who holds the
+    lock, and a record whose lock is free (left by a killed process) is
+    reported as stale and taken over.
 
     Example:
         >>> with DirectoryLock("runs/ner") as lock:
@@ -195,35 +196,38 @@ class DirectoryLock:
         self.directory = os.fspath(directory)
         self.path = os.path.join(self.directory, self.NAME)
         self.stale = None
-        self._handle = None
+        self._lock = None
 
     def __enter__(self):
+        from filelock import FileLock, Timeout
+
         os.makedirs(self.directory, exist_ok=True)
-        handle = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        lock = FileLock(self.path, mode=0o666, blocking=False, preserve_lock_file=True,
+                        on_acquired=self._record)
         try:
-            _lock(handle)
-        except BlockingIOError:
-            holder = _describe(_read_record(handle))
-            os.close(handle)
+            lock.acquire()
+        except Timeout:
             raise SeqlabError(
-                f"{self.directory} is in use by another seqlab run ({holder}). "
-                f"Wait for it to finish, stop it, or choose another output "
-                f"directory.") from None
-        except BaseException:
-            os.close(handle)
-            raise
+                f"{self.directory} is in use by another seqlab run "
+                f"({_describe(_read_record_file(self.path))}). Wait for it to finish, "
+                f"stop it, or choose another output directory.") from None
+        self._lock = lock
+        return self
+
+    def _record(self, handle):
+        """Once the lock is ours: keep the record found there (a stale one,
+        or None after a clean release) and write this process's."""
         self.stale = _read_record(handle)
         record = {"pid": os.getpid(), "host": socket.gethostname(),
                   "started": datetime.datetime.now().isoformat(timespec="seconds")}
         os.ftruncate(handle, 0)
-        os.pwrite(handle, json.dumps(record).encode(), 0)
-        self._handle = handle
-        return self
+        os.lseek(handle, 0, os.SEEK_SET)
+        os.write(handle, json.dumps(record).encode())
 
     def __exit__(self, *exc):
-        os.ftruncate(self._handle, 0)  # an empty record: released cleanly
-        os.close(self._handle)  # closing releases the lock
-        self._handle = None
+        os.truncate(self.path, 0)  # an empty record: released cleanly
+        self._lock.release()
+        self._lock = None
 
     def describe_stale(self):
         """A sentence about the stale record taken over, or None."""
@@ -233,22 +237,23 @@ class DirectoryLock:
                 f"ended without releasing it ({_describe(self.stale)}).")
 
 
-def _lock(handle):
+def _read_record_file(path):
     try:
-        import fcntl
-    except ModuleNotFoundError:  # Windows
-        import msvcrt
-
-        try:
-            msvcrt.locking(handle, msvcrt.LK_NBLCK, 1)
-        except OSError:
-            raise BlockingIOError from None
-        return
-    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        handle = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return _read_record(handle)
+    finally:
+        os.close(handle)
 
 
 def _read_record(handle):
-    data = os.pread(handle, 4096, 0) if hasattr(os, "pread") else b""
+    try:  # seek and read, not pread: Windows has no pread
+        os.lseek(handle, 0, os.SEEK_SET)
+        data = os.read(handle, 4096)
+    except OSError:  # Windows: the holder's byte-range lock forbids reading
+        return None
     try:
         return json.loads(data) if data.strip() else None
     except ValueError:

@@ -30,6 +30,7 @@ DEFAULT_PLUGINS = (
     "seqlab_builtins.crf",
     "seqlab_builtins.encoders",
     "seqlab_builtins.formats",
+    "seqlab_builtins.callbacks",
 )
 
 pm = pluggy.PluginManager("seqlab")

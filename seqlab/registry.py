@@ -225,10 +225,23 @@ def check_options(component, options):
                 if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     unknown = sorted(set(options) - set(accepted))
     if unknown:
+        supplied = _supplied(component.kind)
         raise ConfigError(
             f"{_singular(component.kind).capitalize()} {component.name!r} (from plugin "
             f"{component.plugin!r}) has no option {', '.join(map(repr, unknown))}. It "
-            f"accepts: {', '.join(accepted)}.")
+            f"accepts: {', '.join(n for n in accepted if n not in supplied) or 'no options'}.")
+
+
+def _supplied(kind):
+    """The arguments the core itself passes a factory of ``kind`` (its
+    contract's named parameters: a cell's ``units``, an encoder's
+    ``context``), which are not options a spec may give."""
+    contract = hookspecs.CONTRACTS.get(kind)
+    if contract is None:
+        return set()
+    inside = contract.factory[contract.factory.index("(") + 1:contract.factory.rindex(")")]
+    return {part.split(":")[0].split("=")[0].strip() for part in inside.split(",")
+            if part.strip() and not part.strip().startswith("*")}
 
 
 def _check_signature(component, args, kwargs):

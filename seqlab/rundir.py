@@ -16,7 +16,7 @@ from seqlab.io import (DirectoryLock, atomic_save_model, atomic_write, file_dige
                        fingerprint, publish, remove_temporaries)
 
 #: Config keys a resumed run may change: training longer or on a budget.
-RESUMABLE_CHANGES = ("epochs", "patience", "time_budget")
+RESUMABLE_CHANGES = ("epochs", "patience", "time_budget", "callbacks")
 #: The data files a run fingerprints (``config.data`` keys).
 DATA_KEYS = ("train", "dev", "test")
 #: How ``state.json`` may name a checkpoint: a plain file in ``checkpoints/``

@@ -15,10 +15,11 @@ import dataclasses
 
 import keras
 
-from seqlab import plugins
+from seqlab import plugins, registry
 from seqlab.callbacks import DevCheckpoint, EpochSeeds, TimeBudget, TrainingMonitor, say
 from seqlab.config import check_config
 from seqlab.distribution import setup as setup_distribution
+from seqlab.hookspecs import CallbackContext
 from seqlab.plots import plot_learning_curves
 from seqlab.rundir import (RESUMABLE_CHANGES, RunDirectory, WorkerDirectory, data_fingerprints,
                            remove)
@@ -211,6 +212,11 @@ def _train(task, config, directory, distribution, resume, verbose, allow_changed
             model = task.build_model()
     directory.write_json(RunDirectory.CONFIG, config.dump())
     checkpoint = DevCheckpoint(task, directory, training.patience, state, verbose)
+    # The config's own callbacks come after the checkpoint (an epoch's logs
+    # then hold the dev score) and only where the run directory is written.
+    context = CallbackContext(directory.path, state["epoch"] if state else 0)
+    configured = [registry.create("callbacks", spec, context) for spec in training.callbacks] \
+        if distribution.is_chief else []
     checkpoint.state = {**checkpoint.state, "data": data_files}
     epoch = state["epoch"] if state else 0
     stopped = state and ((training.patience and state["wait"] >= training.patience)
@@ -236,7 +242,7 @@ def _train(task, config, directory, distribution, resume, verbose, allow_changed
                       callbacks=[EpochSeeds(training.seed, data.get("x")),
                                  *task.callbacks(lambda: checkpoint.state["history"]),
                                  TrainingMonitor(directory.last),
-                                 checkpoint, *budget])
+                                 checkpoint, *budget, *configured])
     # Every process past its last commit: the chief's checkpoints are complete.
     distribution.barrier("seqlab: trained")
     return checkpoint.state

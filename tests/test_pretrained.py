@@ -182,3 +182,16 @@ def test_resumed_run_reports_the_same_coverage_and_vectors_need_a_word_encoder(c
         train_tagger(load_config(data={**config, "output": str(tmp_path / "chars"),
                                        "model": {**config["model"], "encoders": ["char_cnn"]}}),
                      verbose=0)
+
+
+def test_reading_vectors_shows_a_progress_bar_on_request(corpus, tmp_path, capsys, monkeypatch):
+    import seqlab.embeddings
+
+    monkeypatch.setattr(seqlab.embeddings, "_PROGRESS_EVERY", 64)  # redraw often
+    path = vectors_for(corpus, tmp_path / "vectors.txt")
+    quiet = seqlab.Vectors.read(path)
+    assert capsys.readouterr().err == ""
+    shown = seqlab.Vectors.read(path, progress=True)
+    err = capsys.readouterr().err
+    assert "Reading vectors.txt" in err and f"{path.stat().st_size / 1000:.1f} kB" in err
+    assert shown.dim == quiet.dim == 8 and shown.file_words == quiet.file_words

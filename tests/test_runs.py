@@ -230,3 +230,51 @@ def test_report_shows_a_finished_or_running_run_and_plots_its_curves(corpus, tmp
     assert "(running or stopped before its report)" in capsys.readouterr().out
     assert main(["report", str(tmp_path / "nothing")]) == 2
     assert "no such run directory" in capsys.readouterr().err
+
+
+@pytest.mark.backend
+def test_callbacks_from_the_config_log_every_epoch_once_across_a_resume(corpus, tmp_path):
+    import csv
+
+    output = tmp_path / "run"
+    callbacks = ["csv_logger", {"name": "tensorboard", "log_dir": "tb"}]
+    train_tagger(config_for(corpus, output, epochs=1, callbacks=callbacks), verbose=0)
+    run = train_tagger(config_for(corpus, output, epochs=3, callbacks=callbacks), verbose=0)
+    with open(output / "history.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2]  # one header, each epoch once
+    assert [float(r["dev_f1"]) for r in rows] == pytest.approx(
+        [h["dev_f1"] for h in run.history])  # the dev score is in the logs they get
+    events = [f for _, _, files in os.walk(output / "tb") for f in files]
+    assert any(f.startswith("events.out.tfevents") for f in events)
+    # --restart starts the log again
+    train_tagger(config_for(corpus, output, epochs=1, callbacks=["csv_logger"]),
+                 resume=False, verbose=0)
+    with open(output / "history.csv") as handle:
+        assert len(list(csv.DictReader(handle))) == 1
+
+
+def test_a_plugin_callback_runs_with_the_run_directory(corpus, tmp_path, register_plugin):
+    seen = []
+
+    class Epochs(keras.callbacks.Callback):
+        def __init__(self, context, label="epoch"):
+            super().__init__()
+            self.context, self.label = context, label
+
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append((self.label, self.context.run_directory, epoch, "dev_f1" in logs))
+
+    class Plugin:
+        @staticmethod
+        @seqlab.hookimpl
+        def seqlab_register_callbacks(register):
+            register("epochs", Epochs)
+
+    register_plugin(Plugin, "epochs_callback")
+    run = train_tagger(config_for(corpus, tmp_path / "run", epochs=2,
+                                  callbacks=[{"name": "epochs", "label": "x"}]), verbose=0)
+    assert seen == [("x", run.output, 0, True), ("x", run.output, 1, True)]
+    with pytest.raises(seqlab.ConfigError, match="Callback 'epochs' .* has no option "
+                                                 "'lable'. It accepts: label"):
+        config_for(corpus, tmp_path / "other", callbacks=[{"name": "epochs", "lable": "x"}])

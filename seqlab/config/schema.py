@@ -157,16 +157,17 @@ def ComponentSpec(kind):
                      Field(json_schema_extra={"x-seqlab-registry": kind})]
 
 
-def Components(kind):
-    """A non-empty list of components of ``kind`` (or None: the default)."""
+def Components(kind, example='["word_embedding", "char_cnn"]', empty=False):
+    """A list of components of ``kind``: non-empty unless ``empty``, or None
+    (the default)."""
     single = _component_check(kind, optional=False)
 
     def check(value):
         if value is None:
             return value
-        if not isinstance(value, list) or not value:
-            raise _problem(f"expected a non-empty list of {kind}, e.g. "
-                           f"[\"word_embedding\", \"char_cnn\"]")
+        if not isinstance(value, list) or not (value or empty):
+            raise _problem(f"expected a{'' if empty else ' non-empty'} list of {kind}, "
+                           f"e.g. {example}")
         for item in value:
             single(item)
         return value
@@ -421,6 +422,9 @@ class TrainingBase(Section):
     """Training steps per compiled call."""
     jit_compile: Choice(Literal["auto", True, False]) = "auto"
     """XLA compilation: auto, true or false."""
+    callbacks: Components("callbacks", '["csv_logger", {name = "tensorboard"}]',
+                          empty=True) = []
+    """Keras callbacks to add (`seqlab plugins --kind callbacks`): tensorboard, csv_logger, a plugin's."""
 
 
 class TaggerTraining(TrainingBase):

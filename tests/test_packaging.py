@@ -24,8 +24,10 @@ def wheel(tmp_path_factory):
 @pytest.mark.slow
 def test_wheel_contents(wheel):
     names = zipfile.ZipFile(wheel).namelist()
-    for expected in ("seqlab/__init__.py", "seqlab/layers/stacked.py",
-                     "seqlab_builtins/cells.py", "seqlab_builtins/heads.py"):
+    for expected in ("seqlab/__init__.py", "seqlab/layers/stacked.py", "seqlab/config/schema.py",
+                     "seqlab/cli/app.py", "seqlab_builtins/cells/__init__.py",
+                     "seqlab_builtins/cells/elman.py", "seqlab_builtins/heads/class_softmax.py",
+                     "seqlab_builtins/callbacks/csv_logger.py"):
         assert expected in names
     assert not [n for n in names if n.startswith(("plugins/", "tests/", "docs/"))]
     metadata = next(n for n in names if n.endswith("entry_points.txt"))

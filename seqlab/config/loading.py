@@ -68,14 +68,15 @@ def updated(config, values):
 
 
 def as_config(config, task="tagger"):
-    """``config`` as a checked config of ``task``: a `RunConfig` is
-    re-checked, a dict (built by hand) is read with the defaults filled in."""
+    """``config`` as a checked config of ``task``: a typed config as it is
+    (checked when built and at every assignment), a dict (built by hand)
+    read with the defaults filled in."""
     kind = _task(task)
     if isinstance(config, BaseModel):
         if not isinstance(config, kind):
             raise ConfigError(f"A {type(config).__name__} cannot configure a {task} run; "
                               f"load it with task={task!r}.")
-        config = config.model_dump()
+        return config  # checked when it was built, and at every assignment since
     if not isinstance(config, dict):
         raise ConfigError(f"A config is a {kind.__name__} (seqlab.load_config) or a dict. "
                           f"Received: {type(config).__name__}")

@@ -5,7 +5,7 @@ plugins are found through the ``seqlab`` entry-point group. Nothing is loaded
 at import time: the first lookup of a component calls `load_plugins()`.
 
 Environment:
-    SEQLAB_LOAD_PLUGINS: a comma-separated list of distribution names whose
+    SEQLAB_LOAD_PLUGINS: a comma-separated list of package names whose
         entry points are loaded; ``""`` loads the built-ins only. Unset, every
         installed plugin is loaded. Read each time plugins are loaded.
 """
@@ -38,8 +38,9 @@ pm.add_hookspecs(hookspecs)
 
 _lock = threading.RLock()
 _loaded = False
-# plugin name -> "package version" for plugins that came from an entry point (the
-# installed package, a "distribution" in the packaging sense)
+# plugin name -> "package version" for plugins that came from an entry point
+# (what packaging calls a distribution; in seqlab that word means the
+# data-parallel engine, `seqlab.distribution`)
 _packages = {}
 
 
@@ -49,7 +50,7 @@ def load_plugins():
     Raises:
         PluginError: a plugin failed to import, does not match the hook
             specifications (for example a misspelt hook name), or
-            ``SEQLAB_LOAD_PLUGINS`` names a distribution that is not installed.
+            ``SEQLAB_LOAD_PLUGINS`` names a package that is not installed.
     """
     global _loaded
     with _lock:
@@ -58,8 +59,8 @@ def load_plugins():
         for module_name in DEFAULT_PLUGINS:
             if pm.get_plugin(module_name) is None:
                 _register(importlib.import_module(module_name), module_name)
-        for entry_point, distribution in _selected_entry_points():
-            _load_entry_point(entry_point, distribution)
+        for entry_point, package in _selected_entry_points():
+            _load_entry_point(entry_point, package)
         check_plugins()
         _loaded = True
 
@@ -159,11 +160,11 @@ def require_packages(names):
             metadata.distribution(name)
         except metadata.PackageNotFoundError:
             raise PluginError(
-                f"Plugin distribution {name!r} is required but not installed "
+                f"Plugin package {name!r} is required but not installed "
                 f"(pip install {name}).", plugin=name) from None
         if _normalise(name) not in loaded:
             raise PluginError(
-                f"Plugin distribution {name!r} is required and installed but "
+                f"Plugin package {name!r} is required and installed but "
                 f"not loaded; check SEQLAB_LOAD_PLUGINS.", plugin=name)
 
 
@@ -193,19 +194,19 @@ def _selected_entry_points():
     if missing:
         raise PluginError(
             f"SEQLAB_LOAD_PLUGINS names {', '.join(missing)}, but no installed "
-            f"distribution of that name has a {ENTRY_POINT_GROUP!r} entry point. "
-            f"Installed plugin distributions: {', '.join(sorted(found)) or 'none'}.",
+            f"package of that name has a {ENTRY_POINT_GROUP!r} entry point. "
+            f"Installed plugin packages: {', '.join(sorted(found)) or 'none'}.",
             plugin=missing[0],
         )
     return [(ep, dist) for ep, dist in entry_points
             if dist and _normalise(dist.name) in names]
 
 
-def _load_entry_point(entry_point, distribution):
+def _load_entry_point(entry_point, package):
     name = entry_point.name
     if pm.get_plugin(name) is not None or pm.is_blocked(name):
         return
-    source = f"{distribution.name} {distribution.version}" if distribution else None
+    source = f"{package.name} {package.version}" if package else None
     try:
         plugin = entry_point.load()
     except (Exception, SystemExit) as error:  # sys.exit() at import is the plugin's failure
@@ -221,5 +222,5 @@ def _load_entry_point(entry_point, distribution):
         _packages[name] = source
 
 
-def _normalise(distribution_name):
-    return distribution_name.lower().replace("_", "-").replace(".", "-")
+def _normalise(package_name):
+    return package_name.lower().replace("_", "-").replace(".", "-")

@@ -30,8 +30,8 @@ def left_table(rows):
 
 
 def components_table(components):
-    """``seqlab plugins``: kind, name, plugin and distribution of each component."""
-    rows = [("KIND", "NAME", "PLUGIN", "DISTRIBUTION")]
+    """``seqlab plugins``: kind, name, plugin and package of each component."""
+    rows = [("KIND", "NAME", "PLUGIN", "PACKAGE")]
     rows += [(c.kind, c.name, c.plugin, c.package or "(built-in)") for c in components]
     return left_table(rows)
 

@@ -47,7 +47,7 @@ def config_file(corpus, tmp_path):
     ('training.jit_compile="yes"', "training.jit_compile = 'yes': expected one of 'auto', true"),
     ('data.test="nope.txt"', r"data.test = '.*nope.txt': no such file"),
     ('plugins.require="seqlab-example-cell"',
-     "plugins.require = 'seqlab-example-cell': expected a list of plugin distribution names"),
+     "plugins.require = 'seqlab-example-cell': expected a list of plugin package names"),
     ('model.encoders=["word_embedding", "chars"]',
      "model.encoders = .*Unknown token encoder 'chars'"),
 ])

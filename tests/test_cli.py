@@ -13,7 +13,7 @@ from seqlab.cli import main
 def test_plugins_lists_every_component(capsys):
     assert main(["plugins"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["KIND", "NAME", "PLUGIN", "DISTRIBUTION"]
+    assert lines[0].split() == ["KIND", "NAME", "PLUGIN", "PACKAGE"]
     rows = {tuple(line.split()[:3]) for line in lines[1:]}
     for kind, names, plugin in [
         ("cells", "elman relu irnn lstm gru", "seqlab_builtins.cells"),
@@ -32,7 +32,7 @@ def test_plugins_json_and_kind_filter(capsys):
     rows = json.loads(capsys.readouterr().out)
     assert [r["name"] for r in rows] == ["adaptive_softmax", "class_softmax", "crf", "softmax"]
     assert rows[1] == {"kind": "output_heads", "name": "class_softmax",
-                       "plugin": "seqlab_builtins.heads", "distribution": None}
+                       "plugin": "seqlab_builtins.heads", "package": None}
 
 
 def test_errors_are_one_line_and_exit_2(fresh_plugins, monkeypatch, capsys):

@@ -40,7 +40,7 @@ def test_overrides(tmp_path):
     (BASE + "[data\n", [], "not valid TOML"),
     ('model = "lstm"\n' + BASE, [], "'model' must be a table"),
     (BASE + '[plugins]\nrequire = "seqlab-example-cell"\n', [],
-     r"plugins.require = 'seqlab-example-cell': expected a list of plugin distribution names"),
+     r"plugins.require = 'seqlab-example-cell': expected a list of plugin package names"),
 ])
 def test_errors_name_the_key(tmp_path, text, overrides, message):
     with pytest.raises(seqlab.ConfigError, match=message):

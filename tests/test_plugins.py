@@ -54,7 +54,7 @@ def test_load_plugins_env_selects_distributions(fresh_plugins, monkeypatch):
 
 def test_load_plugins_env_naming_missing_distribution(fresh_plugins, monkeypatch):
     monkeypatch.setenv("SEQLAB_LOAD_PLUGINS", "seqlab-no-such-plugin")
-    with pytest.raises(seqlab.PluginError, match="seqlab-no-such-plugin.*Installed plugin distributions: seqlab-example-cell"):
+    with pytest.raises(seqlab.PluginError, match="seqlab-no-such-plugin.*Installed plugin packages: seqlab-example-cell"):
         seqlab.available("cells")
 
 

@@ -21,6 +21,6 @@ def plugins(kind, as_json):
     components = registry.components(kind)
     if as_json:
         print(json.dumps([{"kind": c.kind, "name": c.name, "plugin": c.plugin,
-                           "distribution": c.package} for c in components], indent=2))
+                           "package": c.package} for c in components], indent=2))
     else:
         print(presentation.components_table(components))

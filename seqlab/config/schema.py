@@ -201,9 +201,9 @@ def _addresses_check(value):
 
 
 Addresses = Annotated[list[str], BeforeValidator(_addresses_check)]
-DistributionNames = Annotated[
+PackageNames = Annotated[
     list[Annotated[str, Field(min_length=1)]],
-    Expected('expected a list of plugin distribution names, e.g. ["seqlab-example-cell"]')]
+    Expected('expected a list of plugin package names, e.g. ["seqlab-example-cell"]')]
 
 
 class Section(BaseModel):
@@ -481,7 +481,7 @@ class DistributionSection(Section):
 class PluginsSection(Section):
     """``[plugins]``."""
 
-    require: DistributionNames = []
+    require: PackageNames = []
     """Plugin packages that must be installed (fail early when one is missing)."""
 
 

@@ -1,7 +1,6 @@
 """Built-in training callbacks a config names in ``training.callbacks``:
 ``tensorboard`` and ``csv_logger``, Keras's own, writing into the run
-directory. Registered by name: imported (with Keras) when a run uses one.
-"""
+directory."""
 
 import seqlab
 

@@ -3,8 +3,6 @@
 ``elman``, ``relu`` and ``irnn`` are `seqlab.layers.ProjectedCell`s: their
 input projection runs once per sequence. ``lstm`` and ``gru`` are Keras's own
 layers, which take the fused cuDNN kernel on a GPU where the backend has one.
-Registered by name: a cell's module (and Keras) is imported when a model
-first uses it, so listing components (`seqlab plugins`) imports neither.
 """
 
 import seqlab

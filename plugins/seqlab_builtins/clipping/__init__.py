@@ -1,7 +1,4 @@
-"""Built-in gradient clipping: none, global_norm, value, adaptive_norm.
-
-Registered by name: imported (with Keras) when a model first uses one.
-"""
+"""Built-in gradient clipping: none, global_norm, value, adaptive_norm."""
 
 import seqlab
 

@@ -1,7 +1,4 @@
-"""Built-in token encoders: word_embedding, char_cnn, char_lstm.
-
-Registered by name: imported (with Keras) when a model first uses one.
-"""
+"""Built-in token encoders: word_embedding, char_cnn, char_lstm."""
 
 import seqlab
 

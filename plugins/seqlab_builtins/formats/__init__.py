@@ -1,5 +1,5 @@
 """Built-in data formats: conll, two_column, text, jsonl, spans_jsonl, and
-html (output only). Registered by name, like every built-in."""
+html (output only)."""
 
 import seqlab
 

@@ -1,8 +1,4 @@
-"""Built-in output heads: softmax, class_softmax and adaptive_softmax.
-
-Registered by name: each head's module (and Keras) is imported when a model
-first uses it, so listing components (`seqlab plugins`) imports neither.
-"""
+"""Built-in output heads: softmax, class_softmax and adaptive_softmax."""
 
 import seqlab
 

@@ -1,7 +1,4 @@
-"""Built-in weight initializers: identity, orthogonal, uniform, glorot_uniform.
-
-Registered by name: imported (with Keras) when a model first uses one.
-"""
+"""Built-in weight initializers: identity, orthogonal, uniform, glorot_uniform."""
 
 import seqlab
 

@@ -20,7 +20,8 @@ A config fully describes a run::
     clipper = { name = "global_norm", threshold = 5.0 }
 
 Every key, its default and what it allows is declared once, in
-`seqlab.config.schema` (`TaggerConfig`, `LanguageModelConfig`);
+`seqlab.config.schema` (`TaggerConfig`, `LanguageModelConfig`), with the
+types of `seqlab.config.types`;
 ``seqlab config show FILE`` prints a file with every default filled in and
 ``seqlab config schema`` the JSON Schema that editors validate TOML with.
 
@@ -33,9 +34,10 @@ Example:
 from seqlab.config.loading import (as_config, check_config, load_config, to_toml,
                                    updated)
 from seqlab.config.schema import (MAX_BATCH_SIZE, MAX_DEPTH, MAX_SEED, MAX_WIDTH, MERGE_MODES,
-                                  OPTIMIZERS, PRETRAINED_OPTIONS, TAGGER_METRICS, TASKS,
+                                  PRETRAINED_OPTIONS, TAGGER_METRICS, TASKS,
                                   LanguageModelConfig, RunConfig, TaggerConfig, TaggerData,
                                   format_spec, pretrained_spec)
+from seqlab.config.types import OPTIMIZERS
 
 __all__ = ["MAX_BATCH_SIZE", "MAX_DEPTH", "MAX_SEED", "MAX_WIDTH", "MERGE_MODES", "OPTIMIZERS",
            "PRETRAINED_OPTIONS", "TAGGER_METRICS", "TASKS", "LanguageModelConfig", "RunConfig",

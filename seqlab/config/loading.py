@@ -12,7 +12,8 @@ except ModuleNotFoundError:  # Python 3.10
 
 from pydantic import BaseModel
 
-from seqlab.config.schema import TASKS, check_file, check_output, pretrained_spec, shown
+from seqlab.config.schema import TASKS, pretrained_spec
+from seqlab.config.types import check_file, check_output, shown
 from seqlab.errors import ConfigError
 
 PATH_KEYS = ("train", "dev", "test")

@@ -64,7 +64,7 @@ def train_options(guide):
         click.argument("config", metavar="CONFIG"),
         click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
                      help="override a config key, e.g. --set model.cell=gru (repeatable)"),
-        click.option("--output", help="run directory (overrides `output`)"),
+        click.option("--output", metavar="DIR", help="run directory (overrides `output`)"),
         click.option("--epochs", type=Integer(1), help="overrides training.epochs"),
         click.option("--seed", type=SEED, help="overrides training.seed"),
         click.option("--restart", is_flag=True,

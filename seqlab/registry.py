@@ -7,6 +7,7 @@ in their config, so a saved model always resolves to the same component.
 """
 
 import dataclasses
+import difflib
 import importlib
 import inspect
 import re
@@ -113,11 +114,13 @@ def get(kind, name):
     registered = _components(kind)
     if name not in registered:
         names = sorted(registered)
+        close = difflib.get_close_matches(str(name), names, n=1, cutoff=0.6)
         raise UnknownComponentError(
             f"Unknown {_singular(kind)} {name!r}. Available {kind}: "
-            f"{', '.join(names) or 'none'}. A name that is not listed comes "
-            f"from a plugin that is not installed or not loaded (see "
-            f"`seqlab plugins`).",
+            f"{', '.join(names) or 'none'}."
+            + (f" Did you mean {close[0]!r}?" if close else "")
+            + " A name that is not listed comes from a plugin that is not installed "
+              "or not loaded (see `seqlab plugins`).",
             kind=kind, name=name, available=names,
         )
     return registered[name]

@@ -12,6 +12,7 @@ Example:
 """
 
 import dataclasses
+import warnings
 
 import keras
 
@@ -19,6 +20,7 @@ from seqlab import plugins, registry
 from seqlab.callbacks import DevCheckpoint, EpochSeeds, TimeBudget, TrainingMonitor, say
 from seqlab.config import check_config
 from seqlab.distribution import setup as setup_distribution
+from seqlab.errors import SeqlabWarning
 from seqlab.hookspecs import CallbackContext
 from seqlab.plots import plot_learning_curves
 from seqlab.rundir import (RESUMABLE_CHANGES, RunDirectory, WorkerDirectory, data_fingerprints,
@@ -219,8 +221,7 @@ def _train(task, config, directory, distribution, resume, verbose, allow_changed
         if distribution.is_chief else []
     checkpoint.state = {**checkpoint.state, "data": data_files}
     epoch = state["epoch"] if state else 0
-    stopped = state and ((training.patience and state["wait"] >= training.patience)
-                         or task.stop_reason(state["history"]))
+    stopped = bool(state) and _nothing_to_train(task, training, state, verbose)
     # The budget counts the epochs committed before an interruption: a
     # resumed run stops where an uninterrupted one on the same clock would.
     budget = ([TimeBudget(training.time_budget, verbose,
@@ -245,7 +246,37 @@ def _train(task, config, directory, distribution, resume, verbose, allow_changed
                                  checkpoint, *budget, *configured])
     # Every process past its last commit: the chief's checkpoints are complete.
     distribution.barrier("seqlab: trained")
-    return checkpoint.state
+    final = checkpoint.state
+    if distribution.is_chief and task.untrained_score is not None \
+            and final["best_score"] == task.untrained_score:
+        warnings.warn(
+            f"{task.score_name} is still {task.shown(final['best_score'])[0]} after "
+            f"{final['epoch']} epoch{'s' if final['epoch'] != 1 else ''}: the model has not "
+            f"learned to find what the dev data holds. Train longer (training.epochs, "
+            f"training.time_budget), raise the learning rate, or check the data's "
+            f"scheme and tags.", SeqlabWarning, stacklevel=4)  # the caller of train_*
+    return final
+
+
+def _nothing_to_train(task, training, state, verbose):
+    """Whether a resumed run has already stopped (patience, the task's own
+    rule), saying so and how to go on; the epoch count is checked too."""
+    epoch = state["epoch"]
+    reason = task.stop_reason(state["history"])
+    if training.patience and state["wait"] >= training.patience:
+        say(verbose, f"Nothing to train: the run stopped early after epoch {epoch} "
+                     f"({task.score_name} had not improved for {state['wait']} epochs, "
+                     f"patience {training.patience}); best.keras is epoch "
+                     f"{state['best_epoch']}. Raise training.patience (--set "
+                     f"training.patience=N) to train on.")
+        return True
+    if reason:
+        say(verbose, f"Nothing to train: the run stopped after epoch {epoch}: {reason}.")
+        return True
+    if epoch >= training.epochs:
+        say(verbose, f"Nothing to train: {epoch} of training.epochs = {training.epochs} "
+                     f"epochs are done. Raise it (--epochs N) to train on.")
+    return False
 
 
 def optimizer_from_config(training):

@@ -9,11 +9,12 @@ vectors) are refused when they come from a file (see `seqlab.models.Tagger`).
 """
 
 import os
+import warnings
 import zipfile
 
 import keras
 
-from seqlab.errors import SeqlabError, UnsafeModelError
+from seqlab.errors import SeqlabError, SeqlabWarning, UnsafeModelError
 from seqlab.io import loading_model_file
 
 LEGACY_SUFFIXES = (".h5", ".hdf5", ".pb", ".tf")
@@ -28,6 +29,30 @@ MIN_UNPACKED_ALLOWANCE = 64 * 2 ** 20
 MAX_MEMBERS = 10_000
 
 
+def _model_file(path):
+    """The file to load for ``path``: itself, or a run directory's best model."""
+    if not os.path.exists(path):
+        raise SeqlabError(f"No model file at {path!r}.")
+    if not os.path.isdir(path):
+        return path
+    from seqlab.rundir import RunDirectory
+
+    run = RunDirectory(path)
+    if not any(os.path.exists(run.file(name)) for name in (run.STATE, run.CONFIG, run.BEST)):
+        if os.path.exists(os.path.join(path, "saved_model.pb")):
+            return path  # a SavedModel: refused below as a legacy format
+        raise SeqlabError(f"{path!r} is a folder, not a model file; give the .keras file "
+                          f"(a run directory holds best.keras).")
+    best = run.file(run.BEST)
+    if not os.path.isfile(best):
+        raise SeqlabError(f"{path!r} is a run directory without {run.BEST}: the run has "
+                          f"finished no epoch yet. Wait for its first epoch, or give a "
+                          f".keras file.")
+    warnings.warn(f"{path} is a run directory: loading its best model, {best}.",
+                  SeqlabWarning, stacklevel=3)
+    return best
+
+
 def load_model(path, compile=True, expect=None):
     """Load a model saved with ``model.save("file.keras")``.
 
@@ -35,7 +60,9 @@ def load_model(path, compile=True, expect=None):
     that provided them must be installed.
 
     Args:
-        path: a ``.keras`` file.
+        path: a ``.keras`` file, or a run directory (``seqlab train``'s
+            ``output``), whose ``best.keras`` is loaded, with a warning
+            saying so.
         compile: restore the optimizer and compile options too.
         expect: a model class (`seqlab.Tagger`, say); a file holding another
             kind of model is refused, naming what it holds.
@@ -47,9 +74,7 @@ def load_model(path, compile=True, expect=None):
         UnknownComponentError: the model uses a component (cell, head, ...)
             that no installed plugin provides; the message names it.
     """
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise SeqlabError(f"No model file at {path!r}.")
+    path = _model_file(os.fspath(path))
     if os.path.isdir(path) or path.lower().endswith(LEGACY_SUFFIXES):
         raise UnsafeModelError(
             f"{path!r} is a legacy model format (HDF5 or SavedModel), whose "

@@ -140,8 +140,8 @@ def tag(model, input, input_format, output_format, scheme):
     if input != "-" and os.path.isdir(input):
         raise SeqlabError(f"{input}: a folder; seqlab tag reads one file (or - for "
                           f"standard input).")
+    reader = registry.create("readers", {"name": name, **options})  # a typo: before loading
     tagger = load_model(model, expect=Tagger)
-    reader = registry.create("readers", {"name": name, **options})
     # A format with a sentence per line keeps blank lines as empty
     # sentences: then output sentence i answers input line i.
     if reader.line_per_sentence:

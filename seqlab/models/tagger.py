@@ -164,8 +164,12 @@ class Tagger(SequenceModel):
             One list of tag names per sentence.
 
         Raises:
-            ConfigError: the model was built without a vocabulary and tag names.
+            ConfigError: the model was built without a vocabulary and tag
+                names, or ``sentences`` is not a list of token lists (a
+                string, or a list of strings, would be tagged character by
+                character or sentence by sentence).
         """
+        _check_token_lists(sentences)
         batches = SequenceBatches(self.encode_inputs(sentences), batch_size=batch_size,
                                   few_widths=True)
         tagged = [None] * len(sentences)
@@ -261,6 +265,21 @@ def _fill_rows(x, rows):
 
 def _words(inputs):
     return inputs["words"] if isinstance(inputs, dict) else inputs
+
+
+def _check_token_lists(sentences):
+    example = 'e.g. [["Maria", "Garcia", "flew", "to", "Tokyo"]]'
+    if isinstance(sentences, str) or not isinstance(sentences, (list, tuple)):
+        raise ConfigError(
+            f"`sentences` must be a list of tokenised sentences (lists of tokens), {example}. "
+            f"Received: {type(sentences).__name__} {str(sentences)[:40]!r}.")
+    for i, tokens in enumerate(sentences):
+        if isinstance(tokens, str) or not isinstance(tokens, (list, tuple)) \
+                or not all(isinstance(t, str) for t in tokens):
+            raise ConfigError(
+                f"`sentences[{i}]` must be a list of tokens (strings), {example}; a "
+                f"string would be tagged character by character. Split it into tokens "
+                f"first. Received: {type(tokens).__name__} {str(tokens)[:40]!r}.")
 
 
 def _vocabulary(vocabulary):

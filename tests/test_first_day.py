@@ -144,3 +144,25 @@ def test_dev_seqlab_runs_in_the_callers_directory(tmp_path):
                             env={**os.environ, "PYTHON": sys.executable})
     assert result.returncode == 0, result.stderr
     assert f'train = "{tmp_path / "t.txt"}"' in result.stdout
+
+
+def test_a_file_of_json_objects_is_not_tagged_as_text(run_dir, tmp_path, capsys):
+    (tmp_path / "raw.jsonl").write_text('{"tokens": ["Anna", "flew"]}\n\n{"tokens": ["Bo"]}\n')
+    assert main(["tag", str(run_dir), str(tmp_path / "raw.jsonl")]) == 0
+    captured = capsys.readouterr()
+    assert [line.split()[0] for line in captured.out.splitlines() if line] == \
+        ["Anna", "flew", "Bo"]  # tokens, not '{"tokens":'
+    assert f"reading {tmp_path / 'raw.jsonl'} as jsonl (its lines are JSON objects with " \
+           f'"tokens"); --input-format chooses.' in captured.err
+    (tmp_path / "spans.jsonl").write_text('{"text": "Anna flew to Oslo."}\n')
+    assert main(["tag", str(run_dir), str(tmp_path / "spans.jsonl"),
+                 "--output-format", "spans_jsonl"]) == 0
+    assert capsys.readouterr().out.startswith('{"text": "Anna flew to Oslo."')
+    (tmp_path / "other.jsonl").write_text('{"words": ["a"]}\n')
+    assert main(["tag", str(run_dir), str(tmp_path / "other.jsonl")]) == 2
+    assert 'other.jsonl:1: a JSON object without "tokens" or "text"' in capsys.readouterr().err
+    (tmp_path / "plain.txt").write_text("{curly} is a word here\n")
+    assert main(["tag", str(run_dir), str(tmp_path / "plain.txt")]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.startswith("{curly} ") and " as text" not in captured.err
+    assert "as jsonl" not in captured.err and "as spans_jsonl" not in captured.err

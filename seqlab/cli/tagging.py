@@ -8,12 +8,13 @@ import json
 import os
 import sys
 import time
+import warnings
 
 import click
 
 from seqlab.cli.options import (SEED, Integer, check_output_file, run_config, this_command,
                                 train_options, verbosity)
-from seqlab.errors import SeqlabError
+from seqlab.errors import SeqlabError, SeqlabWarning
 
 #: Sentences tagged per piece when ``seqlab tag`` streams: memory stays
 #: constant in the input's size, and output starts after the first piece.
@@ -113,11 +114,12 @@ def evaluate(model, data, format_, token_column, tag_column, scheme, repair, pre
 @click.command("tag")
 @click.argument("model")
 @click.argument("input", default="-")
-@click.option("--input-format", default="text",
-              help="text (default): one tokenised sentence per line; jsonl: "
+@click.option("--input-format",
+              help="text: one tokenised sentence per line; jsonl: "
                    "{\"tokens\": [...]} per line; conll: tokens in column 0; "
                    "spans_jsonl: {\"text\": ...} per line; or any format of "
-                   "`seqlab plugins --kind readers`")
+                   "`seqlab plugins --kind readers`. Default: jsonl or spans_jsonl for "
+                   "a file of JSON objects with \"tokens\" or \"text\", else text")
 @click.option("--output-format", default="conll",
               help="conll (default: token and tag per line), two_column, jsonl, "
                    "spans_jsonl ({\"text\", \"spans\"} with character offsets), "
@@ -129,13 +131,18 @@ def tag(model, input, input_format, output_format, scheme):
     import itertools
 
     from seqlab import registry
-    from seqlab.data.formats import data_writer, iter_sentences
+    from seqlab.data.formats import data_writer, guess_input_format, iter_sentences
     from seqlab.data.schemes import check_scheme, convert
     from seqlab.models import Tagger
     from seqlab.saving import load_model
 
     scheme = check_scheme(scheme)
     writer = data_writer(output_format)
+    if input_format is None:
+        input_format, why = guess_input_format(input)
+        if why:
+            warnings.warn(f"reading {input} as {input_format} ({why}); --input-format "
+                          f"chooses.", SeqlabWarning, stacklevel=2)
     name, options = registry.parse_spec(input_format, "readers")
     if input != "-" and os.path.isdir(input):
         raise SeqlabError(f"{input}: a folder; seqlab tag reads one file (or - for "

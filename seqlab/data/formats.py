@@ -11,6 +11,8 @@ Example:
     >>> data_writer("jsonl").write(sys.stdout, sentences, tags, "iob2")
 """
 
+import json
+
 from seqlab import registry
 from seqlab.data.readers import check_sentence, nonempty, validate_tags
 from seqlab.data.schemes import convert
@@ -137,6 +139,38 @@ def iter_sentences(path, spec):
         yield sentence
     if not any_line:
         raise DataError(f"{path}: no sentences: the file is empty.")
+
+
+def guess_input_format(path):
+    """The format ``seqlab tag`` reads a file in when none is given:
+    ``(name, why)``; ``why`` is None for plain text. A file whose first line
+    is a JSON object is not text: one with ``"tokens"`` is ``jsonl``, one
+    with ``"text"`` is ``spans_jsonl``. Standard input (``"-"``) is text.
+
+    Raises:
+        DataError: the first line is a JSON object with neither key.
+    """
+    if path == "-":
+        return "text", None
+    try:
+        with open(path, "rb") as handle:
+            first = next((line for line in handle if line.strip()), b"")
+    except OSError:
+        return "text", None  # the reader reports the file's problem
+    text = first.decode("utf-8", "replace").strip().lstrip("\ufeff")
+    if not text.startswith("{"):
+        return "text", None
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return "text", None  # text that starts with a brace
+    if not isinstance(record, dict):
+        return "text", None
+    for key, name in (("tokens", "jsonl"), ("text", "spans_jsonl")):
+        if key in record:
+            return name, f'its lines are JSON objects with "{key}"'
+    raise DataError(f'{path}:1: a JSON object without "tokens" or "text", so neither jsonl '
+                    f"nor spans_jsonl; say how to read the file with --input-format.")
 
 
 def _reader(spec):

@@ -81,9 +81,8 @@ def walk(root):
     seen_step = []
     # The config as data: the object and its sections (dicts in seqlab 0.1,
     # typed sections now), and the calls that receive one as an argument.
-    carried = {id(config)} | {id(section) for section in (
-        config.values() if isinstance(config, dict) else (v for _, v in config))
-        if isinstance(section, object) and not isinstance(section, (str, int, float))}
+    sections = config.values() if isinstance(config, dict) else (v for _, v in config)
+    carried = {id(config)} | {id(s) for s in sections if not isinstance(s, (str, int, float))}
     with_config = {"modules": set(), "entries": collections.Counter(), "climbs": [],
                    "last": None}
 

@@ -35,6 +35,7 @@ import os
 
 import keras
 
+from seqlab.config.schema import DistributionSection
 from seqlab.errors import ConfigError
 
 class Distribution:
@@ -172,8 +173,6 @@ def setup(section):
     Raises:
         ConfigError: fewer devices than asked for, or a bad address list.
     """
-    from seqlab.config.schema import DistributionSection
-
     if not isinstance(section, DistributionSection):
         section = DistributionSection.checked(section or {}, "distribution.")
     devices, addresses = section.devices, list(section.addresses)

@@ -17,6 +17,8 @@ import shutil
 import socket
 import tempfile
 
+from filelock import FileLock, Timeout
+
 from seqlab.errors import SeqlabError, UnsafeModelError
 
 TEMPORARY_PREFIX = ".tmp-"
@@ -199,8 +201,6 @@ class DirectoryLock:
         self._lock = None
 
     def __enter__(self):
-        from filelock import FileLock, Timeout
-
         os.makedirs(self.directory, exist_ok=True)
         lock = FileLock(self.path, mode=0o666, blocking=False, preserve_lock_file=True,
                         on_acquired=self._record)

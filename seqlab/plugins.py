@@ -108,6 +108,21 @@ def component_hook_names():
     return sorted(contract.hook for contract in hookspecs.CONTRACTS.values())
 
 
+def call_hook(impl, hook_name, passing=(), **kwargs):
+    """Call one plugin's implementation of a hook; whatever it raises
+    (``sys.exit()`` included) is a `PluginError` naming the plugin, but for
+    the exception types in ``passing`` (errors the core raised on purpose,
+    through a callback it handed the plugin)."""
+    try:
+        return impl.function(**kwargs)
+    except passing:
+        raise
+    except (Exception, SystemExit) as error:  # sys.exit() in a plugin is its failure
+        raise PluginError(
+            f"Plugin {impl.plugin_name!r} failed in {hook_name}: "
+            f"{type(error).__name__}: {error}", plugin=impl.plugin_name) from error
+
+
 def register_commands(cli):
     """Let every plugin add its commands to ``cli`` (the root `click.Group`).
 
@@ -122,12 +137,7 @@ def register_commands(cli):
     added = {}
     for impl in pm.hook.seqlab_register_commands.get_hookimpls():
         before = dict(cli.commands)
-        try:
-            impl.function(cli=cli)
-        except (Exception, SystemExit) as error:  # sys.exit() in a plugin is its failure
-            raise PluginError(
-                f"Plugin {impl.plugin_name!r} failed in seqlab_register_commands: "
-                f"{type(error).__name__}: {error}", plugin=impl.plugin_name) from error
+        call_hook(impl, "seqlab_register_commands", cli=cli)
         for name, command in cli.commands.items():
             if name in before and before[name] is not command:
                 cli.commands[name] = before[name]

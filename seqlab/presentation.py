@@ -14,18 +14,12 @@ PERCENT = {"dev_f1", "dev_binary_overlap", "dev_proportional_overlap",
            "dev_token_accuracy", "clipped_fraction"}
 
 
-def table(rows, indent="  "):
-    """Rows of cells as aligned columns: the first left, the others right."""
+def table(rows, indent="  ", numbers=True):
+    """Rows of cells as aligned columns: the first left, the others right
+    (``numbers``) or left."""
     widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join(indent + "  ".join(str(cell).rjust(w) if i else str(cell).ljust(w)
+    return "\n".join(indent + "  ".join(str(cell).rjust(w) if i and numbers else str(cell).ljust(w)
                                         for i, (cell, w) in enumerate(zip(row, widths))).rstrip()
-                     for row in rows)
-
-
-def left_table(rows):
-    """Rows of cells as left-aligned columns, without indent (``seqlab plugins``)."""
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip()
                      for row in rows)
 
 
@@ -33,7 +27,7 @@ def components_table(components):
     """``seqlab plugins``: kind, name, plugin and package of each component."""
     rows = [("KIND", "NAME", "PLUGIN", "PACKAGE")]
     rows += [(c.kind, c.name, c.plugin, c.package or "(built-in)") for c in components]
-    return left_table(rows)
+    return table(rows, indent="", numbers=False)
 
 
 def _percent(value):

@@ -296,16 +296,8 @@ def _collect():
         # first), so a duplicate is reported against the earlier plugin.
         for impl in hook.get_hookimpls():
             register = _registrar(kind, impl.plugin_name, collected[kind])
-            try:
-                impl.function(register=register)
-            except (DuplicateComponentError, ConfigError):
-                raise
-            except (Exception, SystemExit) as error:  # sys.exit() in a plugin is its failure
-                raise PluginError(
-                    f"Plugin {impl.plugin_name!r} failed in {hook_name}: "
-                    f"{type(error).__name__}: {error}",
-                    plugin=impl.plugin_name,
-                ) from error
+            plugins.call_hook(impl, hook_name, (DuplicateComponentError, ConfigError),
+                              register=register)
     return collected
 
 

@@ -262,7 +262,6 @@ def _nothing_to_train(task, training, state, verbose):
     """Whether a resumed run has already stopped (patience, the task's own
     rule), saying so and how to go on; the epoch count is checked too."""
     epoch = state["epoch"]
-    reason = task.stop_reason(state["history"])
     if training.patience and state["wait"] >= training.patience:
         say(verbose, f"Nothing to train: the run stopped early after epoch {epoch} "
                      f"({task.score_name} had not improved for {state['wait']} epochs, "
@@ -270,6 +269,7 @@ def _nothing_to_train(task, training, state, verbose):
                      f"{state['best_epoch']}. Raise training.patience (--set "
                      f"training.patience=N) to train on.")
         return True
+    reason = task.stop_reason(state["history"])
     if reason:
         say(verbose, f"Nothing to train: the run stopped after epoch {epoch}: {reason}.")
         return True

@@ -18,7 +18,7 @@ import os
 import re
 
 from seqlab.config import TaggerData, format_spec
-from seqlab.data.formats import read_sentences
+from seqlab.data.formats import first_line, json_lines_format, read_sentences
 from seqlab.data.readers import DOCSTART, read_lines, validate_tags
 from seqlab.data.schemes import split_tag
 from seqlab.errors import DataError
@@ -81,7 +81,7 @@ def inspect(path):
             read under the guess (the reader's own message, naming the line).
     """
     path = os.fspath(path)
-    first = next((text for _, text in read_lines(path) if text.strip()), None)
+    first = first_line(path)
     if first is None:
         raise DataError(f"{path}: the file is empty.")
     if first.lstrip().startswith("{"):
@@ -100,10 +100,11 @@ def _json_format(path, first):
         record = json.loads(first)
     except ValueError:
         raise DataError(f"{path}: the first line starts like JSON but is not.") from None
-    if "spans" in record or "text" in record:
-        return {"format": "spans_jsonl"}, "JSON lines with text and character spans (spans_jsonl)"
-    if "tags" in record:
-        return {"format": "jsonl"}, "JSON lines with tokens and tags (jsonl)"
+    name, key = json_lines_format(record) or (None, None)
+    if name == "spans_jsonl":
+        return {"format": name}, "JSON lines with text and character spans (spans_jsonl)"
+    if key == "tags":
+        return {"format": name}, "JSON lines with tokens and tags (jsonl)"
     raise DataError(f"{path}: JSON lines without \"tags\" or \"spans\": untagged, so "
                     f"not training data.")
 

@@ -34,18 +34,19 @@ def config_for(corpus, output, **training):
 LEARNS = {"learning_rate": 0.05, "batch_size": 4, "epochs": 3}
 
 
-class RunPath(type(__import__("pathlib").Path())):
-    """A run directory's path, with what training it said (``learned``)."""
-
-
 @pytest.fixture(scope="module")
-def run_dir(corpus, tmp_path_factory):
-    output = RunPath(tmp_path_factory.mktemp("run") / "run")
+def trained(corpus, tmp_path_factory):
+    """A run that learned: its directory, its `Run`, the warnings it gave."""
+    output = tmp_path_factory.mktemp("run") / "run"
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         run = train_tagger(config_for(corpus, output, **LEARNS), verbose=0)
-    output.learned = (run, caught)
-    return output
+    return output, run, caught
+
+
+@pytest.fixture(scope="module")
+def run_dir(trained):
+    return trained[0]
 
 
 def test_a_run_directory_is_taken_where_a_model_is_expected(run_dir, tmp_path, capsys):
@@ -106,8 +107,8 @@ def test_a_run_that_learned_nothing_ends_with_a_warning(tmp_path):
                if "has not learned" in str(w.message))  # said at the caller's line
 
 
-def test_a_run_that_learned_ends_without_it(run_dir):
-    run, caught = run_dir.learned
+def test_a_run_that_learned_ends_without_it(trained):
+    _, run, caught = trained
     assert max(h["dev_f1"] for h in run.history) > 0
     assert not [w for w in caught if "has not learned" in str(w.message)]
 

@@ -11,7 +11,7 @@ import sys
 import click
 
 from seqlab.cli import components, config, diagnose, lm, tagging
-from seqlab.cli.runtime import USER_ERROR, error_line, run_command
+from seqlab.cli.runtime import INTERRUPTED, USER_ERROR, error_line, run_command
 from seqlab.errors import PluginError
 
 
@@ -111,7 +111,7 @@ def main(argv=None):
         error_line(error.format_message())
         return error.exit_code
     except click.Abort:  # Ctrl-C while click itself was reading or prompting
-        return 130
+        return INTERRUPTED
     return status if isinstance(status, int) else 0
 
 

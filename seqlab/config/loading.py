@@ -13,7 +13,8 @@ except ModuleNotFoundError:  # Python 3.10
 from pydantic import BaseModel
 
 from seqlab.config.schema import TASKS, pretrained_spec
-from seqlab.config.types import check_file, check_output, shown
+from seqlab.config.types import (check_file, check_output, is_section, shown, toml_string,
+                                 toml_value)
 from seqlab.errors import ConfigError
 
 PATH_KEYS = ("train", "dev", "test")
@@ -55,7 +56,7 @@ def load_config(path=None, overrides=(), data=None, task="tagger"):
     for key in ("train", "dev"):
         if not values.get("data", {}).get(key):
             raise ConfigError(f"The config must give data.{key} (a file path).")
-    return _validated(kind, values)
+    return kind.checked(values)
 
 
 def updated(config, values):
@@ -65,7 +66,7 @@ def updated(config, values):
     for key, value in values.items():
         section, _, name = key.rpartition(".")
         (merged[section] if section else merged)[name] = value
-    return _validated(type(config), merged)
+    return type(config).checked(merged)
 
 
 def as_config(config, task="tagger"):
@@ -81,7 +82,7 @@ def as_config(config, task="tagger"):
     if not isinstance(config, dict):
         raise ConfigError(f"A config is a {kind.__name__} (seqlab.load_config) or a dict. "
                           f"Received: {type(config).__name__}")
-    return _validated(kind, config)
+    return kind.checked(config)
 
 
 def check_config(config, task="tagger", files=True):
@@ -96,20 +97,17 @@ def check_config(config, task="tagger", files=True):
             what is allowed.
     """
     config = as_config(config, task)
-    if files:
-        problems = []
-        for key in PATH_KEYS:
-            value = getattr(config.data, key)
-            if value is not None and check_file(value):
-                problems.append(f"data.{key} = {shown(value)}: {check_file(value)}")
-        spec = pretrained_spec(getattr(config.model, "pretrained", None))
-        if spec and check_file(spec["path"]):
-            problems.append(f"model.pretrained = {shown(spec['path'])}: "
-                            f"{check_file(spec['path'])}")
-        if check_output(config.output):
-            problems.append(f"output = {shown(config.output)}: {check_output(config.output)}")
-        if problems:
-            raise ConfigError("Invalid config: " + "; ".join(problems) + ".")
+    if not files:
+        return config
+    spec = pretrained_spec(getattr(config.model, "pretrained", None))
+    paths = [(f"data.{key}", getattr(config.data, key)) for key in PATH_KEYS]
+    paths.append(("model.pretrained", spec and spec["path"]))
+    problems = [(key, value, check_file(value)) for key, value in paths if value]
+    problems.append(("output", config.output, check_output(config.output)))
+    problems = [f"{key} = {shown(value)}: {problem}" for key, value, problem in problems
+                if problem]
+    if problems:
+        raise ConfigError("Invalid config: " + "; ".join(problems) + ".")
     return config
 
 
@@ -132,23 +130,7 @@ def to_toml(config):
 def _toml_line(key, value):
     if value is None:
         return f"# {key} = (not set)"
-    return f"{key} = {_toml_value(value)}"
-
-
-def _toml_value(value):
-    import json
-
-    if isinstance(value, BaseModel):
-        value = value.model_dump()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    return repr(value)
+    return f"{key} = {toml_value(value, toml_string)}"
 
 
 def _task(task):
@@ -156,10 +138,6 @@ def _task(task):
         raise ConfigError(f"`task` must be one of {', '.join(TASKS)}. "
                           f"Received: task={task!r}")
     return TASKS[task]
-
-
-def _validated(kind, values):
-    return kind.checked(values)
 
 
 def _read_toml(path):
@@ -188,12 +166,8 @@ def _read_toml(path):
 
 def _sections(kind):
     """``{name: section model or None}`` for the top-level keys of ``kind``."""
-    sections = {}
-    for name, field in kind.model_fields.items():
-        annotation = field.annotation
-        is_table = isinstance(annotation, type) and issubclass(annotation, BaseModel)
-        sections[name] = annotation if is_table else None
-    return sections
+    return {name: field.annotation if is_section(field) else None
+            for name, field in kind.model_fields.items()}
 
 
 def _merge(values, update, kind, where):

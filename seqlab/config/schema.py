@@ -43,8 +43,6 @@ def _normalise_scheme(value):
 SchemeName = Choice(Scheme, _normalise_scheme)
 
 
-#: ``model.pretrained`` options besides ``path``, with their defaults.
-PRETRAINED_OPTIONS = {"trainable": True, "extend_vocabulary": True}
 _PRETRAINED_EXAMPLE = ('expected the path of a vectors file, or a table like {path = '
                        '"glove.6B.50d.txt", trainable = true, extend_vocabulary = true}')
 
@@ -78,6 +76,9 @@ class PretrainedVectors(Section):
     """Add the dev and test words that have a vector (Lample et al. 2016)."""
 
 
+#: ``model.pretrained`` options besides ``path``, with their defaults.
+PRETRAINED_OPTIONS = {name: field.default for name, field in
+                      PretrainedVectors.model_fields.items() if name != "path"}
 Pretrained = Annotated[Optional[Union[str, PretrainedVectors]],
                        BeforeValidator(_pretrained_check)]
 
@@ -230,7 +231,8 @@ class TrainingBase(Section):
     """XLA compilation: auto, true or false."""
     callbacks: Components("callbacks", '["csv_logger", {name = "tensorboard"}]',
                           empty=True) = []
-    """Keras callbacks to add (`seqlab plugins --kind callbacks`): tensorboard, csv_logger, a plugin's."""
+    """Keras callbacks to add: tensorboard, csv_logger or a plugin's
+    (`seqlab plugins --kind callbacks`)."""
 
 
 class TaggerTraining(TrainingBase):
@@ -370,7 +372,8 @@ def pretrained_spec(value):
     """``model.pretrained`` as a dict (``path`` and `PRETRAINED_OPTIONS`), or None."""
     if not value:
         return None
-    if isinstance(value, PretrainedVectors):
-        return value.model_dump()
-    value = {"path": value} if isinstance(value, str) else value
-    return {**PRETRAINED_OPTIONS, **value}
+    if isinstance(value, str):
+        value = PretrainedVectors(path=value)
+    elif isinstance(value, dict):
+        value = PretrainedVectors(**value)
+    return value.model_dump()

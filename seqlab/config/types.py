@@ -3,6 +3,7 @@ shows (`Expected`), and `Section`, the base of every config table: what
 `seqlab.config.schema` declares the keys with."""
 
 import difflib
+import json
 import math
 import os
 from typing import Annotated, Any, Optional, Union, get_args
@@ -31,24 +32,32 @@ def _problem(message):
     return PydanticCustomError("seqlab", "{message}", {"message": message})
 
 
-def _toml(value):
-    """A value as a TOML-like text in messages (strings as Python shows them)."""
+def toml_value(value, string=repr):
+    """A value as TOML writes it, strings as ``string`` quotes them: `repr`
+    in messages (``'adam'``), JSON's quotes in a TOML file (``"adam"``)."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str):
+        return string(value)
     if isinstance(value, BaseModel):
         value = value.model_dump()
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k} = {toml_value(v, string)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
+        return "[" + ", ".join(toml_value(v, string) for v in value) + "]"
     if isinstance(value, float) and not math.isfinite(value):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     return "(none)" if value is None else repr(value)
 
 
+def toml_string(value):
+    """A string quoted as in a TOML file."""
+    return json.dumps(value, ensure_ascii=False)
+
+
 def shown(value):
     """A config value as an error message shows it."""
-    return repr(value) if isinstance(value, str) else _toml(value)
+    return toml_value(value)
 
 
 def _bounds(low=None, high=None, low_open=False, high_open=False, thousands=True):
@@ -79,19 +88,22 @@ Boolean = Annotated[bool, Expected("expected true or false")]
 
 def Choice(kind, normalise=None):
     """One of a `Literal`'s values, after ``normalise`` (on strings)."""
-    shown = ", ".join(_toml(c) for c in get_args(kind))
+    listed = ", ".join(toml_value(c) for c in get_args(kind))
     before = [BeforeValidator(lambda v: normalise(v) if isinstance(v, str) else v)] \
         if normalise else []
-    return Annotated[(kind, *before, Expected(f"expected one of {shown}"))]
+    return Annotated[(kind, *before, Expected(f"expected one of {listed}"))]
 
 
-def _component_check(kind, optional):
+def _component_check(kind, optional=False, registered=True):
+    """A spec's check: its shape, and with ``registered`` its name and
+    options against the registry."""
     def check(value):
         if value is None and optional:
             return value
         try:
             name, options = registry.parse_spec(value, kind)
-            registry.check_options(registry.get(kind, name), options)
+            if registered:
+                registry.check_options(registry.get(kind, name), options)
         except (ConfigError, UnknownComponentError) as error:
             raise _problem(str(error).rstrip(".")) from None
         return value
@@ -109,27 +121,17 @@ def Component(kind, optional=False):
                      Field(json_schema_extra={"x-seqlab-registry": kind})]
 
 
-def _spec_check(kind):
-    def check(value):
-        try:
-            registry.parse_spec(value, kind)
-        except ConfigError as error:
-            raise _problem(str(error).rstrip(".")) from None
-        return value
-    return check
-
-
 def ComponentSpec(kind):
     """A component name or table, checked against the registry elsewhere (a
     data format together with its column shorthands)."""
-    return Annotated[Spec, BeforeValidator(_spec_check(kind)),
+    return Annotated[Spec, BeforeValidator(_component_check(kind, registered=False)),
                      Field(json_schema_extra={"x-seqlab-registry": kind})]
 
 
 def Components(kind, example='["word_embedding", "char_cnn"]', empty=False):
     """A list of components of ``kind``: non-empty unless ``empty``, or None
     (the default)."""
-    single = _component_check(kind, optional=False)
+    single = _component_check(kind)
 
     def check(value):
         if value is None:
@@ -188,8 +190,7 @@ class Section(BaseModel):
         try:
             super().__setattr__(name, value)
         except ValidationError as error:
-            problems = _problems(type(self), error, {name: value}, self._where)
-            raise ConfigError("Invalid config: " + "; ".join(problems) + ".") from None
+            raise _invalid(type(self), error, {name: value}, self._where) from None
 
     @classmethod
     def checked(cls, values, prefix=""):
@@ -202,12 +203,12 @@ class Section(BaseModel):
         try:
             return cls.model_validate(values)
         except ValidationError as error:
-            problems = _problems(cls, error, values, prefix)
-            raise ConfigError("Invalid config: " + "; ".join(problems) + ".") from None
+            raise _invalid(cls, error, values, prefix) from None
 
 
-def _problems(kind, error, values, prefix=""):
-    """One sentence per wrong key: ``key = value: what is allowed``."""
+def _invalid(kind, error, values, prefix):
+    """The `ConfigError` of a validation error: one sentence per wrong key,
+    ``key = value: what is allowed``."""
     problems = {}
     for item in error.errors():
         names = [p for p in item["loc"] if isinstance(p, str)]
@@ -215,7 +216,7 @@ def _problems(kind, error, values, prefix=""):
         key = prefix + key if key else key
         if item["type"] == "seqlab":
             text = item["ctx"]["message"]
-            if not key or _is_section(field):  # a check of a table names its keys
+            if not key or is_section(field):  # a check of a table names its keys
                 problems.setdefault(text, text)
                 continue
         elif item["type"] == "extra_forbidden":
@@ -226,10 +227,11 @@ def _problems(kind, error, values, prefix=""):
             if isinstance(value, float) and not math.isfinite(value):
                 text += " (a finite number)"
         problems.setdefault(key, f"{key} = {shown(value)}: {text}")
-    return list(problems.values())
+    return ConfigError("Invalid config: " + "; ".join(problems.values()) + ".")
 
 
-def _is_section(field):
+def is_section(field):
+    """Whether a model field is a table (a `Section`), not a key."""
     annotation = getattr(field, "annotation", None)
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
@@ -240,7 +242,7 @@ def _field(kind, names, values):
     for name in names:
         field = model.model_fields.get(name)
         path.append(name)  # an unknown key (field None) ends the path too
-        if not _is_section(field):
+        if not is_section(field):
             break
         model = field.annotation
     value = values

@@ -14,7 +14,7 @@ Example:
 import json
 
 from seqlab import registry
-from seqlab.data.readers import check_sentence, nonempty, validate_tags
+from seqlab.data.readers import check_sentence, nonempty, read_lines, validate_tags
 from seqlab.data.schemes import convert
 from seqlab.errors import ConfigError, DataError
 
@@ -141,6 +141,25 @@ def iter_sentences(path, spec):
         raise DataError(f"{path}: no sentences: the file is empty.")
 
 
+def first_line(path):
+    """The first line of a file that is not blank, or None."""
+    return next((text for _, text in read_lines(path) if text.strip()), None)
+
+
+#: The JSON-lines format a record's keys say, in the order they are tried.
+JSON_LINE_KEYS = (("spans", "spans_jsonl"), ("text", "spans_jsonl"), ("tags", "jsonl"),
+                  ("tokens", "jsonl"))
+
+
+def json_lines_format(record):
+    """``(format, key)``: the JSON-lines format a record (a parsed line) is
+    in and the key that says so, or None for a record with none of
+    `JSON_LINE_KEYS`."""
+    if isinstance(record, dict):
+        return next(((name, key) for key, name in JSON_LINE_KEYS if key in record), None)
+    return None
+
+
 def guess_input_format(path):
     """The format ``seqlab tag`` reads a file in when none is given:
     ``(name, why)``; ``why`` is None for plain text. A file whose first line
@@ -153,11 +172,9 @@ def guess_input_format(path):
     if path == "-":
         return "text", None
     try:
-        with open(path, "rb") as handle:
-            first = next((line for line in handle if line.strip()), b"")
-    except OSError:
+        text = (first_line(path) or "").strip().lstrip("\ufeff")
+    except DataError:
         return "text", None  # the reader reports the file's problem
-    text = first.decode("utf-8", "replace").strip().lstrip("\ufeff")
     if not text.startswith("{"):
         return "text", None
     try:
@@ -166,11 +183,13 @@ def guess_input_format(path):
         return "text", None  # text that starts with a brace
     if not isinstance(record, dict):
         return "text", None
-    for key, name in (("tokens", "jsonl"), ("text", "spans_jsonl")):
-        if key in record:
-            return name, f'its lines are JSON objects with "{key}"'
-    raise DataError(f'{path}:1: a JSON object without "tokens" or "text", so neither jsonl '
-                    f"nor spans_jsonl; say how to read the file with --input-format.")
+    found = json_lines_format(record)
+    if found is None:
+        raise DataError(f'{path}:1: a JSON object without "tokens" or "text", so neither '
+                        f"jsonl nor spans_jsonl; say how to read the file with "
+                        f"--input-format.")
+    name, key = found
+    return name, f'its lines are JSON objects with "{key}"'
 
 
 def _reader(spec):

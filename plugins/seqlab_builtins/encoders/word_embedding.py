@@ -25,6 +25,7 @@ class WordEmbedding(TokenEncoder):
         super().__init__(**kwargs)
         self.input_size, self.dim = input_size, dim
         self.trainable_embeddings = trainable_embeddings
+        self.from_vectors = initial is not None
         initializer = (keras.initializers.Constant(initial) if initial is not None
                        else keras.initializers.RandomUniform(-0.05, 0.05))
         self.embedding = keras.layers.Embedding(
@@ -66,6 +67,4 @@ def word_embedding(context, dim=None, pretrained=None, trainable=None, seed=None
             f"vectors' width.")
     dim = dim or (vectors.dim if vectors is not None else 100)
     initial = None if vectors is None else vectors.matrix(context.words.tokens, seed)[0]
-    encoder = WordEmbedding(len(context.words), dim, initial, trainable)
-    encoder.from_vectors = vectors is not None
-    return encoder
+    return WordEmbedding(len(context.words), dim, initial, trainable)

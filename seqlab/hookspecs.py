@@ -188,6 +188,17 @@ def seqlab_register_readers(register):
     """
 
 
+@_contract("tokenizers", "factory(**options)", "seqlab.data.Tokenizer")
+def seqlab_register_tokenizers(register):
+    """Register tokenizers for raw text: ``register(name, factory)``.
+
+    A tokenizer gives each token of a text with its character offsets
+    (`seqlab.data.Tokenizer.spans`). A config names the one its model uses
+    in ``data.tokenizer``; ``seqlab tag`` and `seqlab.Tagger.annotate`
+    split raw text with it, and ``spans_jsonl`` files are read with it.
+    """
+
+
 @hookspec
 def seqlab_register_commands(cli):
     """Add commands to the ``seqlab`` command line.

@@ -31,6 +31,7 @@ DEFAULT_PLUGINS = (
     "seqlab_builtins.encoders",
     "seqlab_builtins.formats",
     "seqlab_builtins.callbacks",
+    "seqlab_builtins.tokenizers",
 )
 
 pm = pluggy.PluginManager("seqlab")

@@ -121,6 +121,17 @@ def test_head_contract(head, length, rng, seed):
     for t in range(length):
         marginal = [probability[sequences[:, t] == j].sum() for j in range(k)]
         np.testing.assert_allclose(np.exp(log_probs[t]), marginal, rtol=1e-3, atol=1e-6)
+    # path_scores: the probability of every piece of a path (an entity's
+    # confidence) is the mass of the sequences that agree with it there.
+    for path in (decoded, sequences[len(sequences) // 3]):
+        first, step, last = (ops.convert_to_numpy(x)[0] for x in layer.path_scores(
+            scores, path[None].astype("int32"), mask))
+        for start in range(length):
+            for end in range(start, length):
+                expected = probability[(sequences[:, start:end + 1]
+                                        == path[start:end + 1]).all(axis=1)].sum()
+                log_p = first[start] + step[start + 1:end + 1].sum() + last[end]
+                np.testing.assert_allclose(np.exp(log_p), expected, rtol=1e-3, atol=1e-6)
     clone = layer.__class__.from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
 

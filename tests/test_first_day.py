@@ -1,6 +1,7 @@
 """A user's first day (issue 23): no silent misuse, and every friction
 answered in a line that says what happened and what to do."""
 
+import json
 import os
 import subprocess
 import sys
@@ -114,15 +115,91 @@ def test_a_run_that_learned_ends_without_it(trained):
 
 
 @pytest.mark.backend
-def test_strings_where_token_lists_belong_are_refused(run_dir):
+def test_texts_and_token_lists_are_tagged_and_anything_else_refused(run_dir):
     tagger = seqlab.load_model(run_dir / "best.keras")
-    with pytest.raises(seqlab.ConfigError, match=r"`sentences\[0\]` must be a list of tokens "
-                                                 r".* tagged character by character"):
-        tagger.tag(["Maria Garcia flew to Tokyo"])
-    with pytest.raises(seqlab.ConfigError, match="`sentences` must be a list of tokenised "
-                                                 "sentences .* Received: str 'Maria Garcia"):
-        tagger.tag("Maria Garcia flew")
-    assert len(tagger.tag([["Maria", "Garcia", "flew"]])[0]) == 3
+    text = "Maria Garcia flew to Cape Town."
+    tokens = ["Maria", "Garcia", "flew", "to", "Cape", "Town", "."]
+    tags = tagger.tag([text, ["Maria", "Garcia"]])
+    assert [len(t) for t in tags] == [7, 2]  # split as CoNLL data are: "Town" "."
+    assert tagger.tag([text]) == tagger.tag([tokens])
+    with pytest.raises(seqlab.ConfigError, match=r"Received: str 'Maria Garcia.*"
+                                                 r"\(one text: pass \[text\]\)"):
+        tagger.tag(text)
+    with pytest.raises(seqlab.ConfigError, match=r"Item 1 must be a text \(a string\) or "
+                                                 r"a list of tokens .* Received: int 3"):
+        tagger.tag([text, 3])
+    with pytest.raises(seqlab.ConfigError, match="Item 0 must be"):
+        tagger.annotate([["Maria", None]])
+
+
+@pytest.mark.backend
+def test_tags_come_in_the_training_datas_scheme_or_the_one_asked_for(run_dir):
+    from seqlab.data import convert
+
+    tagger = seqlab.load_model(run_dir / "best.keras")
+    assert (tagger.scheme, tagger.output_scheme) == ("iobes", "iob2")  # learned / data
+    texts = ["Anna Chen flew to Oslo .", "Bo sang in Rome ."]
+    learned = tagger.tag(texts, scheme="iobes")
+    assert tagger.tag(texts) == [convert(t, "iobes", "iob2") for t in learned]
+    assert tagger.tag(texts, scheme="iob1") == [convert(t, "iobes", "iob1") for t in learned]
+    assert tagger.annotate(texts, scheme="iobes")[0].tags == learned[0]
+    # A model keeps the scheme of the data it was trained on (an IOB1 corpus: IOB1).
+    words = seqlab.data.Vocabulary.build([seqlab.data.Sentence(["a", "b"])])
+    iob1 = seqlab.Tagger(vocabulary=words, tag_names=["O", "B-X", "I-X"], units=4,
+                         output_scheme="iob1", scheme="iob2")
+    clone = seqlab.Tagger.from_config(iob1.get_config())
+    assert (clone.output_scheme, clone.tokenizer_spec) == ("iob1", "treebank")
+
+
+@pytest.mark.backend
+def test_annotate_gives_entities_with_offsets_and_confidences(run_dir):
+    from seqlab.data import spans
+
+    tagger = seqlab.load_model(run_dir / "best.keras")
+    texts = ["Anna Chen flew to Oslo, then to Cape Town.", "", "Bo met Anna Chen in Rome."]
+    annotations = tagger.annotate(texts)
+    assert [a.text for a in annotations] == texts
+    assert annotations[0].tokens[4:6] == ["Oslo", ","] and annotations[1].tokens == []
+    found = 0
+    for annotation in annotations:
+        assert annotation.tags == tagger.tag([annotation.text])[0]
+        assert [(e.label, e.token_start, e.token_end) for e in annotation.entities] == \
+            spans(annotation.tags, annotation.scheme)
+        for entity in annotation.entities:
+            found += 1
+            assert annotation.text[entity.start:entity.end] == entity.text
+            assert entity.start == annotation.offsets[entity.token_start][0]
+            assert 0.0 < entity.confidence <= 1.0
+        assert json.loads(json.dumps(annotation.to_dict()))["spans"] == [
+            e.to_dict() for e in annotation.entities]
+    assert found  # the model finds some entities in its own domain
+    # Token lists: the text is the tokens joined by spaces, offsets into it.
+    (joined,) = tagger.annotate([["Anna", "Chen", "flew"]])
+    assert joined.text == "Anna Chen flew" and joined.offsets == [(0, 4), (5, 9), (10, 14)]
+
+
+@pytest.mark.backend
+def test_seqlab_tag_splits_raw_text_and_writes_confidences(run_dir, tmp_path, capsys):
+    model = str(run_dir / "best.keras")
+    source = tmp_path / "in.txt"
+    source.write_text("Anna Chen flew to Oslo, then to Rome.\n\nBo sang.\n")
+    assert main(["tag", model, str(source), "--output-format", "spans_jsonl",
+                 "--confidence"]) == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["text"] for r in records] == ["Anna Chen flew to Oslo, then to Rome.", "",
+                                            "Bo sang."]
+    spans_ = [span for record in records for span in record["spans"]]
+    assert spans_ and all(0 < span["confidence"] <= 1 for span in spans_)
+    assert main(["tag", model, str(source)]) == 0
+    assert "Oslo O\n, O\n" in capsys.readouterr().out.replace("B-LOC", "O")
+    assert main(["tag", model, str(source), "--tokenizer", "whitespace"]) == 0
+    assert "\nOslo, " in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="2"):
+        main(["tag", model, str(source), "--confidence"])
+    assert ("--confidence: the conll format has no place for confidences; use "
+            "--output-format spans_jsonl.") in capsys.readouterr().err
+    assert main(["tag", model, str(source), "--tokenizer", "treebenk"]) == 2
+    assert "Unknown tokenizer 'treebenk'" in capsys.readouterr().err
 
 
 def test_an_alias_is_not_a_change_when_a_run_resumes(corpus, tmp_path, capsys):
@@ -165,5 +242,141 @@ def test_a_file_of_json_objects_is_not_tagged_as_text(run_dir, tmp_path, capsys)
     (tmp_path / "plain.txt").write_text("{curly} is a word here\n")
     assert main(["tag", str(run_dir), str(tmp_path / "plain.txt")]) == 0
     captured = capsys.readouterr()
-    assert captured.out.startswith("{curly} ") and " as text" not in captured.err
+    # read as text, split as CoNLL data are (braces are tokens of their own)
+    assert [line.split()[0] for line in captured.out.splitlines() if line][:3] == \
+        ["{", "curly", "}"] and " as text" not in captured.err
     assert "as jsonl" not in captured.err and "as spans_jsonl" not in captured.err
+
+
+def _iob2_with_stray_i(path, entities=300, stray=3):
+    """An IOB2 file as real corpora come: every entity opens with B- but a
+    few open with a stray I- (the Spanish CoNLL-2002 corpus has three)."""
+    lines = []
+    for i in range(entities):
+        opener = "I" if i < stray else "B"
+        lines += [f"Ana{i} {opener}-PER", f"Garcia{i} I-PER", "visited O", f"Lima{i} B-LOC",
+                  ". O", ""]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_init_weighs_the_scheme_evidence_and_proposes_repair(tmp_path, capsys):
+    train = _iob2_with_stray_i(tmp_path / "train.txt")
+    dev = _iob2_with_stray_i(tmp_path / "dev.txt", entities=20, stray=1)
+    output = tmp_path / "es.toml"
+    assert main(["init", str(train), "--dev", str(dev), "-o", str(output)]) == 0
+    out = capsys.readouterr().out
+    assert "IOB2 (597 entities open with B-; 3 stray I- read as conlleval does)" in out
+    assert ("3 stray I- tags open an entity where 597 entities open with B-: IOB2 with "
+            "errors, not IOB1.") in out
+    config = load_config(output)
+    assert (config.data.scheme, config.data.repair) == ("iob2", True)
+    assert 'repair = true' in output.read_text()
+    # Before: IOB1 guessed from the three stray tags, then line 1 refused.
+    assert 'scheme = "iob2"            # guessed: IOB2' in output.read_text()
+
+
+def test_init_takes_scheme_format_and_repair(tmp_path, capsys):
+    train = _iob2_with_stray_i(tmp_path / "train.txt", entities=5, stray=0)
+    output = tmp_path / "given.toml"
+    assert main(["init", str(train), "--dev", str(train), "-o", str(output), "--format",
+                 "two_column", "--scheme", "bio"]) == 0
+    config = load_config(output)
+    assert (config.data.format, config.data.scheme, config.data.repair) == \
+        ("two_column", "iob2", False)
+    assert "IOB2 (--scheme)" in capsys.readouterr().out
+    # A scheme the tags break: the reader's line, and what to try.
+    assert main(["init", str(train), "--dev", str(train), "-o", str(output), "--force",
+                 "--scheme", "iob2", "--format", "two_column"]) == 0
+    bad = tmp_path / "bad.txt"
+    bad.write_text("Ana O\nGarcia I-PER\n")
+    assert main(["init", str(bad), "--dev", str(bad), "-o", str(tmp_path / "bad.toml"),
+                 "--scheme", "iob2"]) == 2
+    assert "--repair reads such tags as conlleval does; else give --scheme." in \
+        capsys.readouterr().err
+    assert main(["init", str(bad), "--dev", str(bad), "-o", str(tmp_path / "bad.toml"),
+                 "--scheme", "iob2", "--repair"]) == 0
+    assert load_config(tmp_path / "bad.toml").data.repair is True
+    assert main(["init", str(bad), "--dev", str(bad), "--format", "two_colum"]) == 2
+    assert "Did you mean 'two_column'?" in capsys.readouterr().err
+
+
+def test_init_says_no_such_file_for_a_wrong_path(tmp_path, capsys):
+    train = _iob2_with_stray_i(tmp_path / "train.txt", entities=5, stray=0)
+    assert main(["init", str(tmp_path / "trian.txt"), "--dev", str(train)]) == 2
+    assert capsys.readouterr().err.strip() == \
+        f"seqlab: error: {tmp_path / 'trian.txt'}: no such file or folder (DATA)."
+    assert main(["init", str(tmp_path / "data-folder")]) == 2  # not "needs --dev DEV"
+    assert "data-folder: no such file or folder (DATA)." in capsys.readouterr().err
+    assert main(["init", str(train), "--dev", str(tmp_path / "dev.txt")]) == 2
+    assert "dev.txt: no such file or folder (--dev)." in capsys.readouterr().err
+
+
+def test_the_next_command_is_printed_as_a_user_would_type_it(tmp_path, monkeypatch):
+    from seqlab.cli.options import this_command
+
+    elsewhere = tmp_path / "venv" / "bin"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "seqlab").write_text("#!/bin/sh\n")
+    (tmp_path / "work").mkdir()
+    monkeypatch.chdir(tmp_path / "work")
+    monkeypatch.setenv("PATH", "/nonexistent")
+    monkeypatch.setattr(sys, "argv", [str(elsewhere / "seqlab"), "init"])
+    assert this_command() == str(elsewhere / "seqlab")  # was ../venv/bin/seqlab
+    monkeypatch.chdir(tmp_path)
+    assert this_command() == "venv/bin/seqlab"
+
+
+def test_a_batch_larger_than_the_data_is_capped_before_work_starts(corpus, tmp_path):
+    output = tmp_path / "run"
+    with pytest.warns(seqlab.SeqlabWarning, match=r"training.batch_size = 60,000 is more "
+                                                  r"than the 80 training sentences: batches "
+                                                  r"of 80 \(the whole set\) instead"):
+        run = train_tagger(config_for(corpus, output, epochs=1, batch_size=60000), verbose=0)
+    assert len(run.history) == 1  # one step of the whole set, not 60,000 rows of padding
+    assert json.loads((output / "config.json").read_text())["training"]["batch_size"] == 60000
+
+
+@pytest.mark.backend
+def test_a_terminal_gets_one_line_per_epoch(corpus, tmp_path, monkeypatch, capsys):
+    """Keras's bar while an epoch runs, erased at its end; then seqlab's line
+    (before: 'loss: 1.0605epoch 5: dev_f1 4.11', and Keras's own lines)."""
+    from keras.src.utils import progbar
+
+    monkeypatch.setattr(progbar.Progbar, "__init__", _dynamic(progbar.Progbar.__init__))
+    train_tagger(config_for(corpus, tmp_path / "run", epochs=2), verbose=1)
+    out = capsys.readouterr().out
+    lines = [line.rsplit("\r\x1b[K", 1)[-1] for line in out.split("\n") if line.strip()]
+    epochs = [line for line in lines if line.startswith("epoch ")]
+    assert len(epochs) == 2 and all(", loss " in line and line.endswith(" s") for line in epochs)
+    assert "Epoch 1/2" not in out and out.count("\r\x1b[K") == 2
+
+
+def _dynamic(init):
+    def wrapped(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        self._dynamic_display = True  # as on a terminal
+    return wrapped
+
+
+def test_backend_logs_are_quiet_in_the_python_api_too(run_dir):
+    code = (f"import seqlab\ntagger = seqlab.load_model({str(run_dir / 'best.keras')!r})\n"
+            f"print(tagger.tag(['Anna flew to Oslo.']))\n")
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("SEQLAB_BACKEND_LOGS", "TF_CPP_MIN_LOG_LEVEL")}
+    quiet = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env=env, timeout=300)
+    assert quiet.returncode == 0 and quiet.stdout.startswith("[[")
+    assert quiet.stderr == ""  # before: absl's preamble, oneDNN and CUDA lines
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={**env, "SEQLAB_BACKEND_LOGS": "1"}, timeout=300)
+    assert shown.returncode == 0 and shown.stdout == quiet.stdout
+    if env.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
+        assert "oneDNN" in shown.stderr or "absl" in shown.stderr  # TensorFlow 2.21 on x86
+
+
+def test_the_formats_table_says_what_each_format_does(capsys):
+    assert main(["plugins", "--kind", "readers"]) == 0
+    rows = {line.split()[1]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert rows["html"].endswith("writes only") and rows["text"].endswith("reads only")
+    assert rows["conll"].endswith("reads and writes")

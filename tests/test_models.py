@@ -181,7 +181,7 @@ def test_tagging_pads_to_few_shapes_without_filling_whole_batches(seed):
     model = seqlab.Tagger(vocabulary=Vocabulary.build([Sentence(s) for s in sentences]),
                           tag_names=["O", "B-X", "I-X"], units=4, head="crf")
     shapes, decode = [], model._decode
-    model._decode = lambda x: shapes.append(x.shape) or decode(x)
+    model._decode = lambda x, *helper: shapes.append(x.shape) or decode(x, *helper)
     tags = model.tag(sentences, batch_size=4)
     assert shapes == [(4, 24), (4, 96)]  # rows 4 and 4 (no filler), widths 17 -> 24, 70 -> 96
     shapes.clear()

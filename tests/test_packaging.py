@@ -27,7 +27,8 @@ def test_wheel_contents(wheel):
     for expected in ("seqlab/__init__.py", "seqlab/layers/stacked.py", "seqlab/config/schema.py",
                      "seqlab/cli/app.py", "seqlab_builtins/cells/__init__.py",
                      "seqlab_builtins/cells/elman.py", "seqlab_builtins/heads/class_softmax.py",
-                     "seqlab_builtins/callbacks/csv_logger.py"):
+                     "seqlab_builtins/callbacks/csv_logger.py",
+                     "seqlab_builtins/tokenizers/treebank.py"):
         assert expected in names
     assert not [n for n in names if n.startswith(("plugins/", "tests/", "docs/"))]
     metadata = next(n for n in names if n.endswith("entry_points.txt"))

@@ -27,15 +27,29 @@ TAG_CHUNK = 1024
 @click.option("--test", help="the test file (optional)")
 @click.option("--output", "-o", default="seqlab.toml", show_default=True,
               help="the config to write; its paths are relative to it")
+@click.option("--format", "format_", metavar="FORMAT",
+              help="the files' format (conll, two_column, jsonl, spans_jsonl, a plugin's); "
+                   "default: guessed")
+@click.option("--scheme", help="the files' tag scheme (iob1, iob2, iobes); default: guessed")
+@click.option("--repair", is_flag=True,
+              help="read tags that break the scheme (a stray I-X) as conlleval does")
 @click.option("--force", is_flag=True, help="overwrite --output")
-def init(data, dev, test, output, force):
+def init(data, dev, test, output, format_, scheme, repair, force):
     """Look at a tagged dataset and write a commented starter config.
 
     DATA: the training file, or a folder holding train*, dev*/valid* and
     test* files.
     """
-    from seqlab import starter
+    from seqlab import registry, starter
+    from seqlab.data.schemes import check_scheme
 
+    for flag, path in (("DATA", data), ("--dev", dev), ("--test", test)):
+        if path and not os.path.exists(path):
+            raise SeqlabError(f"{path}: no such file or folder ({flag}).")
+    if format_:
+        registry.get("readers", registry.parse_spec(format_, "readers")[0])  # a typo
+    if scheme:
+        scheme = check_scheme(scheme)
     if os.path.isdir(data):
         if dev or test:
             raise SeqlabError(f"{data} is a folder: seqlab init finds its train, dev "
@@ -49,8 +63,10 @@ def init(data, dev, test, output, force):
     if os.path.exists(output) and not force:
         raise SeqlabError(f"{output} exists; choose another --output or add --force "
                           f"to overwrite it.")
-    guess = starter.inspect(found["train"])
+    guess = starter.inspect(found["train"], format=format_, scheme=scheme, repair=repair)
     print(f"{found['train']}: {guess.describe()}.")
+    if guess.advice:
+        print(guess.advice)
     counts = starter.write_config(output, guess, found["dev"], found["test"])
     for split, count in counts.items():
         print(f"{found[split]}: {count:,} sentences read with the same settings.")
@@ -82,8 +98,9 @@ def train(config, overrides, quiet, restart, allow_changed_data, **flags):
 @click.option("--token-column", type=int, help="column formats: the token column (default 0)")
 @click.option("--tag-column", type=int,
               help="column formats: the tag column (default: the last)")
-@click.option("--scheme", default="iob2",
-              help="scheme of the file: iob1 (CoNLL-2003), iob2 (default), iobes")
+@click.option("--scheme",
+              help="scheme of the file: iob1 (CoNLL-2003), iob2, iobes; default: the "
+                   "scheme of the model's training data")
 @click.option("--repair", is_flag=True,
               help="read tags that break the scheme (a stray I-X) as conlleval does, with a "
                    "warning, instead of stopping")
@@ -95,15 +112,18 @@ def evaluate(model, data, format_, token_column, tag_column, scheme, repair, pre
     """Score a saved tagger (a .keras file) on a tagged file."""
     from seqlab import presentation
     from seqlab.config import TaggerData
+    from seqlab.data.schemes import check_scheme
     from seqlab.models import Tagger
     from seqlab.saving import load_model
     from seqlab.tagging import evaluate_tagger, read_tagged
 
     if predictions:
         check_output_file(predictions, "--predictions")
-    section = TaggerData.model_construct(format=format_, token_column=token_column,
-                                         tag_column=tag_column, scheme=scheme, repair=repair)
     tagger = load_model(model, expect=Tagger)
+    section = TaggerData.model_construct(format=format_, token_column=token_column,
+                                         tag_column=tag_column,
+                                         scheme=check_scheme(scheme or tagger.output_scheme),
+                                         repair=repair, tokenizer=tagger.tokenizer_spec)
     scores = evaluate_tagger(tagger, read_tagged(data, section), section.scheme, predictions)
     if as_json:
         print(json.dumps({k: v for k, v in scores.items() if k != "report"}, indent=1))
@@ -115,7 +135,7 @@ def evaluate(model, data, format_, token_column, tag_column, scheme, repair, pre
 @click.argument("model")
 @click.argument("input", default="-")
 @click.option("--input-format",
-              help="text: one tokenised sentence per line; jsonl: "
+              help="text: one sentence per line, split by the model's tokenizer; jsonl: "
                    "{\"tokens\": [...]} per line; conll: tokens in column 0; "
                    "spans_jsonl: {\"text\": ...} per line; or any format of "
                    "`seqlab plugins --kind readers`. Default: jsonl or spans_jsonl for "
@@ -124,20 +144,33 @@ def evaluate(model, data, format_, token_column, tag_column, scheme, repair, pre
               help="conll (default: token and tag per line), two_column, jsonl, "
                    "spans_jsonl ({\"text\", \"spans\"} with character offsets), "
                    "html (one page, entities highlighted by type)")
-@click.option("--scheme", default="iob2",
-              help="scheme of the output tags: iob1, iob2 (default), iobes")
-def tag(model, input, input_format, output_format, scheme):
+@click.option("--scheme",
+              help="scheme of the output tags: iob1, iob2, iobes; default: the scheme of "
+                   "the model's training data")
+@click.option("--tokenizer", metavar="NAME",
+              help="how text and spans_jsonl input is split into tokens: treebank, "
+                   "whitespace (text tokenised already), or a plugin's; default: the "
+                   "model's (the config's data.tokenizer)")
+@click.option("--confidence", is_flag=True,
+              help="write each entity's probability (spans_jsonl output)")
+def tag(model, input, input_format, output_format, scheme, tokenizer, confidence):
     """Tag text with a saved tagger (a .keras file); INPUT defaults to stdin."""
     import itertools
 
     from seqlab import registry
     from seqlab.data.formats import data_writer, guess_input_format, iter_sentences
-    from seqlab.data.schemes import check_scheme, convert
+    from seqlab.data.schemes import check_scheme
     from seqlab.models import Tagger
     from seqlab.saving import load_model
 
-    scheme = check_scheme(scheme)
+    if scheme is not None:
+        scheme = check_scheme(scheme)
     writer = data_writer(output_format)
+    if confidence and not writer.writes_confidences:
+        raise click.UsageError(f"--confidence: the {output_format} format has no place for "
+                               f"confidences; use --output-format spans_jsonl.")
+    if tokenizer is not None:
+        registry.get("tokenizers", tokenizer)  # a typo: before loading
     if input_format is None:
         input_format, why = guess_input_format(input)
         if why:
@@ -149,17 +182,27 @@ def tag(model, input, input_format, output_format, scheme):
                           f"standard input).")
     reader = registry.create("readers", {"name": name, **options})  # a typo: before loading
     tagger = load_model(model, expect=Tagger)
+    scheme = scheme or tagger.output_scheme
     # A format with a sentence per line keeps blank lines as empty
     # sentences: then output sentence i answers input line i.
     if reader.line_per_sentence:
         options = {"keep_blank_lines": True, **options}
+    if reader.reads_raw_text:
+        options = {"tokenizer": tokenizer or tagger.tokenizer_spec, **options}
     sentences = iter_sentences(input, {"name": name, **options})
     # Streamed: a piece of sentences in, its lines out, so memory does not
     # grow with the input. A writer of one document gets everything at once.
     size = TAG_CHUNK if writer.streams else None
     while piece := list(itertools.islice(sentences, size)):
-        tagged = [convert(t, tagger.scheme, scheme)
-                  for t in tagger.tag([s.tokens for s in piece])]
+        tokens = [s.tokens for s in piece]
+        if confidence:
+            annotations = tagger.annotate(tokens, scheme=scheme)
+            for sentence, annotation in zip(piece, annotations):
+                sentence.confidences = {(e.token_start, e.token_end): e.confidence
+                                        for e in annotation.entities}
+            tagged = [a.tags for a in annotations]
+        else:
+            tagged = tagger.tag(tokens, scheme=scheme)
         writer.write(sys.stdout, piece, tagged, scheme)
         sys.stdout.flush()
 

@@ -104,6 +104,11 @@ class TaggerData(Section):
     """The tag scheme of the files (bio is iob2)."""
     repair: Boolean = False
     """Read tags that break the scheme (a stray I-X) as conlleval does."""
+    tokenizer: Component("tokenizers") = "treebank"
+    """How raw text is split into tokens: when the model tags text (`seqlab tag`,
+    `Tagger.annotate`; the model keeps it) and when a spans_jsonl file is read.
+    treebank (Penn Treebank rules, as CoNLL data are split), whitespace, or a
+    plugin's (`seqlab plugins --kind tokenizers`)."""
 
     @model_validator(mode="after")
     def _format_reads(self):
@@ -361,10 +366,18 @@ TASKS = {"tagger": TaggerConfig, "lm": LanguageModelConfig}
 
 def format_spec(data):
     """The data format spec of a `TaggerData`: ``format`` with the
-    ``token_column`` and ``tag_column`` shorthands added to its options."""
+    ``token_column`` and ``tag_column`` shorthands added to its options,
+    and ``data.tokenizer`` for a format that reads raw text (unless its
+    options name one)."""
     name, options = registry.parse_spec(data.format, "readers")
     columns = {key: getattr(data, key) for key in ("token_column", "tag_column")
                if getattr(data, key) is not None}
+    try:
+        raw_text = getattr(registry.get("readers", name).factory, "reads_raw_text", False)
+    except UnknownComponentError:
+        raw_text = False  # refused by the format check, which names it
+    if raw_text and "tokenizer" not in options:
+        columns["tokenizer"] = getattr(data, "tokenizer", "treebank")
     return registry.normalise_spec({"name": name, **options, **columns})
 
 

@@ -23,15 +23,16 @@ from seqlab.data.readers import (
     validate_tags,
     write_conll,
 )
+from seqlab.data.tokenizers import Tokenizer, token_spans, tokenizer_for
 from seqlab.data.schemes import SchemeError, convert, encode, spans, validate
 from seqlab.data.vocabulary import Vocabulary, normalise
 
 __all__ = [
-    "DataFormat", "Sentence", "SchemeError", "SequenceBatches", "Vocabulary",
+    "DataFormat", "Sentence", "SchemeError", "SequenceBatches", "Tokenizer", "Vocabulary",
     "bucketed_batches", "check_sentence", "convert", "data_format", "data_writer", "encode",
     "iter_conll", "iter_jsonl", "iter_sentences", "iter_text", "normalise", "pad",
     "read_conll", "read_jsonl", "read_lines", "read_sentences", "read_text",
-    "read_two_column", "spans", "token_problem", "validate", "validate_tags", "write_conll",
+    "read_two_column", "spans", "token_problem", "token_spans", "tokenizer_for", "validate", "validate_tags", "write_conll",
 ]
 
 

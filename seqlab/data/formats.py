@@ -40,11 +40,19 @@ class DataFormat:
             and takes a ``keep_blank_lines`` option (read a blank line as an
             empty sentence), so ``seqlab tag`` answers input line i with
             output sentence i.
+        reads_raw_text: whether the format reads untokenised text and takes
+            a ``tokenizer`` option (a tokenizer spec) to split it; ``seqlab
+            tag`` passes the model's, and the sentences carry ``text`` and
+            ``offsets``.
+        writes_confidences: whether `write` writes each entity's confidence
+            where sentences carry them (``Sentence.confidences``).
     """
 
     scheme = None
     streams = False
     line_per_sentence = False
+    reads_raw_text = False
+    writes_confidences = False
 
     def read(self, path):
         """Read ``path`` (``"-"``: standard input) into `Sentence` objects.

@@ -36,6 +36,9 @@ class Sentence:
         text: the untokenised text, where the file gave it.
         offsets: ``(start, end)`` character offsets of each token in
             ``text``, where the file gave the text.
+        confidences: ``{(token_start, token_end): probability}`` of each
+            predicted entity, where the tagger was asked for them
+            (``seqlab tag --confidence``); writers that can, write them.
     """
 
     tokens: list
@@ -45,6 +48,7 @@ class Sentence:
     lines: list = None
     text: str = None
     offsets: list = None
+    confidences: dict = None
 
     def line_of(self, position):
         """The file line of the token at ``position``."""

@@ -46,6 +46,22 @@ class OutputHead(keras.layers.Layer):
         position: ``(batch, time, num_outputs)``."""
         raise NotImplementedError
 
+    def path_scores(self, scores, outputs, mask=None):
+        """Pieces of the log-probability of parts of the output sequence
+        ``outputs`` (``(batch, time)`` ints, e.g. `decode`'s): three
+        ``(batch, time)`` tensors ``first``, ``step``, ``last`` such that
+        for positions ``s <= e`` of one sequence, ``log p(outputs[s..e] |
+        features) = first[s] + step[s+1] + ... + step[e] + last[e]``.
+
+        A tagger turns these into each entity's confidence (the probability
+        that exactly its tags stand on its tokens). The default is for heads
+        whose positions are independent given the features: ``first`` and
+        ``step`` are each position's log-probability, ``last`` is 0. Heads
+        with output dependencies (a CRF) override it."""
+        chosen = ops.take_along_axis(self.log_probs(scores, mask),
+                                     ops.cast(outputs, "int32")[..., None], axis=-1)[..., 0]
+        return chosen, chosen, ops.zeros_like(chosen)
+
     def decode(self, scores, mask=None):
         """The best output sequence, ``(batch, time)`` int32; 0 where masked.
 

@@ -7,8 +7,11 @@ import numpy as np
 from keras import ops
 
 from seqlab import registry
+from seqlab.backend_logs import quiet
 from seqlab.data.batching import SequenceBatches
-from seqlab.data.schemes import check_scheme
+from seqlab.data.annotations import Annotation, Entity
+from seqlab.data.schemes import check_scheme, convert, spans
+from seqlab.data.tokenizers import token_spans, tokenizer_for
 from seqlab.data.vocabulary import Vocabulary
 from seqlab.embeddings import Vectors
 from seqlab.errors import ConfigError, UnsafeModelError
@@ -29,7 +32,8 @@ class Tagger(SequenceModel):
     encoder reads characters, ``{"words": (batch, time), "chars": (batch,
     time, chars)}``; targets are tag ids ``(batch, time)``. ``predict``
     returns the head's scores; `predict_tags` tag ids; `tag` tag names for
-    tokenised text.
+    texts or tokenised sentences; `annotate` entities with character offsets
+    and confidences.
 
     Args:
         vocab_size: number of word ids, padding included (default: the
@@ -60,6 +64,12 @@ class Tagger(SequenceModel):
             by encoders that read characters.
         vectors_trainable: whether word encoders update their vectors in
             training, unless their spec says (false: frozen pretrained vectors).
+        tokenizer: the tokenizer spec that splits raw text for `tag` and
+            `annotate` (``"treebank"``, ``"whitespace"``, a plugin's): the
+            one the training data was split with.
+        output_scheme: the scheme `tag` and `annotate` give tags in unless
+            told otherwise: the training data's (the model learns in
+            ``scheme``).
         pretrained: `seqlab.Vectors`, or the path of a vectors file, that
             word encoders start from (see `seqlab.embeddings`); words without a
             vector start random. Not part of the saved config: the saved
@@ -79,7 +89,7 @@ class Tagger(SequenceModel):
                  recurrent_initializer=None, vocabulary=None, tag_names=None,
                  scheme="iob2", word_dropout=0.0, encoders=None,
                  char_vocabulary=None, pretrained=None, vectors_trainable=True,
-                 **kwargs):
+                 tokenizer="treebank", output_scheme="iob2", **kwargs):
         vocabulary = _vocabulary(vocabulary)
         vocab_size = _size("vocab_size", vocab_size, vocabulary, "vocabulary")
         num_tags = _size("num_tags", num_tags, tag_names, "tag_names")
@@ -98,6 +108,8 @@ class Tagger(SequenceModel):
         self.char_vocabulary = _vocabulary(char_vocabulary)
         self.tag_names = None if tag_names is None else list(tag_names)
         self.scheme = check_scheme(scheme)
+        self.output_scheme = check_scheme(output_scheme)
+        self.tokenizer_spec = component_config(tokenizer, "tokenizers")
         self.head_spec = component_config(head, "output_heads")
         if encoders is None:
             encoders = ["word_embedding"]
@@ -153,26 +165,100 @@ class Tagger(SequenceModel):
                  or [[1]] for tokens in sentences]
         return {"words": words, "chars": chars}
 
-    def tag(self, sentences, batch_size=128):
-        """Tag tokenised sentences with tag names (in the model's scheme).
+    @property
+    def tokenizer(self):
+        """The `seqlab.data.Tokenizer` that splits raw text for this model."""
+        return cached_helper(self, "_seqlab_tokenizer",
+                             lambda model: tokenizer_for(model.tokenizer_spec))
+
+    @quiet
+    def tag(self, inputs, batch_size=128, scheme=None):
+        """Tag texts or tokenised sentences with tag names.
 
         Args:
-            sentences: lists of tokens. Unknown words map to ``<unk>``.
+            inputs: a list whose items are texts (strings, split into tokens
+                by the model's `tokenizer`) or token lists
+                (``["Maria", "Garcia"]``). Unknown words map to ``<unk>``.
             batch_size: sentences per batch (batches are bucketed by length).
+            scheme: the scheme of the tags returned (``"iob1"``, ``"iob2"``,
+                ``"iobes"``); default `output_scheme`, the training data's.
 
         Returns:
-            One list of tag names per sentence.
+            One list of tags per input, one tag per token.
 
         Raises:
             ConfigError: the model was built without a vocabulary and tag
-                names, or ``sentences`` is not a list of token lists (a
-                string, or a list of strings, would be tagged character by
-                character or sentence by sentence).
+                names, or ``inputs`` is not a list of texts and token lists
+                (a single string, say: pass ``[text]``).
+
+        Example:
+            >>> tagger.tag(["Maria Garcia flew to Tokyo.", ["Peter", "Blackburn"]])
+            [['B-PER', 'I-PER', 'O', 'O', 'B-LOC', 'O'], ['B-PER', 'I-PER']]
         """
-        _check_token_lists(sentences)
+        scheme = check_scheme(scheme or self.output_scheme)
+        tokens = [item[2] for item in self._prepared(inputs)]
+        return [tags if scheme == self.scheme else convert(tags, self.scheme, scheme)
+                for tags, *_ in self._decoded(tokens, batch_size, _Decoder)]
+
+    @quiet
+    def annotate(self, inputs, batch_size=128, scheme=None):
+        """Entities in texts or tokenised sentences, with character offsets
+        and confidences.
+
+        Args:
+            inputs, batch_size, scheme: as for `tag`.
+
+        Returns:
+            One `seqlab.data.Annotation` per input: ``text``, ``tokens``,
+            ``offsets``, ``tags`` (in ``scheme``) and ``entities``, each an
+            `seqlab.data.Entity` (``label``, ``start``, ``end``, ``text``,
+            ``confidence``, token span). ``to_dict()`` gives the
+            ``spans_jsonl`` shape.
+
+        Example:
+            >>> [(e.label, e.text, round(e.confidence, 2))
+            ...  for e in tagger.annotate(["Maria Garcia flew to Tokyo."])[0].entities]
+            [('PER', 'Maria Garcia', 0.98), ('LOC', 'Tokyo', 0.99)]
+        """
+        scheme = check_scheme(scheme or self.output_scheme)
+        prepared = self._prepared(inputs)
+        decoded = self._decoded([item[2] for item in prepared], batch_size, _Annotator)
+        results = []
+        for (text, offsets, tokens), (tags, first, step, last) in zip(prepared, decoded):
+            entities = []
+            for label, start, end in spans(tags, self.scheme):
+                log_p = first[start] + step[start + 1:end].sum() + last[end - 1]
+                begin, finish = offsets[start][0], offsets[end - 1][1]
+                entities.append(Entity(label, begin, finish, text[begin:finish],
+                                       float(min(1.0, np.exp(log_p))), start, end))
+            results.append(Annotation(
+                text, tokens, offsets,
+                tags if scheme == self.scheme else convert(tags, self.scheme, scheme),
+                scheme, entities))
+        return results
+
+    def _prepared(self, inputs):
+        """``(text, offsets, tokens)`` of each input (texts tokenised)."""
+        _check_inputs(inputs)
+        prepared = []
+        for item in inputs:
+            if isinstance(item, str):
+                offsets = token_spans(self.tokenizer, item)
+                prepared.append((item, offsets, [item[a:b] for a, b in offsets]))
+            else:
+                tokens = list(item)
+                starts = np.cumsum([0] + [len(t) + 1 for t in tokens])
+                prepared.append((" ".join(tokens),
+                                 [(int(a), int(a) + len(t)) for a, t in zip(starts, tokens)],
+                                 tokens))
+        return prepared
+
+    def _decoded(self, sentences, batch_size, helper):
+        """Each sentence's tag names (in the model's scheme), then the
+        helper's other outputs, cut to the sentence's length."""
         batches = SequenceBatches(self.encode_inputs(sentences), batch_size=batch_size,
                                   few_widths=True)
-        tagged = [None] * len(sentences)
+        results = [None] * len(sentences)
         for index, rows in enumerate(batches.batches):
             (x,) = batches[index]
             # Rows filled up to a power of two (widths are one already): the
@@ -181,10 +267,15 @@ class Tagger(SequenceModel):
             # to a whole batch_size of padding (a third of decoding time on
             # CoNLL-2003's test split).
             filled = min(batch_size, 1 << (len(rows) - 1).bit_length())
-            best = ops.convert_to_numpy(self._decode(_fill_rows(x, filled)))
+            outputs = self._decode(_fill_rows(x, filled), helper)
+            outputs = [ops.convert_to_numpy(o) for o in (
+                outputs if isinstance(outputs, (list, tuple)) else [outputs])]
+            best = outputs[0]
             for row, i in enumerate(rows):
-                tagged[i] = [self.tag_names[t] for t in best[row, :len(sentences[i])]]
-        return tagged
+                n = len(sentences[i])
+                results[i] = ([self.tag_names[t] for t in best[row, :n]],
+                              *(o[row, :n] for o in outputs[1:]))
+        return results
 
     def predict_tags(self, token_ids, batch_size=64):
         """Tag ids for padded word ids, 0 at padded positions (numpy)."""
@@ -194,8 +285,10 @@ class Tagger(SequenceModel):
         return np.concatenate([ops.convert_to_numpy(self._decode(token_ids[i:i + batch_size]))
                                for i in range(0, len(token_ids), batch_size)])
 
-    def _decode(self, inputs):
-        return cached_helper(self, "_seqlab_decoder", _Decoder).predict_on_batch(inputs)
+    def _decode(self, inputs, helper=None):
+        """One compiled predict step of ``helper`` (`_Decoder`: the best tags)."""
+        helper = helper or _Decoder
+        return cached_helper(self, f"_seqlab_{helper.__name__}", helper).predict_on_batch(inputs)
 
     def get_config(self):
         encoder = self.encoder
@@ -212,6 +305,7 @@ class Tagger(SequenceModel):
             "recurrent_initializer": encoder.recurrent_initializer,
             "vocabulary": None if self.vocabulary is None else self.vocabulary.get_config(),
             "tag_names": self.tag_names, "scheme": self.scheme,
+            "output_scheme": self.output_scheme, "tokenizer": self.tokenizer_spec,
             "word_dropout": self.word_dropout.rate,
             "encoders": saved_encoders, "vectors_trainable": self.vectors_trainable,
             "char_vocabulary": (None if self.char_vocabulary is None
@@ -251,6 +345,17 @@ class _Decoder(keras.Model):
         return self.tagger.head.decode(scores, mask=self.tagger.padding_mask(inputs))
 
 
+class _Annotator(_Decoder):
+    """The best tags and the pieces of their log-probability
+    (`OutputHead.path_scores`), in one compiled predict step."""
+
+    def call(self, inputs):
+        scores = self.tagger(inputs, training=False)
+        mask = self.tagger.padding_mask(inputs)
+        best = self.tagger.head.decode(scores, mask=mask)
+        return (best, *self.tagger.head.path_scores(scores, best, mask=mask))
+
+
 def _fill_rows(x, rows):
     """Pad a batch with rows of one unknown word up to ``rows`` rows."""
     if isinstance(x, dict):
@@ -267,19 +372,20 @@ def _words(inputs):
     return inputs["words"] if isinstance(inputs, dict) else inputs
 
 
-def _check_token_lists(sentences):
-    example = 'e.g. [["Maria", "Garcia", "flew", "to", "Tokyo"]]'
-    if isinstance(sentences, str) or not isinstance(sentences, (list, tuple)):
+def _check_inputs(inputs):
+    example = '["Maria Garcia flew to Tokyo.", ["Peter", "Blackburn"]]'
+    if isinstance(inputs, str) or not isinstance(inputs, (list, tuple)):
         raise ConfigError(
-            f"`sentences` must be a list of tokenised sentences (lists of tokens), {example}. "
-            f"Received: {type(sentences).__name__} {str(sentences)[:40]!r}.")
-    for i, tokens in enumerate(sentences):
-        if isinstance(tokens, str) or not isinstance(tokens, (list, tuple)) \
-                or not all(isinstance(t, str) for t in tokens):
+            f"Expected a list of texts or token lists, e.g. {example}. Received: "
+            f"{type(inputs).__name__} {str(inputs)[:40]!r}"
+            + (" (one text: pass [text])." if isinstance(inputs, str) else "."))
+    for i, item in enumerate(inputs):
+        if isinstance(item, str):
+            continue
+        if not isinstance(item, (list, tuple)) or not all(isinstance(t, str) for t in item):
             raise ConfigError(
-                f"`sentences[{i}]` must be a list of tokens (strings), {example}; a "
-                f"string would be tagged character by character. Split it into tokens "
-                f"first. Received: {type(tokens).__name__} {str(tokens)[:40]!r}.")
+                f"Item {i} must be a text (a string) or a list of tokens (strings), "
+                f"e.g. {example}. Received: {type(item).__name__} {item!r:.40}.")
 
 
 def _vocabulary(vocabulary):

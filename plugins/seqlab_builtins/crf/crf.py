@@ -82,10 +82,10 @@ class CRFHead(OutputHead):
         rest = ops.zeros_like(scores[:, 1:, 0])
         return ops.concatenate([nll[:, None], rest], axis=1)
 
-    def log_probs(self, scores, mask=None):
-        mask = self._mask(scores, mask)
-        log_z, alphas = self._forward(scores, mask)
-        end = ops.broadcast_to(self.end, ops.shape(scores[:, 0]))
+    def _backward(self, emissions, mask):
+        """The backward scores at every step, ``(time, batch, K)``: the log
+        sum over the sequence's rest (end scores included) from each tag."""
+        end = ops.broadcast_to(self.end, ops.shape(emissions[:, 0]))
 
         def step(beta, inputs):
             e_next, m_next = _split(inputs)
@@ -93,10 +93,29 @@ class CRFHead(OutputHead):
             beta = ops.where(m_next, ops.logsumexp(scores_, axis=-1), end)
             return beta, beta
 
-        _, betas = ops.scan(step, end, _steps(scores, mask), reverse=True)
-        betas = ops.concatenate([betas, end[None]], axis=0)
-        marginals = alphas + betas - log_z[None, :, None]
+        _, betas = ops.scan(step, end, _steps(emissions, mask), reverse=True)
+        return ops.concatenate([betas, end[None]], axis=0)
+
+    def log_probs(self, scores, mask=None):
+        mask = self._mask(scores, mask)
+        log_z, alphas = self._forward(scores, mask)
+        marginals = alphas + self._backward(scores, mask) - log_z[None, :, None]
         return _time_major(marginals)
+
+    def path_scores(self, scores, outputs, mask=None):
+        # p(y_s..y_e) = alpha_s(y_s) * prod_{s<k<=e} exp(T[y_k-1, y_k] + E_k(y_k))
+        # * beta_e(y_e) / Z: exact for the sub-path, whatever surrounds it.
+        mask = self._mask(scores, mask)
+        outputs = ops.cast(outputs, "int32")
+        log_z, alphas = self._forward(scores, mask)
+        at = lambda values: ops.take_along_axis(values, outputs[..., None], axis=-1)[..., 0]
+        first = at(_time_major(alphas)) - log_z[:, None]
+        last = at(_time_major(self._backward(scores, mask)))
+        k = self.num_outputs
+        pairs = ops.take(ops.reshape(self.transitions, (-1,)),
+                         outputs[:, :-1] * k + outputs[:, 1:])
+        step = ops.concatenate([ops.zeros_like(first[:, :1]), pairs + at(scores)[:, 1:]], axis=1)
+        return first, step, last
 
     def decode(self, scores, mask=None):
         mask = self._mask(scores, mask)

@@ -2,7 +2,8 @@
 
 import json
 
-from seqlab.data import DataFormat, iter_jsonl, iter_text
+from seqlab.data import DataFormat, Sentence, iter_jsonl, iter_text, read_lines
+from seqlab.data.tokenizers import token_spans, tokenizer_for
 
 
 class LineFormat(DataFormat):
@@ -22,10 +23,31 @@ class LineFormat(DataFormat):
 
 
 class TextFormat(LineFormat):
-    """One tokenised sentence per line (tokens split on whitespace); reads only."""
+    """One sentence per line; reads only.
+
+    Args:
+        keep_blank_lines: as `LineFormat`.
+        tokenizer: a tokenizer spec (``"treebank"``) that splits each line,
+            keeping the line and each token's offsets; default: the line is
+            tokenised already (split on whitespace). ``seqlab tag`` passes
+            the model's tokenizer.
+    """
+
+    reads_raw_text = True
+
+    def __init__(self, keep_blank_lines=False, tokenizer=None):
+        super().__init__(keep_blank_lines)
+        self.tokenizer = None if tokenizer is None else tokenizer_for(tokenizer)
 
     def iter_read(self, path):
-        return iter_text(path, self.keep_blank_lines)
+        if self.tokenizer is None:
+            yield from iter_text(path, self.keep_blank_lines)
+            return
+        for number, text in read_lines(path):
+            if self.keep_blank_lines or text.strip():
+                offsets = token_spans(self.tokenizer, text)
+                yield Sentence([text[a:b] for a, b in offsets], None, number,
+                               text=text, offsets=offsets)
 
 
 class JsonlFormat(LineFormat):

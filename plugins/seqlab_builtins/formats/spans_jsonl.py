@@ -5,6 +5,7 @@ import re
 
 import seqlab
 from seqlab.data import Sentence, encode, read_lines, spans, token_problem
+from seqlab.data.tokenizers import token_spans, tokenizer_for
 from seqlab_builtins.formats.lines import LineFormat
 
 _TOKEN = re.compile(r"\S+")
@@ -13,26 +14,40 @@ _TOKEN = re.compile(r"\S+")
 def whitespace_tokens(text, cuts=()):
     """``(start, end)`` of each whitespace-separated token of ``text``,
     a token also split at each offset in ``cuts`` that falls inside it."""
-    offsets = []
-    for match in _TOKEN.finditer(text):
-        inner = sorted(c for c in set(cuts) if match.start() < c < match.end())
-        bounds = [match.start(), *inner, match.end()]
-        offsets += list(zip(bounds[:-1], bounds[1:]))
-    return offsets
+    return cut([match.span() for match in _TOKEN.finditer(text)], cuts)
+
+
+def cut(offsets, cuts):
+    """Token ``offsets`` with each token also split at each offset in
+    ``cuts`` that falls inside it (so every entity is whole tokens)."""
+    result = []
+    for start, end in offsets:
+        inner = sorted(c for c in set(cuts) if start < c < end)
+        bounds = [start, *inner, end]
+        result += list(zip(bounds[:-1], bounds[1:]))
+    return result
 
 
 class SpansJsonlFormat(LineFormat):
     """spaCy-style JSON lines: ``{"text": ..., "spans": [{"start", "end",
     "label"}]}`` with character offsets (end exclusive).
 
-    Text is split on whitespace, and a token is also split where an entity
-    starts or ends inside it (``"Paris,"`` with an entity ``Paris``), so
-    every entity is a whole number of tokens. Entities are read as IOB2
-    tags; a line without ``"spans"`` is untagged text. Writes the same
-    shape, offsets pointing into the original text.
+    Text is split by ``tokenizer`` (a tokenizer spec; default: on
+    whitespace), and a token is also split where an entity starts or ends
+    inside it (``"Paris,"`` with an entity ``Paris``), so every entity is
+    a whole number of tokens. Entities are read as IOB2 tags; a line
+    without ``"spans"`` is untagged text. Writes the same shape, offsets
+    pointing into the original text, with each span's ``confidence``
+    where the tagger gave them (``seqlab tag --confidence``).
     """
 
     scheme = "iob2"
+    reads_raw_text = True
+    writes_confidences = True
+
+    def __init__(self, keep_blank_lines=False, tokenizer=None):
+        super().__init__(keep_blank_lines)
+        self.tokenizer = None if tokenizer is None else tokenizer_for(tokenizer)
 
     def iter_read(self, path):
         for number, text in read_lines(path):
@@ -53,7 +68,8 @@ class SpansJsonlFormat(LineFormat):
             raise seqlab.DataError(f'{where}: expected an object with a non-empty "text" string.')
         entities = _entities(where, text, record.get("spans"))
         cuts = [offset for _, start, end in entities or () for offset in (start, end)]
-        offsets = whitespace_tokens(text, cuts)
+        offsets = (whitespace_tokens(text, cuts) if self.tokenizer is None
+                   else cut(token_spans(self.tokenizer, text), cuts))
         tokens = [text[start:end] for start, end in offsets]
         tags = None
         if entities is not None:
@@ -69,7 +85,10 @@ class SpansJsonlFormat(LineFormat):
             if text is None:
                 text = " ".join(sentence.tokens)
                 offsets = whitespace_tokens(text)
-            found = [{"start": offsets[start][0], "end": offsets[end - 1][1], "label": label}
+            confidences = sentence.confidences or {}
+            found = [{"start": offsets[start][0], "end": offsets[end - 1][1], "label": label,
+                      **({"confidence": round(confidences[start, end], 6)}
+                         if (start, end) in confidences else {})}
                      for label, start, end in spans(sentence_tags, scheme)]
             stream.write(json.dumps({"text": text, "spans": found}) + "\n")
 

@@ -49,7 +49,10 @@ _LAZY = {
 def __getattr__(name):
     if name not in _LAZY:
         raise AttributeError(f"module 'seqlab' has no attribute {name!r}")
-    module = importlib.import_module(_LAZY[name])
+    from seqlab.backend_logs import hidden
+
+    with hidden():  # the backend's C++ start-up lines (SEQLAB_BACKEND_LOGS=1 shows them)
+        module = importlib.import_module(_LAZY[name])
     value = module if module.__name__ == f"seqlab.{name}" else getattr(module, name)
     globals()[name] = value
     return value

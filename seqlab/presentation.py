@@ -23,10 +23,12 @@ def table(rows, indent="  ", numbers=True):
                      for row in rows)
 
 
-def components_table(components):
-    """``seqlab plugins``: kind, name, plugin and package of each component."""
-    rows = [("KIND", "NAME", "PLUGIN", "PACKAGE")]
-    rows += [(c.kind, c.name, c.plugin, c.package or "(built-in)") for c in components]
+def components_table(components, uses=None):
+    """``seqlab plugins``: kind, name, plugin and package of each component
+    (and, given ``uses`` by name, what each format does)."""
+    rows = [("KIND", "NAME", "PLUGIN", "PACKAGE") + (("USE",) if uses else ())]
+    rows += [(c.kind, c.name, c.plugin, c.package or "(built-in)")
+             + ((uses[c.name],) if uses else ()) for c in components]
     return table(rows, indent="", numbers=False)
 
 

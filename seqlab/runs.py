@@ -17,7 +17,8 @@ import warnings
 import keras
 
 from seqlab import plugins, registry
-from seqlab.callbacks import DevCheckpoint, EpochSeeds, TimeBudget, TrainingMonitor, say
+from seqlab.callbacks import (DevCheckpoint, EpochProgress, EpochSeeds, TimeBudget,
+                              TrainingMonitor, say)
 from seqlab.config import check_config
 from seqlab.distribution import setup as setup_distribution
 from seqlab.errors import SeqlabWarning
@@ -240,7 +241,8 @@ def _train(task, config, directory, distribution, resume, verbose, allow_changed
         with distribution.fitting(model):
             model.fit(**data, epochs=training.epochs, initial_epoch=epoch,
                       verbose=verbose,
-                      callbacks=[EpochSeeds(training.seed, data.get("x")),
+                      callbacks=[*([EpochProgress()] if verbose == 1 else []),
+                                 EpochSeeds(training.seed, data.get("x")),
                                  *task.callbacks(lambda: checkpoint.state["history"]),
                                  TrainingMonitor(directory.last),
                                  checkpoint, *budget, *configured])

@@ -14,6 +14,7 @@ import zipfile
 
 import keras
 
+from seqlab.backend_logs import quiet
 from seqlab.errors import SeqlabError, SeqlabWarning, UnsafeModelError
 from seqlab.io import loading_model_file
 
@@ -53,6 +54,7 @@ def _model_file(path):
     return best
 
 
+@quiet
 def load_model(path, compile=True, expect=None):
     """Load a model saved with ``model.save("file.keras")``.
 

@@ -17,6 +17,7 @@ import json
 import os
 import re
 
+from seqlab import registry
 from seqlab.config import TaggerData, format_spec
 from seqlab.data.formats import first_line, json_lines_format, read_sentences
 from seqlab.data.readers import DOCSTART, read_lines, validate_tags
@@ -33,9 +34,11 @@ _EXTENSIONS = (".txt", ".conll", ".bio", ".iob", ".tsv", ".jsonl", ".json")
 class Guess:
     """What `inspect` found: the ``[data]`` keys and the evidence for them."""
 
-    def __init__(self, path, data, layout, scheme_why, sentences):
+    def __init__(self, path, data, layout, scheme_why, sentences, advice=None):
         self.path, self.data, self.sentences = path, data, sentences
         self.layout, self.scheme_why = layout, scheme_why
+        #: A line to print beside the guess (what was repaired, and why), or None.
+        self.advice = advice
 
     def describe(self):
         """The guess in one line, with the counts it rests on."""
@@ -69,30 +72,59 @@ def find_splits(folder):
     return found
 
 
-def inspect(path):
+def inspect(path, format=None, scheme=None, repair=False):
     """Guess how to read a tagged training file, and check the guess.
+
+    Args:
+        path: the training file.
+        format: the format spec when known (``"two_column"``); ``"conll"``
+            without options still has its columns guessed.
+        scheme: the tag scheme when known; else weighed from the tags.
+        repair: read tags that break the scheme as conlleval does.
 
     Returns:
         A `Guess` whose ``data`` holds ``format`` (and ``token_column`` and
-        ``tag_column`` for column files) and ``scheme``.
+        ``tag_column`` for column files), ``scheme``, and ``repair`` when the
+        file needs it: an IOB2 file with a few stray ``I-`` tags (an ``I-``
+        that opens an entity) is read with ``repair``, and ``advice`` says so.
 
     Raises:
         DataError: the file has no tags, no tag-like column, or does not
-            read under the guess (the reader's own message, naming the line).
+            read under the guess (the reader's own message, naming the line,
+            and what to try).
     """
     path = os.fspath(path)
     first = first_line(path)
     if first is None:
         raise DataError(f"{path}: the file is empty.")
-    if first.lstrip().startswith("{"):
+    if format and format != "conll":
+        data, where = {"format": format}, f"format {registry.parse_spec(format)[0]} (--format)"
+    elif first.lstrip().startswith("{") and not format:
         data, where = _json_format(path, first)
     else:
         data, where = _columns(path)
     sentences = read_sentences(path, _format(data), None)
-    scheme, why = _scheme([s.tags for s in sentences])
+    advice = None
+    if scheme:
+        why = f"{scheme.upper()} (--scheme)"
+    else:
+        scheme, why, stray, opened = _scheme([s.tags for s in sentences])
+        if stray and not repair:
+            repair = True
+            advice = (f"{stray:,} stray I- tag{'s' if stray > 1 else ''} open an entity "
+                      f"where {opened:,} entities open with B-: IOB2 with errors, not "
+                      f"IOB1. The config reads them as conlleval does (repair = true: a "
+                      f"stray I-X opens an X); correct the file and remove that line to "
+                      f"read it strictly.")
     data["scheme"] = scheme
-    validate_tags(path, sentences, scheme)  # the check: the tags are valid in the guess
-    return Guess(path, data, where, why, sentences)
+    if repair:
+        data["repair"] = True
+    try:  # the check: the tags are valid in the guess
+        validate_tags(path, sentences, scheme, repair)
+    except DataError as error:
+        raise DataError(f"{str(error).rstrip('.')}. If the scheme is right, --repair reads "
+                        f"such tags as conlleval does; else give --scheme.") from None
+    return Guess(path, data, where, why, sentences, advice)
 
 
 def _json_format(path, first):
@@ -136,13 +168,15 @@ def _columns(path):
 
 
 def _scheme(tag_lists):
-    """``(scheme, why)`` from the tags' transitions."""
+    """``(scheme, why, stray, opened)`` from the tags' transitions: ``stray``
+    counts the I- tags that open an entity in a file that is IOB2 by the
+    weight of the evidence (``opened`` entities open with B-), else 0."""
     prefixes = collections.Counter(t.split("-", 1)[0] for tags in tag_lists for t in tags)
     if prefixes["L"] or prefixes["U"]:
         raise DataError("BILOU tags (L-, U-): seqlab reads IOB1, IOB2 and IOBES; "
                         "convert L- to E- and U- to S- (the same scheme, other letters).")
     if prefixes["E"] or prefixes["S"]:
-        return "iobes", f"IOBES (E- and S- tags: {prefixes['E'] + prefixes['S']:,})"
+        return "iobes", f"IOBES (E- and S- tags: {prefixes['E'] + prefixes['S']:,})", 0, 0
     opening_i = opening_b = 0
     for tags in tag_lists:
         previous = "O"
@@ -155,10 +189,15 @@ def _scheme(tag_lists):
             elif prefix == "B":
                 opening_b += 1
             previous = tag
-    if opening_i:
+    # In IOB1 most entities open with I- (B- only between two of a type);
+    # in IOB2 all open with B-, and a few I- openings are annotation errors.
+    if opening_i > opening_b:
         return "iob1", (f"IOB1 (I- opens an entity {opening_i:,} times; B- only starts an "
-                        f"entity right after one of its type, {opening_b:,} times)")
-    return "iob2", f"IOB2 (every entity opens with B-: {opening_b:,} entities)"
+                        f"entity right after one of its type, {opening_b:,} times)"), 0, 0
+    if opening_i:
+        return "iob2", (f"IOB2 ({opening_b:,} entities open with B-; {opening_i:,} stray "
+                        f"I- read as conlleval does)"), opening_i, opening_b
+    return "iob2", f"IOB2 (every entity opens with B-: {opening_b:,} entities)", 0, 0
 
 
 STARTER = """\
@@ -171,7 +210,7 @@ train = "{train}"
 dev = "{dev}"
 {test_line}
 {format_lines}
-scheme = "{scheme}"            # guessed: {scheme_why}
+scheme = "{scheme}"            # {scheme_why}{repair_line}
 
 [model]
 # Pretrained word vectors raise entity F1 by several points (docs/tagging.md,
@@ -200,7 +239,8 @@ def write_config(path, guess, dev, test=None, output=None):
     for split, file in (("dev", dev), ("test", test)):
         if file:
             checked[split] = len(read_sentences(file, _format(guess.data),
-                                                guess.data["scheme"]))
+                                                guess.data["scheme"],
+                                                repair=guess.data.get("repair", False)))
     def relative(file):  # below the config's folder: relative; elsewhere: absolute
         shown = os.path.relpath(os.path.abspath(file), base)
         return os.path.abspath(file) if shown.startswith("..") else shown
@@ -217,7 +257,10 @@ def write_config(path, guess, dev, test=None, output=None):
         train=relative(guess.path), dev=relative(dev),
         test_line=f'test = "{relative(test)}"' if test else "# test = \"test.txt\"",
         format_lines="\n".join(format_lines), scheme=data["scheme"],
-        scheme_why=guess.scheme_why))
+        scheme_why=guess.scheme_why if "(--scheme)" in guess.scheme_why
+        else f"guessed: {guess.scheme_why}",
+        repair_line="\nrepair = true                  # tags that break the scheme read as "
+                    "conlleval does" if data.get("repair") else ""))
     return checked
 
 

@@ -10,12 +10,12 @@ models; `configured`: the callbacks a config names in ``training.callbacks``
 """
 
 from seqlab.callbacks.monitor import TrainingMonitor
-from seqlab.callbacks.run import DevCheckpoint, EpochSeeds, TimeBudget, say
+from seqlab.callbacks.run import DevCheckpoint, EpochProgress, EpochSeeds, TimeBudget, say
 from seqlab.callbacks.schedules import (PlateauHalving, inverse_time_decay, plateau_halving,
                                         step_decay)
 from seqlab.callbacks.states import ResetStates
 from seqlab.callbacks.statistics import GradientStatistics
 
-__all__ = ["DevCheckpoint", "EpochSeeds", "GradientStatistics", "PlateauHalving",
+__all__ = ["DevCheckpoint", "EpochProgress", "EpochSeeds", "GradientStatistics", "PlateauHalving",
            "ResetStates", "TimeBudget", "TrainingMonitor", "inverse_time_decay",
            "plateau_halving", "say", "step_decay"]

@@ -4,6 +4,7 @@ a commit per epoch (`DevCheckpoint`), and the time budget (`TimeBudget`)."""
 
 import math
 import os
+import sys
 import time
 
 import keras
@@ -15,6 +16,25 @@ from seqlab.errors import TrainingError
 def say(verbose, message):
     if verbose and message:
         print(message, flush=True)
+
+
+class EpochProgress(keras.callbacks.ProgbarLogger):
+    """Keras's progress bar while an epoch runs, erased when it ends on a
+    terminal: `DevCheckpoint`'s line (loss, dev score, time) takes its place,
+    so a terminal shows one line per epoch. Without a live display (a log
+    file, some notebooks) it ends like Keras's bar, with its line."""
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._reset_progbar()
+        self._maybe_init_progbar()  # without Keras's "Epoch k/n" line
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.verbose == 1 and getattr(self.progbar, "_dynamic_display", False):
+            sys.stdout.write("\r\x1b[K")  # back to the line's start, and clear it
+            sys.stdout.flush()
+            self._reset_progbar()
+        else:
+            super().on_epoch_end(epoch, logs)
 
 
 class EpochSeeds(keras.callbacks.Callback):
@@ -109,8 +129,11 @@ class DevCheckpoint(keras.callbacks.Callback):
                             {"epoch": epoch + 1, **{k: float(v) for k, v in logs.items()}}]
         self.state = self.directory.commit(self.model, state, improved)
         best_text = self.task.shown(state["best_score"])[0]
+        loss = logs.get("loss")
         say(self.verbose, f"epoch {epoch + 1}: {self.task.score_name} {text} (best "
-                           f"{best_text} at epoch {state['best_epoch']})")
+                           f"{best_text} at epoch {state['best_epoch']})"
+                           + (f", loss {float(loss):.4g}" if loss is not None else "")
+                           + f", {seconds:.0f} s")
         reason = self.task.stop_reason(state["history"])
         if reason:
             self.model.stop_training = True

@@ -134,4 +134,6 @@ def this_command():
     if on_path and os.path.samefile(on_path, invoked):
         return "seqlab"
     relative = os.path.relpath(invoked)
+    if relative.startswith(".."):  # elsewhere: the full path, as it was typed
+        return os.path.abspath(invoked)
     return relative if relative.startswith(".") or os.sep in relative else f"./{relative}"

@@ -7,7 +7,6 @@ Anything else is a bug: its traceback is printed with a request to report
 it (status 1). ``--debug`` shows every traceback.
 """
 
-import contextlib
 import logging
 import os
 import sys
@@ -86,33 +85,11 @@ def closed_pipe():
     return CLOSED_PIPE_STATUS
 
 
-@contextlib.contextmanager
-def backend_logs_hidden(hidden):
-    """Hide what the backend's C++ code writes to file descriptor 2 (CUDA
-    probes, oneDNN notes, absl's preamble) while Python's own ``sys.stderr``
-    (seqlab's errors and warnings, tracebacks) still reaches the terminal."""
-    try:
-        real = hidden and sys.stderr.fileno() == 2
-    except (AttributeError, OSError, ValueError):  # a captured stream (tests)
-        real = False
-    if not real:
-        yield
-        return
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    sys.stderr.flush()
-    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    original = sys.stderr
-    sys.stderr = open(saved, "w", buffering=1, encoding=original.encoding,
-                      errors=original.errors, closefd=False)
-    os.dup2(null, 2)
-    os.close(null)
-    try:
-        yield
-    finally:
-        sys.stderr.flush()
-        os.dup2(saved, 2)
-        os.close(saved)
-        sys.stderr = original
+def backend_logs_hidden(hide):
+    """`seqlab.backend_logs.hidden` (the command line's name for it)."""
+    from seqlab.backend_logs import hidden
+
+    return hidden(hide)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):

@@ -4,6 +4,7 @@ of a run (`seqlab.runs`)."""
 import numpy as np
 
 from seqlab import runs
+from seqlab.backend_logs import quiet
 from seqlab.callbacks import PlateauHalving, ResetStates, plateau_halving, step_decay
 from seqlab.errors import ConfigError
 from seqlab.data.corpus import (build_vocabulary, check_windows, corpus_ids, read_corpus,
@@ -125,6 +126,7 @@ class LanguageModelTask(runs.Task):
         return dev, test, {"parameters": parameters}
 
 
+@quiet
 def train_language_model(config, resume=True, verbose=1, allow_changed_data=False):
     """Train a language model as a config (``seqlab.load_config(path,
     task="lm")``) describes.

@@ -140,7 +140,7 @@ class Task:
         raise NotImplementedError
 
 
-def train(task, config, resume=True, verbose=1, allow_changed_data=False):
+def train(task, config, resume=True, verbose=1, allow_changed_data=False, callbacks=()):
     """Run ``task`` as ``config`` describes.
 
     Selects the model on the task's dev score, stops early after
@@ -152,6 +152,9 @@ def train(task, config, resume=True, verbose=1, allow_changed_data=False):
     epoch's shuffling and dropout depend on the seed and the epoch alone).
     A resume is refused when a data file changed since the last committed
     epoch, unless ``allow_changed_data``. ``verbose=0`` prints nothing.
+    ``callbacks`` (Keras callbacks) come after the run's own and the
+    config's, so an epoch's logs hold the dev score; they are not part of
+    the run (a resumed run has those of its own call).
 
     Raises:
         SeqlabError: another run holds the directory, the config is invalid,
@@ -173,7 +176,7 @@ def train(task, config, resume=True, verbose=1, allow_changed_data=False):
             say(verbose, lock.describe_stale())
             if distribution.replicas > 1:
                 say(verbose, f"Training on {distribution.describe()}.")
-            state = _train(task, config, directory, distribution, resume, verbose,
+            state = _train(task, config, directory, distribution, resume, verbose, callbacks,
                            allow_changed_data)
             best = _load(directory.file(state["best"]), distribution)
             dev, test, extra = task.report(best, directory)
@@ -190,7 +193,8 @@ def train(task, config, resume=True, verbose=1, allow_changed_data=False):
                state.get("train_seconds", 0.0), chief)
 
 
-def _train(task, config, directory, distribution, resume, verbose, allow_changed_data):
+def _train(task, config, directory, distribution, resume, verbose, callbacks,
+           allow_changed_data):
     """Resume or start the run, train it, and return the committed state."""
     training = config.training
     data_files = data_fingerprints(config)  # before reading: what the epochs train on
@@ -245,7 +249,7 @@ def _train(task, config, directory, distribution, resume, verbose, allow_changed
                                  EpochSeeds(training.seed, data.get("x")),
                                  *task.callbacks(lambda: checkpoint.state["history"]),
                                  TrainingMonitor(directory.last),
-                                 checkpoint, *budget, *configured])
+                                 checkpoint, *budget, *configured, *callbacks])
     # Every process past its last commit: the chief's checkpoints are complete.
     distribution.barrier("seqlab: trained")
     final = checkpoint.state

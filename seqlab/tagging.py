@@ -259,7 +259,7 @@ def _entity_types(sentences):
 
 
 @quiet
-def train_tagger(config, resume=True, verbose=1, allow_changed_data=False):
+def train_tagger(config, resume=True, verbose=1, allow_changed_data=False, callbacks=()):
     """Train a tagger as a config (see `seqlab.load_config`) describes.
 
     Selects the model on dev F1, stops early, checkpoints every epoch into
@@ -268,7 +268,11 @@ def train_tagger(config, resume=True, verbose=1, allow_changed_data=False):
     ``allow_changed_data``). Writes ``best.keras``, ``report.json`` and
     prediction files there (see `seqlab.runs.RunDirectory`).
 
+    ``callbacks``: more Keras callbacks, after the run's own (an epoch's
+    logs hold the dev score).
+
     Returns:
         A `seqlab.runs.Run`.
     """
-    return runs.train(TaggerTask(config, verbose), config, resume, verbose, allow_changed_data)
+    return runs.train(TaggerTask(config, verbose), config, resume, verbose, allow_changed_data,
+                      callbacks)

@@ -127,7 +127,8 @@ class LanguageModelTask(runs.Task):
 
 
 @quiet
-def train_language_model(config, resume=True, verbose=1, allow_changed_data=False):
+def train_language_model(config, resume=True, verbose=1, allow_changed_data=False,
+                         callbacks=()):
     """Train a language model as a config (``seqlab.load_config(path,
     task="lm")``) describes.
 
@@ -138,7 +139,11 @@ def train_language_model(config, resume=True, verbose=1, allow_changed_data=Fals
     the same config resumes (on the same data, unless
     ``allow_changed_data``).
 
+    ``callbacks``: more Keras callbacks, after the run's own (an epoch's
+    logs hold the dev score).
+
     Returns:
         A `seqlab.runs.Run`.
     """
-    return runs.train(LanguageModelTask(config), config, resume, verbose, allow_changed_data)
+    return runs.train(LanguageModelTask(config), config, resume, verbose, allow_changed_data,
+                      callbacks)

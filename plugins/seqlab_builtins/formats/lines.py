@@ -2,8 +2,8 @@
 
 import json
 
-from seqlab.data import DataFormat, Sentence, iter_jsonl, iter_text, read_lines
-from seqlab.data.tokenizers import token_spans, tokenizer_for
+from seqlab.data import (DataFormat, Sentence, iter_jsonl, iter_text, read_lines, token_spans,
+                         tokenizer_for)
 
 
 class LineFormat(DataFormat):

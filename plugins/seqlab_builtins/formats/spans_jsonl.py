@@ -4,8 +4,8 @@ import json
 import re
 
 import seqlab
-from seqlab.data import Sentence, encode, read_lines, spans, token_problem
-from seqlab.data.tokenizers import token_spans, tokenizer_for
+from seqlab.data import (Sentence, encode, read_lines, spans, token_problem, token_spans,
+                         tokenizer_for)
 from seqlab_builtins.formats.lines import LineFormat
 
 _TOKEN = re.compile(r"\S+")

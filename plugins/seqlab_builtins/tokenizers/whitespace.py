@@ -2,7 +2,7 @@
 
 import re
 
-from seqlab.data.tokenizers import Tokenizer
+from seqlab.data import Tokenizer
 
 _TOKEN = re.compile(r"[^\s\x00-\x1f\x7f-\x9f]+")
 

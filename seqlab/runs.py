@@ -260,7 +260,7 @@ def _train(task, config, directory, distribution, resume, verbose, callbacks,
             f"{final['epoch']} epoch{'s' if final['epoch'] != 1 else ''}: the model has not "
             f"learned to find what the dev data holds. Train longer (training.epochs, "
             f"training.time_budget), raise the learning rate, or check the data's "
-            f"scheme and tags.", SeqlabWarning, stacklevel=4)  # the caller of train_*
+            f"scheme and tags.", SeqlabWarning, stacklevel=5)  # the caller of train_*
     return final
 
 

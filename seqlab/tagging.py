@@ -133,6 +133,8 @@ class TaggerTask(runs.Task):
             return asked
         replicas = self.distribution.replicas if self.distribution else 1
         capped = -(-sentences // replicas) * replicas
+        if "batch_size" not in self.config.training.model_fields_set:
+            return capped  # the default on a small set: nothing the user asked for
         warnings.warn(
             f"training.batch_size = {asked:,} is more than the {sentences:,} training "
             f"sentences: batches of {capped:,} (the whole set) instead. Set a batch_size "

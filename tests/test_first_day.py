@@ -380,3 +380,42 @@ def test_the_formats_table_says_what_each_format_does(capsys):
     rows = {line.split()[1]: line for line in capsys.readouterr().out.splitlines()[1:]}
     assert rows["html"].endswith("writes only") and rows["text"].endswith("reads only")
     assert rows["conll"].endswith("reads and writes")
+
+
+def test_the_language_model_defaults_are_the_measured_small_recipe():
+    """The defaults learned next to nothing on a small corpus (learning rate
+    1.0 of a per-token mean loss: Zaremba's recipe divided by num_steps);
+    now they are lm_ptb.py's `small` row, and the guide's config shows them."""
+    import re
+    import tomllib
+
+    from seqlab.config import LanguageModelConfig
+
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    try:
+        import lm_ptb
+    finally:
+        sys.path.pop(0)
+    defaults = LanguageModelConfig.defaults()
+    small = lm_ptb.CONFIGS["small"]
+    for section in ("model", "training"):
+        for key, value in small[section].items():
+            assert defaults[section][key] == value, f"{section}.{key}"
+    guide = open(os.path.join(ROOT, "docs", "language-modelling.md")).read()
+    shown = tomllib.loads(re.search(r"```toml\n(output = .*?)```", guide, re.S).group(1))
+    for section in ("model", "training"):
+        for key, value in shown[section].items():
+            if key not in ("callbacks", "epochs"):
+                assert defaults[section][key] == value, f"the guide's {section}.{key}"
+
+
+def test_the_guides_language_model_example_prefers_the_ordered_sentence(capsys):
+    import re
+
+    guide = open(os.path.join(ROOT, "docs", "language-modelling.md")).read()
+    (code,) = [block for block in re.findall(r"```python\n(.*?)```", guide, re.S)
+               if "sentence_log_probs" in block]
+    exec(compile(code, "docs/language-modelling.md", "exec"), {})
+    scores = dict(reversed(line.split("  ", 1)) for line in capsys.readouterr().out.splitlines()
+                  if re.match(r"-?\d+\.\d\d  ", line))
+    assert float(scores["the cat is small"]) > float(scores["small the is cat"]) + 1

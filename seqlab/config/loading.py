@@ -62,10 +62,12 @@ def load_config(path=None, overrides=(), data=None, task="tagger"):
 def updated(config, values):
     """A copy of ``config`` with ``values`` (``{"training.epochs": 3}``) set,
     checked like the file's values (one `ConfigError` naming every wrong one)."""
-    merged = config.model_dump()
+    # What the user set stays what the user set (a default stays a default):
+    # code may tell the two apart (`model_fields_set`).
+    merged = config.model_dump(exclude_unset=True)
     for key, value in values.items():
         section, _, name = key.rpartition(".")
-        (merged[section] if section else merged)[name] = value
+        (merged.setdefault(section, {}) if section else merged)[name] = value
     return type(config).checked(merged)
 
 

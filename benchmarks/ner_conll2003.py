@@ -84,6 +84,21 @@ def machine():
     return platform.processor() or platform.machine()
 
 
+def chosen_rows(parser, text, known, glove, needs_glove):
+    """The rows a comma-separated ``text`` names, and the GloVe file's
+    absolute path; a usage error for an unknown row, or for a missing
+    GloVe file when a row ``needs_glove``."""
+    rows = text.split(",")
+    unknown = [r for r in rows if r not in known]
+    if unknown:
+        parser.error(f"unknown row {unknown[0]!r}; rows: {', '.join(known)}")
+    path = os.path.abspath(glove)
+    if any(needs_glove(r) for r in rows) and not os.path.isfile(path):
+        parser.error(f"{glove}: no such file. Make it with: python "
+                     f"../shared/data/glove/make_glove.py {glove}")
+    return rows, path
+
+
 def quick_split(path, directory, sentences):
     """The first ``sentences`` sentences of a CoNLL file, for --quick."""
     os.makedirs(directory, exist_ok=True)
@@ -217,14 +232,8 @@ def main(argv=None):
     import keras
 
     started = time.time()
-    rows = args.rows.split(",")
-    unknown = [r for r in rows if r not in ROWS]
-    if unknown:
-        parser.error(f"unknown row {unknown[0]!r}; rows: {', '.join(ROWS)}")
-    glove = os.path.abspath(args.glove)
-    if any(r.startswith("glove") for r in rows) and not os.path.isfile(glove):
-        parser.error(f"{args.glove}: no such file. Make it with: python "
-                     f"../shared/data/glove/make_glove.py {args.glove}")
+    rows, glove = chosen_rows(parser, args.rows, ROWS, args.glove,
+                              lambda row: row.startswith("glove"))
     files = {split: os.path.abspath(os.path.join(args.data, f"{name}.txt"))
              for split, name in (("train", "train"), ("dev", "valid"), ("test", "test"))}
     epochs, seeds = None, list(range(1, args.seeds + 1))

@@ -19,7 +19,9 @@ a candidate recipe is run on the same suite as the defaults and compared by
 the suite's score, the mean gap to the anchors (higher is better). Models
 are selected on dev; test is reported.
 
-Each finished run is appended to ``benchmarks/results/suite_runs.jsonl``
+A run stopped part-way resumes from its last committed epoch when the
+suite is started again (run directories under ``--output``). Each
+finished run is appended to ``benchmarks/results/suite_runs.jsonl``
 (row, seed, config, scores, epochs, seconds, machine, date); a later
 invocation skips the (row, config, seed) runs already there, and CoNLL-2003
 runs of the same config recorded by ``ner_conll2003.py`` count too. So the
@@ -38,7 +40,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from ner_conll2003 import RESULTS as NER_RESULTS, _key, machine, quick_split, read_runs  # noqa: E402
+from ner_conll2003 import (RESULTS as NER_RESULTS, _key, chosen_rows, machine,  # noqa: E402
+                           quick_split, read_runs)
 
 RESULTS = os.path.join(HERE, "results", "suite_runs.jsonl")
 
@@ -87,14 +90,16 @@ def defaults():
     return {section: every[section] for section in SECTIONS}
 
 
-def row_settings(row, glove, changes=()):
+def row_settings(row, glove, changes=(), files=None):
     """The config sections of ``row`` (``DATASET-VECTORS``): the defaults,
-    with ``changes`` (``SECTION.KEY=VALUE``) applied to every row."""
+    with ``changes`` (``SECTION.KEY=VALUE``) applied to every row (checked
+    by the config, which reads the row's ``files``)."""
     import seqlab
 
     settings = defaults()
     if changes:
-        changed = seqlab.load_config(data={"data": {}, **settings}, overrides=list(changes))
+        changed = seqlab.load_config(data={"data": {**(files or {}), "format": "conll"},
+                                           **settings}, overrides=list(changes))
         settings = {section: changed.dump()[section] for section in SECTIONS}
     if row.endswith("-glove"):
         settings["model"]["pretrained"] = glove
@@ -112,7 +117,7 @@ def recorded():
     return runs
 
 
-def train_row(row, settings, files, data, seed, output, epochs):
+def train_row(row, settings, files, data, seed, output, epochs, resume=True):
     import seqlab
     from seqlab.tagging import evaluate_tagger, read_tagged
 
@@ -121,7 +126,9 @@ def train_row(row, settings, files, data, seed, output, epochs):
         "output": os.path.join(output, f"{row}-seed{seed}"),
         "data": {**files, **data}, **copy.deepcopy(settings)}, overrides=overrides)
     start = time.perf_counter()
-    run = seqlab.train_tagger(config, resume=False, verbose=2)
+    # A run stopped part-way (Ctrl-C, the end of a session) resumes from its
+    # last committed epoch: the result is the uninterrupted run's.
+    run = seqlab.train_tagger(config, resume=resume, verbose=2)
     seconds = time.perf_counter() - start
     scores = evaluate_tagger(run.model, read_tagged(files["test"], config.data), data["scheme"])
     overlap = scores.get("untyped_overlap", {}).get("binary", {}).get("f1")
@@ -203,14 +210,8 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     started = time.time()
-    rows = args.rows.split(",")
-    unknown = [r for r in rows if r not in ROWS]
-    if unknown:
-        parser.error(f"unknown row {unknown[0]!r}; rows: {', '.join(ROWS)}")
-    glove = os.path.abspath(args.glove)
-    if not args.table and any(r.endswith("-glove") for r in rows) and not os.path.isfile(glove):
-        parser.error(f"{args.glove}: no such file. Make it with: python "
-                     f"../shared/data/glove/make_glove.py {args.glove}")
+    rows, glove = chosen_rows(parser, args.rows, ROWS, args.glove,
+                              lambda row: not args.table and row.endswith("-glove"))
     seeds = [1] if args.quick else list(range(1, args.seeds + 1))
     done = {} if args.quick else recorded()
     results = {}
@@ -220,7 +221,7 @@ def main(argv=None):
         folder = os.path.join(os.path.abspath(args.data), dataset["folder"])
         files = {split: os.path.join(folder, f"{file}.txt")
                  for split, file in zip(("train", "dev", "test"), dataset["splits"])}
-        settings = row_settings(row, glove, args.changes)
+        settings = row_settings(row, glove, args.changes, files)
         runs = []
         for seed in seeds:
             key = (row, _key(settings), seed)
@@ -232,8 +233,9 @@ def main(argv=None):
             if args.quick:
                 files["train"] = quick_split(files["train"], os.path.join(args.output, name), 1000)
             print(f"[{row} seed {seed}] training", file=sys.stderr, flush=True)
-            result = train_row(row, settings, files, dataset["data"], seed, args.output,
-                               2 if args.quick else None)
+            result = train_row(row, settings, files, dataset["data"], seed,
+                               os.path.join(args.output, "quick") if args.quick else args.output,
+                               2 if args.quick else None, resume=not args.quick)
             runs.append(result)
             if not args.quick:
                 with open(RESULTS, "a") as handle:

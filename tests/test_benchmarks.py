@@ -164,3 +164,44 @@ def test_perplexity_runs_keep_their_keys_and_other_recipes_get_their_own():
             != class_softmax.perplexity_key("class_softmax_100", step))
     assert (class_softmax.run_folder("class_softmax_100", plateau)
             == "runs/cs/class_softmax_100_plateau_dropout0.5")
+
+
+def test_the_suite_trains_the_defaults_and_counts_the_recorded_conll2003_runs(tmp_path):
+    """Each suite row is the default config (with GloVe where named); a
+    candidate recipe changes every row; ner_conll2003.py's runs of the same
+    config are the suite's CoNLL-2003 rows."""
+    import json
+
+    import ner_conll2003
+    import suite
+
+    from seqlab.config import TaggerConfig
+
+    defaults = TaggerConfig.defaults()
+    glove = str(tmp_path / "glove.6B.50d.txt")
+    plain = suite.row_settings("conll2000-random", glove)
+    assert plain == {s: defaults[s] for s in suite.SECTIONS}
+    assert suite.row_settings("mpqa_dse-glove", glove)["model"]["pretrained"] == glove
+    (tmp_path / "train.txt").write_text("EU B-ORG\n")
+    files = {"train": str(tmp_path / "train.txt"), "dev": str(tmp_path / "train.txt")}
+    changed = suite.row_settings("conll2000-random", glove, ["training.patience=12"], files)
+    assert changed["training"] == {**defaults["training"], "patience": 12}
+    record = {"row": "glove", "seed": 1, "date": "2026-11-27", "test_f1": 90.0,
+              "config": ner_conll2003.BEST_CONFIG | {"model": {
+                  **ner_conll2003.BEST_CONFIG["model"], "pretrained": "/elsewhere/glove.6B.50d.txt"}}}
+    ner = tmp_path / "ner_runs.jsonl"
+    ner.write_text(json.dumps(record) + "\n")
+    original = suite.NER_RESULTS, suite.RESULTS
+    suite.NER_RESULTS, suite.RESULTS = str(ner), str(tmp_path / "suite_runs.jsonl")
+    try:
+        runs = suite.recorded()
+    finally:
+        suite.NER_RESULTS, suite.RESULTS = original
+    key = ("conll2003-glove", ner_conll2003._key(suite.row_settings("conll2003-glove", glove)), 1)
+    assert runs[key]["test_f1"] == 90.0
+    summary = suite.summary([{"test_f1": 94.0, "dev_f1": 95.0, "train_seconds": 10.0,
+                              "epochs_run": 30, "best_epoch": 20,
+                              "test_binary_overlap_f1": None}] * 2)
+    text, score = suite.table({"conll2000-glove": summary})
+    assert score == pytest.approx(94.0 - 94.46)
+    assert "| `conll2000-glove` | **94.00 ± 0.00** (94.00, 94.00) |" in text

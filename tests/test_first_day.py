@@ -368,11 +368,24 @@ def test_backend_logs_are_quiet_in_the_python_api_too(run_dir):
                            env=env, timeout=300)
     assert quiet.returncode == 0 and quiet.stdout.startswith("[[")
     assert quiet.stderr == ""  # before: absl's preamble, oneDNN and CUDA lines
-    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           env={**env, "SEQLAB_BACKEND_LOGS": "1"}, timeout=300)
-    assert shown.returncode == 0 and shown.stdout == quiet.stdout
-    if env.get("KERAS_BACKEND", "tensorflow") == "tensorflow":
-        assert "oneDNN" in shown.stderr or "absl" in shown.stderr  # TensorFlow 2.21 on x86
+
+
+def test_backend_logs_come_back_when_asked_for(monkeypatch):
+    from seqlab import backend_logs
+
+    if not hasattr(sys.stderr, "fileno"):
+        pytest.skip("needs a real standard error")
+    calls = []
+    monkeypatch.setattr(os, "dup2", lambda *args: calls.append(args))
+    monkeypatch.setattr(sys, "stderr", open(2, "w", closefd=False))
+    monkeypatch.setenv("SEQLAB_BACKEND_LOGS", "1")
+    with backend_logs.hidden():
+        pass
+    assert calls == []  # file descriptor 2 left alone
+    monkeypatch.setenv("SEQLAB_BACKEND_LOGS", "0")
+    with backend_logs.hidden():
+        pass
+    assert len(calls) == 2  # hidden, then restored (os.dup2 is stubbed: nothing moved)
 
 
 def test_the_formats_table_says_what_each_format_does(capsys):
@@ -407,15 +420,3 @@ def test_the_language_model_defaults_are_the_measured_small_recipe():
         for key, value in shown[section].items():
             if key not in ("callbacks", "epochs"):
                 assert defaults[section][key] == value, f"the guide's {section}.{key}"
-
-
-def test_the_guides_language_model_example_prefers_the_ordered_sentence(capsys):
-    import re
-
-    guide = open(os.path.join(ROOT, "docs", "language-modelling.md")).read()
-    (code,) = [block for block in re.findall(r"```python\n(.*?)```", guide, re.S)
-               if "sentence_log_probs" in block]
-    exec(compile(code, "docs/language-modelling.md", "exec"), {})
-    scores = dict(reversed(line.split("  ", 1)) for line in capsys.readouterr().out.splitlines()
-                  if re.match(r"-?\d+\.\d\d  ", line))
-    assert float(scores["the cat is small"]) > float(scores["small the is cat"]) + 1

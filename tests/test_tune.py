@@ -19,13 +19,13 @@ SPACE = {"training.learning_rate": {"low": 0.005, "high": 0.05, "log": True},
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    return write_ner_corpus(tmp_path_factory.mktemp("corpus"), seed=3, train=40, dev=10, test=10)
+    return write_ner_corpus(tmp_path_factory.mktemp("corpus"), seed=3, train=20, dev=6, test=6)
 
 
 def config_for(corpus, output, epochs=2):
     return load_config(data={
         "output": str(output), "data": {**corpus, "format": "two_column"},
-        "model": {"units": 8, "embedding_dim": 8, "head": "softmax",
+        "model": {"units": 4, "embedding_dim": 4, "head": "softmax",
                   "encoders": ["word_embedding"]},
         "training": {"epochs": epochs, "time_budget": 0}})
 
@@ -87,9 +87,9 @@ def test_seqlab_tune_prints_the_best_trial_and_what_to_check(corpus, tmp_path, c
                     f'embedding_dim = 8\nhead = "softmax"\nencoders = ["word_embedding"]\n'
                     f'[training]\nepochs = 1\n')
     (tmp_path / "space.toml").write_text('["training.learning_rate"]\nlow = 0.01\nhigh = 0.05\n')
-    assert main(["tune", str(path), "--trials", "2", "--space", str(tmp_path / "space.toml"),
+    assert main(["tune", str(path), "--trials", "1", "--space", str(tmp_path / "space.toml"),
                  "--quiet"]) == 0
     out = capsys.readouterr().out
-    assert "2 trials: 2 complete." in out and "TRIAL  DEV_F1  training.learning_rate" in out
+    assert "1 trials: 1 complete." in out and "TRIAL  DEV_F1  training.learning_rate" in out
     assert "Its changes: --set training.learning_rate=0.0" in out
     assert "benchmarks/suite.py --set" in out

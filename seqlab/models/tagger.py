@@ -216,9 +216,8 @@ class Tagger(SequenceModel):
             ``spans_jsonl`` shape.
 
         Example:
-            >>> [(e.label, e.text, round(e.confidence, 2))
-            ...  for e in tagger.annotate(["Maria Garcia flew to Tokyo."])[0].entities]
-            [('PER', 'Maria Garcia', 0.98), ('LOC', 'Tokyo', 0.99)]
+            >>> for entity in tagger.annotate(["Maria Garcia flew to Tokyo."])[0].entities:
+            ...     print(entity.label, entity.start, entity.end, entity.text, entity.confidence)
         """
         scheme = check_scheme(scheme or self.output_scheme)
         prepared = self._prepared(inputs)

@@ -18,11 +18,7 @@ class TreebankTokenizer(Tokenizer):
     sentence per text: a period inside the text stays on its word.
     """
 
-    def __init__(self):
-        # NLTK's import takes about a second: paid only by text that needs it.
-        from nltk.tokenize.destructive import NLTKWordTokenizer
-
-        self._tokenizer = NLTKWordTokenizer()
+    _tokenizer = None
 
     def spans(self, text):
         # NLTK's aligner stops at characters it does not expect (a control
@@ -30,4 +26,10 @@ class TreebankTokenizer(Tokenizer):
         text = _CONTROL.sub(lambda m: " " * len(m.group()), text)
         if not text.strip():
             return []
+        if self._tokenizer is None:
+            # NLTK's import takes about a second: paid by the first text
+            # split, not by building a reader or loading a model.
+            from nltk.tokenize.destructive import NLTKWordTokenizer
+
+            self._tokenizer = NLTKWordTokenizer()
         return list(self._tokenizer.span_tokenize(text))

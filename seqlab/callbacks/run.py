@@ -30,7 +30,10 @@ class EpochProgress(keras.callbacks.ProgbarLogger):
 
     def on_epoch_end(self, epoch, logs=None):
         if self.verbose == 1 and getattr(self.progbar, "_dynamic_display", False):
-            sys.stdout.write("\r\x1b[K")  # back to the line's start, and clear it
+            # Back to the line's start, blank it, and back again: plain
+            # characters, which terminals and notebooks alike understand.
+            width = getattr(self.progbar, "_prev_total_width", 0) or 80
+            sys.stdout.write("\r" + " " * width + "\r")
             sys.stdout.flush()
             self._reset_progbar()
         else:

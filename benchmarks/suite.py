@@ -136,8 +136,18 @@ def train_row(row, settings, files, data, seed, output, epochs, resume=True):
             "dev_f1": 100 * run.dev["f1"],
             "test_binary_overlap_f1": None if overlap is None else 100 * overlap,
             "best_epoch": run.best_epoch, "epochs_run": len(run.history),
-            "train_seconds": seconds, "config": settings,
+            "train_seconds": seconds, "config": _recorded(settings),
             "date": time.strftime("%Y-%m-%d"), "machine": machine()}
+
+
+def _recorded(settings):
+    """``settings`` as a record keeps them: the vectors' path relative to
+    the repository, not this checkout's location (`_key` reads the name)."""
+    pretrained = settings["model"].get("pretrained")
+    if not isinstance(pretrained, str):
+        return settings
+    relative = os.path.relpath(pretrained, os.path.dirname(HERE))
+    return {**settings, "model": {**settings["model"], "pretrained": relative}}
 
 
 def summary(runs):

@@ -215,8 +215,7 @@ def _retry_interrupted(study, optuna, verbose):
     none runs now) is marked failed and queued again with its values: its
     run directory resumes."""
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        study._storage.set_trial_state_values(trial._trial_id,
-                                              state=optuna.trial.TrialState.FAIL)
+        study.tell(trial.number, state=optuna.trial.TrialState.FAIL)
         study.enqueue_trial(trial.params, user_attrs={"retries": trial.number})
         if verbose:
             print(f"trial {trial.number} was interrupted: trying its values again "

@@ -10,7 +10,7 @@ Example:
 import os
 import warnings
 
-from seqlab import runs
+from seqlab import memory, runs
 from seqlab.backend_logs import quiet
 from seqlab.config import format_spec, pretrained_spec
 from seqlab.data.batching import SequenceBatches
@@ -220,6 +220,13 @@ class TaggerTask(runs.Task):
                                   steps_per_execution=training.steps_per_execution,
                                   full_rows=True,
                                   share=self.distribution.shard_batch)
+        # The widest batch (the longest sentences, every row filled) must fit.
+        char_encoders = [e for e in model.token_encoders if e.input_name == "chars"]
+        word_layers = [e for e in model.token_encoders if e.input_name != "chars"]
+        memory.check_batch(
+            self.batch_size // self.distribution.processes, max(batches.widths),
+            memory.values_per_token([*word_layers, model.encoder, model.head],
+                                    char_encoders, batches.char_width))
         return {"x": batches, "steps_per_epoch": batches.steps_per_epoch, "shuffle": False}
 
     def _check_tags_known(self, tag_index):

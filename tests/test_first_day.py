@@ -3,6 +3,7 @@ answered in a line that says what happened and what to do."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 import warnings
@@ -63,6 +64,31 @@ def test_a_run_directory_is_taken_where_a_model_is_expected(run_dir, tmp_path, c
     (tmp_path / "early" / "config.json").write_text("{}")
     with pytest.raises(seqlab.SeqlabError, match="run directory without best.keras"):
         seqlab.load_model(tmp_path / "early")
+
+
+def test_tag_reads_a_pipe_given_as_a_path(run_dir, tmp_path, capsys):
+    """bash's `seqlab tag MODEL <(cmd)` gives a pipe's path: read once, as
+    text (it was "no such file")."""
+    import threading
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+
+    def write():
+        with open(pipe, "w") as handle:
+            handle.write("Anna Chen flew to Oslo.\n{\"tokens\": 1}\n")
+
+    writer = threading.Thread(target=write, daemon=True)
+    writer.start()
+    status = main(["tag", str(run_dir / "best.keras"), str(pipe), "--output-format", "jsonl"])
+    if writer.is_alive():  # nobody read the pipe: release the writer
+        with open(pipe) as handle:
+            handle.read()
+    writer.join()
+    assert status == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["tokens"] for line in lines] == [
+        ["Anna", "Chen", "flew", "to", "Oslo", "."], ['{', '"', 'tokens', '"', ':', '1', '}']]
 
 
 def test_a_misspelt_name_gets_the_closest_one_before_any_work(capsys):
@@ -335,6 +361,50 @@ def test_a_batch_larger_than_the_data_is_capped_before_work_starts(corpus, tmp_p
         run = train_tagger(config_for(corpus, output, epochs=1, batch_size=60000), verbose=0)
     assert len(run.history) == 1  # one step of the whole set, not 60,000 rows of padding
     assert json.loads((output / "config.json").read_text())["training"]["batch_size"] == 60000
+
+
+@pytest.mark.backend
+def test_a_batch_that_would_not_fit_in_memory_is_refused_before_work_starts(
+        corpus, tmp_path, monkeypatch):
+    """The widest batch's step is estimated from the built model (values
+    per token x bytes per value) against the memory available now; the
+    refusal names the batch size that fits, and leaves nothing behind that
+    stops the run with that size in the same directory."""
+    from seqlab import memory
+
+    output = tmp_path / "run"
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2 * 2**20)  # 2 MB
+    with pytest.raises(seqlab.ConfigError) as refused:
+        train_tagger(config_for(corpus, output, epochs=1, batch_size=80), verbose=0)
+    message = str(refused.value)
+    match = re.fullmatch(
+        r"training.batch_size = 80 would not fit in memory: a batch of 80 sentences padded "
+        r"to (\d+) tokens needs about [\d.]+ MB for one training step \(an estimate: "
+        r"([\d,]+) values per token, 8 bytes each\), and 2 MB is available. Set "
+        r"training.batch_size to at most (\d+).", message)
+    assert match, message
+    width, values, fits = int(match[1]), int(match[2].replace(",", "")), int(match[3])
+    # word embedding 32, BiLSTM 2 x (32 -> 4x32, 32 -> 4x32), softmax 64 -> tags
+    assert 32 + 2 * 8 * 32 < values < 32 + 2 * 8 * 32 + 50
+    assert fits * width * values * 8 <= 0.9 * 2 * 2**20 < (fits + 1) * width * values * 8
+    assert not (output / "last.keras").exists()  # refused before the first step
+    run = train_tagger(config_for(corpus, output, epochs=1, batch_size=fits), verbose=0)
+    assert len(run.history) == 1
+
+
+def test_the_memory_check_leaves_accelerators_alone(corpus, tmp_path, monkeypatch):
+    """Device memory is not host memory: on a GPU nothing is refused here."""
+    import keras
+
+    from seqlab import memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**20)
+    monkeypatch.setattr(keras.distribution, "list_devices", lambda *a, **k: ["gpu:0"])
+    memory.check_batch(10**6, 128, 10**4)  # no error
+    monkeypatch.setattr(keras.distribution, "list_devices", lambda *a, **k: ["cpu:0"])
+    with pytest.raises(seqlab.ConfigError, match="Even one row of 128 tokens does not fit"):
+        memory.check_batch(10**6, 128, 10**4)
+    assert memory.available_bytes() > 0  # read from /proc/meminfo on Linux
 
 
 @pytest.mark.backend

@@ -259,6 +259,18 @@ def test_empty_training_corpus(tmp_path):
         seqlab.lm.train_language_model(lm_config(tmp_path, paths), verbose=0)
 
 
+def test_a_stream_batch_that_would_not_fit_in_memory_is_refused(tmp_path, monkeypatch):
+    from seqlab import memory
+
+    paths = write_corpus(tmp_path)
+    monkeypatch.setattr(memory, "available_bytes", lambda: 2**14)  # 16 KB
+    with pytest.raises(seqlab.ConfigError,
+                       match=r"training.batch_size = 4 would not fit in memory: a batch of 4 "
+                             r"streams in windows of 8 tokens needs about .* Set "
+                             r"training.batch_size to at most [0-3]\."):
+        seqlab.lm.train_language_model(lm_config(tmp_path, paths), verbose=0)
+
+
 # -- the command line --------------------------------------------------------
 
 @pytest.mark.slow

@@ -3,7 +3,7 @@ of a run (`seqlab.runs`)."""
 
 import numpy as np
 
-from seqlab import runs
+from seqlab import memory, runs
 from seqlab.backend_logs import quiet
 from seqlab.callbacks import PlateauHalving, ResetStates, plateau_halving, step_decay
 from seqlab.errors import ConfigError
@@ -79,6 +79,8 @@ class LanguageModelTask(runs.Task):
         # Window k is rows k*batch_size.. of x; each process reads its own
         # streams (the same rows of every window), so states carry over.
         share = batch_size // distribution.processes
+        memory.check_batch(share, training.num_steps, memory.values_per_token([model]),
+                           unit="streams in windows of")
         x, y = (distribution.shard_batch(a.reshape(-1, batch_size, a.shape[-1])
                                          .transpose(1, 0, 2)).transpose(1, 0, 2)
                 .reshape(-1, a.shape[-1]) for a in (x, y))

@@ -12,6 +12,7 @@ Example:
 """
 
 import json
+import os
 
 from seqlab import registry
 from seqlab.data.readers import check_sentence, nonempty, read_lines, validate_tags
@@ -177,7 +178,7 @@ def guess_input_format(path):
     Raises:
         DataError: the first line is a JSON object with neither key.
     """
-    if path == "-":
+    if path == "-" or (os.path.exists(path) and not os.path.isfile(path)):
         return "text", None
     try:
         text = (first_line(path) or "").strip().lstrip("\ufeff")

@@ -123,7 +123,7 @@ def read_lines(path):
         return
     if os.path.isdir(path):
         raise DataError(f"{path}: a folder, not a file.")
-    if not os.path.isfile(path):
+    if not os.path.exists(path):  # a pipe (bash's <(cmd)) or a device reads too
         raise DataError(f"{path}: no such file.")
     with open(path, "rb") as handle:
         yield from _decode(handle, path)

@@ -122,24 +122,35 @@ class CRFHead(OutputHead):
         identity = ops.arange(self.num_outputs, dtype="int32")[None]
 
         def step(delta, inputs):
-            e_t, m_t = _split(inputs)
+            e_t, m_t, first = inputs[:, :-2], inputs[:, -2:-1] > 0.5, inputs[:, -1:] > 0.5
             candidates = delta[:, :, None] + self.transitions[None]
             best_previous = ops.cast(ops.argmax(candidates, axis=1), "int32")
-            delta = ops.where(m_t, ops.max(candidates, axis=1) + e_t, delta)
-            # Padding points each tag to itself, so backtracking passes through.
-            # Emitted as floats: Keras's TensorFlow scan gives its outputs
-            # the carry's dtype (tag ids are exact in float32).
-            return delta, ops.cast(ops.where(m_t, best_previous, identity), delta.dtype)
+            delta = ops.where(first, self.start + e_t,
+                              ops.where(m_t, ops.max(candidates, axis=1) + e_t, delta))
+            # Padding (and the first step) points each tag to itself, so
+            # backtracking passes through. Emitted as floats: Keras's
+            # TensorFlow scan gives its outputs the carry's dtype (tag ids
+            # are exact in float32).
+            pointer = ops.where(ops.logical_and(m_t, ops.logical_not(first)),
+                                best_previous, identity)
+            return delta, ops.cast(pointer, delta.dtype)
 
-        delta, pointers = ops.scan(step, self.start + scores[:, 0], _steps(scores, mask))
+        # Every step, the first included, so the scan's length is the
+        # sentence's (not one less): a SavedModel exported under JAX traces
+        # it for any length, one included.
+        e, m = _time_major(scores), _time_major(ops.cast(mask, scores.dtype))
+        first = ops.cast(ops.arange(ops.shape(e)[0]) == 0, scores.dtype)
+        first = ops.broadcast_to(first[:, None, None], ops.shape(m[..., None]))
+        steps = ops.concatenate([e, m[..., None], first], axis=-1)
+        delta, pointers = ops.scan(step, ops.zeros_like(scores[:, 0]), steps)
         pointers = ops.cast(pointers, "int32")
         last = ops.cast(ops.argmax(delta + self.end, axis=-1), "int32")
 
         def back(tag, pointer):
             return ops.take_along_axis(pointer, tag[:, None], axis=1)[:, 0], tag
 
-        first, later = ops.scan(back, last, pointers, reverse=True)
-        best = _time_major(ops.concatenate([first[None], later], axis=0))
+        _, tags = ops.scan(back, last, pointers, reverse=True)
+        best = _time_major(tags)
         return ops.where(mask, best, ops.zeros_like(best))
 
 

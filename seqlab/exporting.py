@@ -1,0 +1,176 @@
+"""Export a trained tagger as an artifact that runs without seqlab: a
+TensorFlow SavedModel (Keras's `keras.export.ExportArchive`, under either
+backend) whose ``serve`` endpoint takes word and character ids and returns
+the best tag ids, the decoding (CRF Viterbi or argmax) inside the graph,
+and a metadata file, ``seqlab-export.json``, with what turns tokens into
+ids and ids into tags: the vocabularies and their normalisation, the tag
+names, the schemes, the tokenizer's name, the seqlab version and the
+SHA-256 of the model file exported.
+
+Example:
+    >>> seqlab.export("runs/ner/best.keras", "exported/ner")
+    >>> # elsewhere, with TensorFlow only: docs/deploying.md
+"""
+
+import json
+import os
+import shutil
+import tempfile
+
+import keras
+
+from seqlab.errors import ConfigError, SeqlabError
+from seqlab.io import file_digest
+
+#: The metadata file an export writes beside the SavedModel's own files.
+METADATA = "seqlab-export.json"
+#: Its layout version; a reader checks it.
+METADATA_VERSION = 1
+FORMATS = ("savedmodel",)
+
+
+def export(model, path, format="savedmodel", force=False):
+    """Write ``model`` (a `Tagger` or the path of a saved one, a run
+    directory included) to the folder ``path`` as ``format``.
+
+    Args:
+        model: a `seqlab.Tagger` with its vocabulary and tag names, or a
+            path `seqlab.load_model` reads.
+        path: a folder that does not exist yet (or, with ``force``, one a
+            previous export wrote).
+        format: ``"savedmodel"``.
+        force: replace a previous export at ``path``.
+
+    Returns:
+        The metadata written (a dict).
+
+    Raises:
+        ConfigError: an unknown format, a model that cannot be exported
+            (a language model, a tagger without vocabulary), or ``path``
+            in the way.
+    """
+    from seqlab.models import Tagger
+    from seqlab.saving import _model_file, load_model
+
+    if format not in FORMATS:
+        raise ConfigError(f"Unknown export format {format!r}; seqlab exports "
+                          f"{', '.join(FORMATS)}.")
+    path = os.fspath(path)
+    _check_target(path, force)
+    source = None
+    if not isinstance(model, keras.Model):
+        source = _model_file(os.fspath(model))  # a run directory: its best.keras, said
+        model = load_model(source, compile=False)
+    if not isinstance(model, Tagger):
+        raise ConfigError(
+            f"seqlab export writes taggers; {type(model).__name__} export is not "
+            f"available yet.")
+    if model.vocabulary is None or model.tag_names is None:
+        raise ConfigError("This tagger has no vocabulary or tag names, so nothing outside "
+                          "seqlab could feed it; train it with seqlab.train_tagger.")
+    metadata = _metadata(model, source)
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".seqlab-export-", dir=parent)
+    try:
+        _write_savedmodel(model, staging)
+        with open(os.path.join(staging, METADATA), "w") as handle:
+            json.dump(metadata, handle, indent=1)
+        if os.path.exists(path):  # force, checked above: a previous export
+            shutil.rmtree(path)
+        os.replace(staging, path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return metadata
+
+
+def _check_target(path, force):
+    if not os.path.exists(path):
+        return
+    if not force:
+        raise ConfigError(f"{path} exists; choose another folder, or add --force "
+                          f"(force=True) to replace an export there.")
+    if not os.path.isfile(os.path.join(path, METADATA)):
+        raise ConfigError(f"{path} exists and is not a seqlab export (no {METADATA}); "
+                          f"--force only replaces an export. Choose another folder.")
+
+
+def _inputs(model):
+    from seqlab.models.tagger import MAX_WORD_CHARS
+
+    inputs = {"words": {"dtype": "int32", "shape": [None, None]}}
+    if model.reads_chars:  # a token's first MAX_WORD_CHARS characters, as seqlab reads them
+        inputs["chars"] = {"dtype": "int32", "shape": [None, None, MAX_WORD_CHARS]}
+    return inputs
+
+
+def _write_savedmodel(model, folder):
+    from seqlab.models.base import cached_helper
+    from seqlab.models.tagger import _Decoder
+
+    from seqlab.data.batching import SequenceBatches
+    from seqlab.models.tagger import MAX_WORD_CHARS
+
+    decoder = cached_helper(model, "_seqlab__Decoder", _Decoder)
+    if not decoder.built:  # a model just loaded has not decoded yet
+        (x,) = SequenceBatches(model.encode_inputs([["."]]))[0]
+        decoder(x)
+    inputs = _inputs(model)
+    signature = {name: keras.InputSpec(shape=tuple(spec["shape"]), dtype=spec["dtype"])
+                 for name, spec in inputs.items()}
+    if list(signature) == ["words"]:
+        signature = signature["words"]
+    archive = keras.export.ExportArchive()
+    archive.track(decoder)
+    options = {}
+    if keras.backend.backend() == "jax":
+        # jax2tf names every unknown size apart; words and characters share
+        # the batch and the time axis.
+        shapes = {"words": "(batch, time)", "chars": f"(batch, time, {MAX_WORD_CHARS})"}
+        options["jax2tf_kwargs"] = {"polymorphic_shapes": [
+            {name: shapes[name] for name in inputs} if isinstance(signature, dict)
+            else shapes["words"]]}
+    archive.add_endpoint("serve", lambda x: decoder(x), input_signature=[signature],
+                         **options)
+    try:
+        archive.write_out(folder, verbose=False)
+    except Exception as error:  # the backend's converter refused the graph
+        raise SeqlabError(f"Exporting to a SavedModel failed under "
+                          f"{keras.backend.backend()}: {type(error).__name__}: "
+                          f"{str(error).splitlines()[0] if str(error) else ''}") from error
+
+
+def _metadata(model, source):
+    from seqlab import __version__
+
+    return {
+        "seqlab_export": METADATA_VERSION,
+        "format": "savedmodel",
+        "kind": "tagger",
+        "seqlab_version": __version__,
+        "keras_version": keras.__version__,
+        "exported_under": keras.backend.backend(),
+        "model_file": None if source is None else os.path.basename(source),
+        "model_sha256": None if source is None else file_digest(source),
+        "endpoint": "serve",
+        "inputs": _inputs(model),
+        "outputs": {"tags": {"dtype": "int32", "shape": [None, None],
+                             "ids_of": "tag_names"}},
+        "padding_id": 0,
+        "unknown_id": 1,
+        "vocabulary": _ids_table(model.vocabulary),
+        "char_vocabulary": (None if not model.reads_chars
+                            else _ids_table(model.char_vocabulary)),
+        "tag_names": list(model.tag_names),
+        "scheme": model.scheme,
+        "output_scheme": model.output_scheme,
+        "tokenizer": model.tokenizer_spec,
+    }
+
+
+def _ids_table(vocabulary):
+    """A vocabulary as an outsider reads it: ``tokens[i]`` has id ``i``
+    (0 padding, 1 unknown), after the normalisation named."""
+    return {"tokens": list(vocabulary.tokens), "lowercase": vocabulary.lowercase,
+            "digits_to_zero": vocabulary.digits}

@@ -1,0 +1,100 @@
+"""seqlab export: a tagger as a SavedModel that TensorFlow alone runs
+(issue 26, item 1), checked by running docs/deploying.md's loader in a
+Python where seqlab cannot be imported."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import seqlab
+from seqlab.cli import main
+from seqlab.config import load_config
+from seqlab.demo import write_ner_corpus
+from seqlab.tagging import read_tagged, train_tagger
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A run of the default tagger's shape (word embedding, character CNN,
+    BiLSTM, CRF), small."""
+    folder = tmp_path_factory.mktemp("export")
+    corpus = write_ner_corpus(folder / "corpus", seed=3, train=80, dev=20, test=30)
+    config = load_config(data={
+        "output": str(folder / "run"), "data": {**corpus, "format": "two_column",
+                                                "scheme": "iob2"},
+        "model": {"units": 16, "embedding_dim": 16},
+        "training": {"epochs": 3, "batch_size": 4, "learning_rate": 0.05}})
+    run = train_tagger(config, verbose=0)
+    return run, [s.tokens for s in read_tagged(corpus["test"], config.data)]
+
+
+def loader(export, sentences):
+    """docs/deploying.md's loading block, on ``export`` and ``sentences``."""
+    page = (DOCS / "deploying.md").read_text()
+    block = page.split("## Loading it without seqlab")[1]
+    (code,) = re.findall(r"```python\n(.*?)```", block, re.S)
+    assert 'EXPORT = "exported/ner"\n' in code and "\nsentences = [[" in code
+    code = code.replace('EXPORT = "exported/ner"', f"EXPORT = {str(export)!r}")
+    return re.sub(r"\nsentences = .*\n", f"\nsentences = {json.dumps(sentences)}\n", code)
+
+
+def run_without_seqlab(code, tmp_path):
+    """Run ``code`` in a fresh Python where importing seqlab fails."""
+    script = tmp_path / "load.py"
+    script.write_text("import sys\nsys.modules['seqlab'] = None  # no seqlab here\n" + code
+                      + "\nassert not any(m.startswith('seqlab') and sys.modules[m] "
+                        "for m in sys.modules)\n")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return [eval(line) for line in done.stdout.splitlines()]  # the block prints lists
+
+
+@pytest.mark.backend
+def test_an_exported_tagger_tags_as_seqlab_does_without_seqlab(trained, tmp_path, capsys):
+    run, sentences = trained
+    out = tmp_path / "exported"
+    assert main(["export", run.output, str(out)]) == 0
+    said = capsys.readouterr()
+    assert said.out.strip() == (
+        f"Wrote {out}: a SavedModel (endpoint serve: words, chars ids -> tag ids of "
+        f"{len(run.model.tag_names)} tags) and {out}/seqlab-export.json.")
+    assert "loading its best model" in said.err  # a run directory, said
+    meta = json.loads((out / "seqlab-export.json").read_text())
+    assert meta["model_sha256"] == seqlab.io.file_digest(os.path.join(run.output, "best.keras"))
+    assert meta["scheme"] == "iobes" and meta["output_scheme"] == "iob2"
+    got = run_without_seqlab(loader(out, sentences), tmp_path)
+    expected = run.model.tag(sentences, scheme="iobes")
+    assert [[tag for _, tag in row] for row in got] == expected
+    assert [[token for token, _ in row] for row in got] == sentences
+    assert any(tag != "O" for tags in expected for tag in tags)  # it found entities
+
+
+def test_export_refuses_what_it_cannot_write(trained, tmp_path, capsys):
+    run, _ = trained
+    out = tmp_path / "exported"
+    seqlab.export(run.model, out)
+    assert json.loads((out / "seqlab-export.json").read_text())["model_sha256"] is None
+    with pytest.raises(seqlab.ConfigError, match="exists; choose another folder, or add "
+                                                 "--force"):
+        seqlab.export(run.model, out)
+    seqlab.export(run.model, out, force=True)  # an earlier export is replaced
+    (tmp_path / "mine").mkdir()
+    with pytest.raises(seqlab.ConfigError, match="is not a seqlab export"):
+        seqlab.export(run.model, tmp_path / "mine", force=True)
+    with pytest.raises(SystemExit, match="2"):
+        main(["export", run.output, str(tmp_path / "x"), "--format", "onnx"])
+    assert "argument --format: 'onnx' is not 'savedmodel'." in capsys.readouterr().err
+    lm = seqlab.LanguageModel(vocab_size=10, units=4)
+    with pytest.raises(seqlab.ConfigError, match="LanguageModel export is not available"):
+        seqlab.export(lm, tmp_path / "lm")
+    assert not (tmp_path / "lm").exists()
+    assert not [p for p in os.listdir(tmp_path) if p.startswith(".seqlab-export-")]

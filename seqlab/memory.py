@@ -8,7 +8,10 @@ number per token is read off the built model's weights: a weight of shape
 ``(..., n)`` gives ``n`` values each time it is applied (a word embedding
 ``(V, d)``: ``d``; an LSTM direction's kernels ``(i, 4u)`` and ``(u, 4u)``:
 ``8u``; a softmax over ``V`` words: ``V``), once per token, or once per
-character for an encoder that reads characters. `BYTES_PER_VALUE` turns
+character for an encoder that reads characters. A layer that holds more
+than its weights say may count itself with a ``values_per_token()`` method
+(the CRF: its forward algorithm keeps K x K scores per token for the
+backward pass). `BYTES_PER_VALUE` turns
 that count into bytes; it was measured on the default tagger (README of
 benchmarks, section 8).
 
@@ -55,9 +58,13 @@ def on_accelerator():
 
 def values_per_token(layers, char_layers=(), chars_per_token=0):
     """Values a training step computes per padded token: for every weight
-    of two or more dimensions, its last dimension, counted once per token
-    for ``layers`` and ``chars_per_token`` times for ``char_layers``."""
+    of two or more dimensions, its last dimension (or the layer's own
+    ``values_per_token()``), counted once per token for ``layers`` and
+    ``chars_per_token`` times for ``char_layers``."""
     def widths(layer):
+        own = getattr(layer, "values_per_token", None)
+        if callable(own):
+            return int(own())
         return sum(int(w.shape[-1]) for w in layer.weights if len(w.shape) >= 2)
 
     return (sum(widths(layer) for layer in layers)

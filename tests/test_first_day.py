@@ -392,6 +392,15 @@ def test_a_batch_that_would_not_fit_in_memory_is_refused_before_work_starts(
     assert len(run.history) == 1
 
 
+def test_the_memory_estimate_counts_what_the_weights_do_not_say():
+    """A CRF's forward algorithm holds K x K scores per token (17 IOBES tags
+    of CoNLL-2003: 289), more than its weights (K, K) suggest."""
+    from seqlab import memory
+
+    tagger = seqlab.Tagger(vocab_size=10, num_tags=17, units=4, head="crf")
+    assert memory.values_per_token([tagger.head]) == 2 * 17 + 17 * 17
+
+
 def test_the_memory_check_leaves_accelerators_alone(corpus, tmp_path, monkeypatch):
     """Device memory is not host memory: on a GPU nothing is refused here."""
     import keras

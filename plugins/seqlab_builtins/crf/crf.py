@@ -43,6 +43,12 @@ class CRFHead(OutputHead):
     def call(self, features):
         return ops.matmul(features, self.kernel) + self.bias  # emissions
 
+    def values_per_token(self):
+        """What a training step holds per token (`seqlab.memory`): the
+        emissions, the forward scores, and the K x K scores of each step."""
+        k = self.num_outputs
+        return 2 * k + k * k
+
     @staticmethod
     def _mask(scores, mask):
         if mask is None:

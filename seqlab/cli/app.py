@@ -10,7 +10,7 @@ import sys
 
 import click
 
-from seqlab.cli import components, config, diagnose, export, lm, tagging, tune
+from seqlab.cli import components, config, diagnose, export, lm, serve, tagging, tune
 from seqlab.cli.runtime import INTERRUPTED, USER_ERROR, error_line, run_command
 from seqlab.errors import PluginError
 
@@ -89,7 +89,7 @@ def cli(debug, verbose):
 
 
 for command in (components.plugins, tagging.init, tagging.train, tagging.evaluate, tagging.tag,
-                tagging.report, tagging.demo, export.export, tune.tune, lm.lm, diagnose.diagnose,
+                tagging.report, tagging.demo, export.export, serve.serve, tune.tune, lm.lm, diagnose.diagnose,
                 config.config):
     cli.add_command(command)
 

@@ -1,0 +1,251 @@
+"""``seqlab serve``: a tagger behind HTTP, on Starlette and uvicorn.
+
+Endpoints (JSON in, JSON out):
+
+- ``POST /tag``: ``{"inputs": [text or token list, ...], "scheme": optional}``
+  -> ``{"results": [{"text", "tokens", "tags", "spans": [{"start", "end",
+  "label", "text", "confidence"}]}, ...]}`` (`seqlab.Tagger.annotate`: the
+  ``spans_jsonl`` shape with tokens and tags).
+- ``GET /health`` -> ``{"status": "ok"}``.
+- ``GET /metadata`` -> the model's tags, schemes, tokenizer, the limits and
+  the batching knobs, and counts of requests and batches served.
+
+Requests arriving together are tagged together: a single worker takes
+sentences from a bounded queue until it holds ``max_batch`` of them or
+``max_wait_ms`` have passed since the first, runs one `annotate` call in a
+thread, and answers each request with its own results. A body over
+``max_request_bytes``, more than ``max_sentences`` inputs or a sentence of
+more than ``max_tokens`` tokens is refused with 413; malformed JSON or
+fields with 400; a full queue with 503; each with ``{"error": one line}``.
+On SIGINT/SIGTERM uvicorn stops accepting connections and the requests in
+flight are answered before the worker stops.
+
+Example:
+    >>> app = seqlab.serving.create_app(seqlab.load_model("runs/ner/best.keras"))
+    >>> # uvicorn.run(app, host="127.0.0.1", port=8080)
+"""
+
+import asyncio
+import contextlib
+import dataclasses
+import json
+
+from seqlab.errors import ConfigError, SeqlabError
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """What one request may ask and how requests are batched."""
+
+    max_request_bytes: int = 1 << 20
+    max_sentences: int = 1024
+    max_tokens: int = 512
+    max_batch: int = 128
+    max_wait_ms: float = 5.0
+    max_queue: int = 4096
+
+    def __post_init__(self):
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if not isinstance(value, (int, float)) or value < 0 or (
+                    value == 0 and field.name != "max_wait_ms"):
+                raise ConfigError(f"{field.name} must be a positive number. Received: "
+                                  f"{field.name}={value!r}")
+
+
+class _Refused(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+class _Batcher:
+    """One worker that tags queued sentences in batches (see the module)."""
+
+    def __init__(self, tagger, limits):
+        self.tagger, self.limits = tagger, limits
+        self.queue = asyncio.Queue(maxsize=limits.max_queue)
+        self.requests = self.batches = self.sentences = 0
+        self.worker = None
+
+    def start(self):
+        self.worker = asyncio.get_running_loop().create_task(self._work())
+
+    async def stop(self):
+        await self.queue.join()  # what is queued is answered
+        self.worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.worker
+
+    async def annotate(self, inputs, scheme):
+        future = asyncio.get_running_loop().create_future()
+        try:
+            self.queue.put_nowait((inputs, scheme, future))
+        except asyncio.QueueFull:
+            raise _Refused(503, "the server is busy (its queue is full); try again") from None
+        self.requests += 1
+        return await future
+
+    async def _work(self):
+        loop = asyncio.get_running_loop()
+        while True:
+            jobs = [await self.queue.get()]
+            size = len(jobs[0][0])
+            deadline = loop.time() + self.limits.max_wait_ms / 1000
+            while size < self.limits.max_batch:
+                timeout = deadline - loop.time()
+                if timeout <= 0:
+                    break
+                try:
+                    job = await asyncio.wait_for(self.queue.get(), timeout)
+                except asyncio.TimeoutError:
+                    break
+                jobs.append(job)
+                size += len(job[0])
+            try:
+                await self._run(loop, jobs)
+            finally:
+                for _ in jobs:
+                    self.queue.task_done()
+
+    async def _run(self, loop, jobs):
+        # One annotate call per output scheme asked for (usually one).
+        by_scheme = {}
+        for job in jobs:
+            by_scheme.setdefault(job[1], []).append(job)
+        for scheme, group in by_scheme.items():
+            inputs = [item for job in group for item in job[0]]
+            try:
+                results = await loop.run_in_executor(
+                    None, lambda: self.tagger.annotate(inputs, batch_size=self.limits.max_batch,
+                                                       scheme=scheme))
+            except Exception as error:  # answered, not fatal to the worker
+                for job in group:
+                    if not job[2].done():
+                        job[2].set_exception(error)
+                continue
+            self.batches += 1
+            self.sentences += len(inputs)
+            start = 0
+            for job in group:
+                piece = results[start:start + len(job[0])]
+                start += len(job[0])
+                if not job[2].done():
+                    job[2].set_result([a.to_dict() for a in piece])
+
+
+def create_app(tagger, limits=None, model_path=None):
+    """The Starlette application serving ``tagger`` (a `seqlab.Tagger`)."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from seqlab import __version__
+    from seqlab.data.schemes import check_scheme
+    from seqlab.data.tokenizers import token_spans
+    from seqlab.models import Tagger
+
+    if not isinstance(tagger, Tagger):
+        raise ConfigError(f"seqlab serve serves taggers; this is a {type(tagger).__name__}.")
+    limits = limits or Limits()
+    batcher = _Batcher(tagger, limits)
+
+    def error(status, message):
+        return JSONResponse({"error": message}, status_code=status)
+
+    def tokens_in(text):
+        return len(token_spans(tagger.tokenizer, text))
+
+    async def tag(request):
+        try:
+            inputs, scheme = _parse(await _body(request, limits), limits, check_scheme,
+                                    tokens_in)
+            results = await batcher.annotate(inputs, scheme) if inputs else []
+        except _Refused as refused:
+            return error(refused.status, str(refused))
+        except SeqlabError as failed:  # the model refused an input
+            return error(400, str(failed).splitlines()[0])
+        return JSONResponse({"results": results})
+
+    async def health(request):
+        return JSONResponse({"status": "ok"})
+
+    async def metadata(request):
+        return JSONResponse({
+            "kind": "tagger", "model": model_path, "seqlab_version": __version__,
+            "tag_names": tagger.tag_names, "scheme": tagger.scheme,
+            "output_scheme": tagger.output_scheme, "tokenizer": tagger.tokenizer_spec,
+            "limits": dataclasses.asdict(limits),
+            "served": {"requests": batcher.requests, "batches": batcher.batches,
+                       "sentences": batcher.sentences}})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        # The first call traces the compiled step: done before the first
+        # request instead of in it.
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: tagger.annotate([["warm", "up"]]))
+        batcher.start()
+        yield
+        await batcher.stop()
+
+    app = Starlette(routes=[Route("/tag", tag, methods=["POST"]),
+                            Route("/health", health, methods=["GET"]),
+                            Route("/metadata", metadata, methods=["GET"])],
+                    lifespan=lifespan)
+    app.state.batcher = batcher
+    return app
+
+
+async def _body(request, limits):
+    """The request's body, refused past ``max_request_bytes`` (413) without
+    reading more than that."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limits.max_request_bytes:
+        raise _Refused(413, f"the body has {int(declared):,} bytes; at most "
+                            f"{limits.max_request_bytes:,} are taken")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limits.max_request_bytes:
+            raise _Refused(413, f"the body has more than {limits.max_request_bytes:,} bytes; "
+                                f"at most {limits.max_request_bytes:,} are taken")
+    return bytes(body)
+
+
+def _parse(body, limits, check_scheme, tokens_in):
+    """``(inputs, scheme)`` of a /tag body, or `_Refused`; ``tokens_in``
+    counts a text's tokens as the model's tokenizer splits it."""
+    example = '{"inputs": ["Maria Garcia flew to Tokyo.", ["Peter", "Blackburn"]]}'
+    try:
+        payload = json.loads(body)
+    except ValueError as bad:
+        raise _Refused(400, f"the body is not JSON ({bad}); send e.g. {example}") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("inputs"), list):
+        raise _Refused(400, f'the body needs "inputs", a list of texts or token lists; '
+                            f"send e.g. {example}")
+    unknown = sorted(set(payload) - {"inputs", "scheme"})
+    if unknown:
+        raise _Refused(400, f"unknown field{'s' if len(unknown) > 1 else ''} "
+                            f"{', '.join(map(repr, unknown))}; /tag takes inputs and scheme")
+    inputs = payload["inputs"]
+    if len(inputs) > limits.max_sentences:
+        raise _Refused(413, f"{len(inputs):,} inputs; at most {limits.max_sentences:,} per "
+                            f"request")
+    for i, item in enumerate(inputs):
+        if isinstance(item, str):
+            size = tokens_in(item)
+        elif isinstance(item, list) and all(isinstance(t, str) and t for t in item):
+            size = len(item)
+        else:
+            raise _Refused(400, f"inputs[{i}] must be a text or a list of non-empty "
+                                f"strings; send e.g. {example}")
+        if size > limits.max_tokens:
+            raise _Refused(413, f"inputs[{i}] has more than {limits.max_tokens:,} tokens")
+    scheme = payload.get("scheme")
+    if scheme is not None:
+        try:
+            scheme = check_scheme(scheme)
+        except SeqlabError as bad:
+            raise _Refused(400, f"scheme: {str(bad).splitlines()[0]}") from None
+    return inputs, scheme

@@ -1,14 +1,20 @@
-"""``seqlab serve``: a tagger behind HTTP, on Starlette and uvicorn.
+"""``seqlab serve``: a tagger or a language model behind HTTP, on
+Starlette and uvicorn.
 
 Endpoints (JSON in, JSON out):
 
-- ``POST /tag``: ``{"inputs": [text or token list, ...], "scheme": optional}``
-  -> ``{"results": [{"text", "tokens", "tags", "spans": [{"start", "end",
-  "label", "text", "confidence"}]}, ...]}`` (`seqlab.Tagger.annotate`: the
-  ``spans_jsonl`` shape with tokens and tags).
+- ``POST /tag`` (a tagger): ``{"inputs": [text or token list, ...],
+  "scheme": optional}`` -> ``{"results": [{"text", "tokens", "tags",
+  "spans": [{"start", "end", "label", "text", "confidence"}]}, ...]}``
+  (`seqlab.Tagger.annotate`: the ``spans_jsonl`` shape with tokens and
+  tags).
+- ``POST /score`` (a language model): ``{"inputs": [sentence or token list,
+  ...]}`` -> ``{"results": [{"sentence", "log_prob", "log10_prob",
+  "tokens", "perplexity", "unk_share"}, ...]}``
+  (`seqlab.lm.sentence_log_probs`, as ``seqlab lm score --json``).
 - ``GET /health`` -> ``{"status": "ok"}``.
-- ``GET /metadata`` -> the model's tags, schemes, tokenizer, the limits and
-  the batching knobs, and counts of requests and batches served.
+- ``GET /metadata`` -> what the model is, the limits and the batching
+  knobs, and counts of requests and batches served.
 
 Requests arriving together are tagged together: a single worker takes
 sentences from a bounded queue until it holds ``max_batch`` of them or
@@ -29,8 +35,9 @@ import asyncio
 import contextlib
 import dataclasses
 import json
+import warnings
 
-from seqlab.errors import ConfigError, SeqlabError
+from seqlab.errors import ConfigError, SeqlabError, SeqlabWarning
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,8 +69,8 @@ class _Refused(Exception):
 class _Batcher:
     """One worker that tags queued sentences in batches (see the module)."""
 
-    def __init__(self, tagger, limits):
-        self.tagger, self.limits = tagger, limits
+    def __init__(self, work, limits):
+        self.work, self.limits = work, limits
         self.queue = asyncio.Queue(maxsize=limits.max_queue)
         self.requests = self.batches = self.sentences = 0
         self.worker = None
@@ -77,7 +84,7 @@ class _Batcher:
         with contextlib.suppress(asyncio.CancelledError):
             await self.worker
 
-    async def annotate(self, inputs, scheme):
+    async def answer(self, inputs, scheme):
         future = asyncio.get_running_loop().create_future()
         try:
             self.queue.put_nowait((inputs, scheme, future))
@@ -109,16 +116,14 @@ class _Batcher:
                     self.queue.task_done()
 
     async def _run(self, loop, jobs):
-        # One annotate call per output scheme asked for (usually one).
+        # One call per output scheme asked for (usually one).
         by_scheme = {}
         for job in jobs:
             by_scheme.setdefault(job[1], []).append(job)
         for scheme, group in by_scheme.items():
             inputs = [item for job in group for item in job[0]]
             try:
-                results = await loop.run_in_executor(
-                    None, lambda: self.tagger.annotate(inputs, batch_size=self.limits.max_batch,
-                                                       scheme=scheme))
+                results = await loop.run_in_executor(None, lambda: self.work(inputs, scheme))
             except Exception as error:  # answered, not fatal to the worker
                 for job in group:
                     if not job[2].done():
@@ -131,11 +136,12 @@ class _Batcher:
                 piece = results[start:start + len(job[0])]
                 start += len(job[0])
                 if not job[2].done():
-                    job[2].set_result([a.to_dict() for a in piece])
+                    job[2].set_result(piece)
 
 
-def create_app(tagger, limits=None, model_path=None):
-    """The Starlette application serving ``tagger`` (a `seqlab.Tagger`)."""
+def create_app(model, limits=None, model_path=None):
+    """The Starlette application serving ``model``: a `seqlab.Tagger`
+    (``POST /tag``) or a `seqlab.LanguageModel` (``POST /score``)."""
     from starlette.applications import Starlette
     from starlette.responses import JSONResponse
     from starlette.routing import Route
@@ -143,38 +149,66 @@ def create_app(tagger, limits=None, model_path=None):
     from seqlab import __version__
     from seqlab.data.schemes import check_scheme
     from seqlab.data.tokenizers import token_spans
-    from seqlab.models import Tagger
+    from seqlab.models import LanguageModel, Tagger
 
-    if not isinstance(tagger, Tagger):
-        raise ConfigError(f"seqlab serve serves taggers; this is a {type(tagger).__name__}.")
     limits = limits or Limits()
-    batcher = _Batcher(tagger, limits)
+    if isinstance(model, Tagger):
+        kind, path, other = "tagger", "/tag", "/score"
+
+        def work(inputs, scheme):
+            annotations = model.annotate(inputs, batch_size=limits.max_batch, scheme=scheme)
+            return [a.to_dict() for a in annotations]
+
+        def tokens_in(text):
+            return len(token_spans(model.tokenizer, text))
+
+        warm_up = [["warm", "up"]]
+        described = {"tag_names": model.tag_names, "scheme": model.scheme,
+                     "output_scheme": model.output_scheme, "tokenizer": model.tokenizer_spec}
+    elif isinstance(model, LanguageModel):
+        from seqlab.lm.scoring import model_vocabulary, sentence_log_probs
+
+        kind, path, other = "language_model", "/score", "/tag"
+
+        def work(inputs, scheme):
+            with warnings.catch_warnings():  # unk shares are in each result
+                warnings.simplefilter("ignore", SeqlabWarning)
+                return sentence_log_probs(model, inputs)
+
+        def tokens_in(text):
+            return len(text.split())
+
+        warm_up = [["warm", "up"]]
+        described = {"vocabulary_size": len(model_vocabulary(model))}
+    else:
+        raise ConfigError(f"seqlab serve serves taggers and language models; this is a "
+                          f"{type(model).__name__}.")
+    batcher = _Batcher(work, limits)
 
     def error(status, message):
         return JSONResponse({"error": message}, status_code=status)
 
-    def tokens_in(text):
-        return len(token_spans(tagger.tokenizer, text))
-
-    async def tag(request):
+    async def answer(request):
         try:
-            inputs, scheme = _parse(await _body(request, limits), limits, check_scheme,
-                                    tokens_in)
-            results = await batcher.annotate(inputs, scheme) if inputs else []
+            inputs, scheme = _parse(await _body(request, limits), limits,
+                                    check_scheme if kind == "tagger" else None, tokens_in)
+            results = await batcher.answer(inputs, scheme) if inputs else []
         except _Refused as refused:
             return error(refused.status, str(refused))
         except SeqlabError as failed:  # the model refused an input
             return error(400, str(failed).splitlines()[0])
         return JSONResponse({"results": results})
 
+    async def elsewhere(request):
+        return error(404, f"this server holds a {kind.replace('_', ' ')}: POST {path}")
+
     async def health(request):
         return JSONResponse({"status": "ok"})
 
     async def metadata(request):
         return JSONResponse({
-            "kind": "tagger", "model": model_path, "seqlab_version": __version__,
-            "tag_names": tagger.tag_names, "scheme": tagger.scheme,
-            "output_scheme": tagger.output_scheme, "tokenizer": tagger.tokenizer_spec,
+            "kind": kind, "endpoint": path, "model": model_path,
+            "seqlab_version": __version__, **described,
             "limits": dataclasses.asdict(limits),
             "served": {"requests": batcher.requests, "batches": batcher.batches,
                        "sentences": batcher.sentences}})
@@ -183,17 +217,17 @@ def create_app(tagger, limits=None, model_path=None):
     async def lifespan(app):
         # The first call traces the compiled step: done before the first
         # request instead of in it.
-        await asyncio.get_running_loop().run_in_executor(
-            None, lambda: tagger.annotate([["warm", "up"]]))
+        await asyncio.get_running_loop().run_in_executor(None, lambda: work(warm_up, None))
         batcher.start()
         yield
         await batcher.stop()
 
-    app = Starlette(routes=[Route("/tag", tag, methods=["POST"]),
+    app = Starlette(routes=[Route(path, answer, methods=["POST"]),
+                            Route(other, elsewhere, methods=["POST"]),
                             Route("/health", health, methods=["GET"]),
                             Route("/metadata", metadata, methods=["GET"])],
                     lifespan=lifespan)
-    app.state.batcher = batcher
+    app.state.batcher, app.state.endpoint = batcher, path
     return app
 
 
@@ -214,8 +248,9 @@ async def _body(request, limits):
 
 
 def _parse(body, limits, check_scheme, tokens_in):
-    """``(inputs, scheme)`` of a /tag body, or `_Refused`; ``tokens_in``
-    counts a text's tokens as the model's tokenizer splits it."""
+    """``(inputs, scheme)`` of a request's body, or `_Refused`; ``tokens_in``
+    counts a text's tokens as the model splits it; ``check_scheme`` is None
+    where no scheme is taken (a language model)."""
     example = '{"inputs": ["Maria Garcia flew to Tokyo.", ["Peter", "Blackburn"]]}'
     try:
         payload = json.loads(body)
@@ -224,10 +259,12 @@ def _parse(body, limits, check_scheme, tokens_in):
     if not isinstance(payload, dict) or not isinstance(payload.get("inputs"), list):
         raise _Refused(400, f'the body needs "inputs", a list of texts or token lists; '
                             f"send e.g. {example}")
-    unknown = sorted(set(payload) - {"inputs", "scheme"})
+    fields = {"inputs", "scheme"} if check_scheme else {"inputs"}
+    unknown = sorted(set(payload) - fields)
     if unknown:
         raise _Refused(400, f"unknown field{'s' if len(unknown) > 1 else ''} "
-                            f"{', '.join(map(repr, unknown))}; /tag takes inputs and scheme")
+                            f"{', '.join(map(repr, unknown))}; the request takes "
+                            f"{' and '.join(sorted(fields))}")
     inputs = payload["inputs"]
     if len(inputs) > limits.max_sentences:
         raise _Refused(413, f"{len(inputs):,} inputs; at most {limits.max_sentences:,} per "

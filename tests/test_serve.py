@@ -85,6 +85,8 @@ def test_tag_answers_as_annotate_does(server, tagger):
     status, meta = server.call("/metadata")
     assert status == 200 and meta["tag_names"] == tagger.tag_names
     assert meta["limits"]["max_sentences"] == 8 and meta["output_scheme"] == "iob2"
+    assert server.call("/score", {"inputs": ["a"]}) == (
+        404, {"error": "this server holds a tagger: POST /tag"})
 
 
 def test_concurrent_requests_are_tagged_together(server, tagger):
@@ -110,7 +112,7 @@ def test_concurrent_requests_are_tagged_together(server, tagger):
 @pytest.mark.parametrize("body, status, message", [
     (b"{not json", 400, "the body is not JSON"),
     (b'{"texts": ["a"]}', 400, 'the body needs "inputs", a list of texts or token lists'),
-    (b'{"inputs": ["a"], "confidence": true}', 400, "unknown field 'confidence'"),
+    (b'{"inputs": ["a"], "confidence": true}', 400, "unknown field 'confidence'; the request takes inputs and scheme"),
     (b'{"inputs": ["a", 5]}', 400, "inputs[1] must be a text or a list of non-empty strings"),
     (b'{"inputs": [["a", ""]]}', 400, "inputs[0] must be a text or a list of non-empty"),
     (b'{"inputs": ["a"], "scheme": "bilou"}', 400, "scheme: "),
@@ -139,3 +141,37 @@ def test_shutdown_answers_the_requests_in_flight(tagger):
     assert answer and answer[0][0] == 200
     assert answer[0][1]["results"][0]["tokens"] == ["Anna", "Chen", "flew", "to", "Oslo", "."]
     assert not running.thread.is_alive()
+
+
+@pytest.mark.backend
+def test_a_language_model_is_served_on_score(tmp_path):
+    import seqlab
+    from seqlab.lm import sentence_log_probs
+
+    lines = ["the cat is small", "the dog is big", "a cat saw the dog"] * 20
+    for split in ("train", "dev"):
+        (tmp_path / f"{split}.txt").write_text("\n".join(lines) + "\n")
+    config = seqlab.load_config(task="lm", data={
+        "output": str(tmp_path / "run"),
+        "data": {"train": str(tmp_path / "train.txt"), "dev": str(tmp_path / "dev.txt")},
+        "model": {"units": 8, "depth": 1},
+        "training": {"epochs": 1, "batch_size": 2, "num_steps": 4}})
+    model = seqlab.train_language_model(config, verbose=0).model
+    running = Running(create_app(model, Limits(**LIMITS)))
+    try:
+        inputs = ["the cat is big", ["a", "dog", "saw", "zebras"]]
+        status, answer = running.call("/score", {"inputs": inputs})
+        assert status == 200
+        with pytest.warns(seqlab.SeqlabWarning, match="1 of 2 sentences"):  # said in unk_share
+            expected = sentence_log_probs(model, inputs)
+        assert [r["sentence"] for r in answer["results"]] == [r["sentence"] for r in expected]
+        assert [r["log_prob"] for r in answer["results"]] == pytest.approx(
+            [r["log_prob"] for r in expected], abs=1e-5)
+        assert answer["results"][1]["unk_share"] == 0.25
+        assert running.call("/tag", {"inputs": ["a"]}) == (
+            404, {"error": "this server holds a language model: POST /score"})
+        status, answer = running.call("/score", {"inputs": ["a"], "scheme": "iob2"})
+        assert status == 400 and answer["error"].startswith("unknown field 'scheme'")
+        assert running.call("/metadata")[1]["kind"] == "language_model"
+    finally:
+        running.stop()

@@ -24,8 +24,9 @@ from seqlab.cli.options import Integer
               help="requests waiting at most (more: 503)")
 def serve(model, host, port, max_batch, max_wait_ms, max_request_bytes, max_sentences,
           max_tokens, max_queue):
-    """Serve a saved tagger (a .keras file or a run directory) over HTTP:
-    POST /tag, GET /health, GET /metadata (docs/deploying.md).
+    """Serve a saved tagger or language model (a .keras file or a run
+    directory) over HTTP: POST /tag (a tagger) or /score (a language
+    model), GET /health, GET /metadata (docs/deploying.md).
 
     Needs `pip install 'seqlab[serve]'` (Starlette and uvicorn).
     """
@@ -36,16 +37,15 @@ def serve(model, host, port, max_batch, max_wait_ms, max_request_bytes, max_sent
     except ImportError:
         raise SeqlabError("seqlab serve needs Starlette and uvicorn: pip install "
                           "'seqlab[serve]'.") from None
-    from seqlab.models import Tagger
     from seqlab.saving import load_model
     from seqlab.serving import Limits, create_app
 
     limits = Limits(max_request_bytes=max_request_bytes, max_sentences=max_sentences,
                     max_tokens=max_tokens, max_batch=max_batch, max_wait_ms=max_wait_ms,
                     max_queue=max_queue)
-    tagger = load_model(model, expect=Tagger, compile=False)
-    app = create_app(tagger, limits, model_path=model)
-    print(f"Serving {model} on http://{host}:{port} (POST /tag, GET /health, "
+    app = create_app(load_model(model, compile=False), limits, model_path=model)
+    endpoint = app.state.endpoint
+    print(f"Serving {model} on http://{host}:{port} (POST {endpoint}, GET /health, "
           f"GET /metadata); Ctrl-C stops after answering the requests in flight.",
           flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning",

@@ -1,11 +1,15 @@
-"""Export a trained tagger as an artifact that runs without seqlab: a
+"""Export a trained model as an artifact that runs without seqlab: a
 TensorFlow SavedModel (Keras's `keras.export.ExportArchive`, under either
-backend) whose ``serve`` endpoint takes word and character ids and returns
-the best tag ids, the decoding (CRF Viterbi or argmax) inside the graph,
-and a metadata file, ``seqlab-export.json``, with what turns tokens into
-ids and ids into tags: the vocabularies and their normalisation, the tag
-names, the schemes, the tokenizer's name, the seqlab version and the
-SHA-256 of the model file exported.
+backend) and a metadata file, ``seqlab-export.json``, with what turns
+tokens into ids and ids into tags: the vocabularies and their
+normalisation, the tag names and schemes, the tokenizer's name, the seqlab
+version and the SHA-256 of the model file exported.
+
+- A tagger's ``serve`` endpoint takes word (and character) ids and returns
+  the best tag ids, the decoding (CRF Viterbi or argmax) inside the graph.
+- A language model's ``score`` endpoint takes word ids and the ids of the
+  words that follow them and returns log p(next word | words so far) at
+  every position (0 at padding), what ``seqlab lm score`` sums.
 
 Example:
     >>> seqlab.export("runs/ner/best.keras", "exported/ner")
@@ -18,6 +22,7 @@ import shutil
 import tempfile
 
 import keras
+import numpy as np
 
 from seqlab.errors import ConfigError, SeqlabError
 from seqlab.io import file_digest
@@ -49,7 +54,7 @@ def export(model, path, format="savedmodel", force=False):
             (a language model, a tagger without vocabulary), or ``path``
             in the way.
     """
-    from seqlab.models import Tagger
+    from seqlab.models import LanguageModel, Tagger
     from seqlab.saving import _model_file, load_model
 
     if format not in FORMATS:
@@ -61,13 +66,13 @@ def export(model, path, format="savedmodel", force=False):
     if not isinstance(model, keras.Model):
         source = _model_file(os.fspath(model))  # a run directory: its best.keras, said
         model = load_model(source, compile=False)
-    if not isinstance(model, Tagger):
-        raise ConfigError(
-            f"seqlab export writes taggers; {type(model).__name__} export is not "
-            f"available yet.")
-    if model.vocabulary is None or model.tag_names is None:
-        raise ConfigError("This tagger has no vocabulary or tag names, so nothing outside "
-                          "seqlab could feed it; train it with seqlab.train_tagger.")
+    if not isinstance(model, (Tagger, LanguageModel)):
+        raise ConfigError(f"seqlab export writes taggers and language models, not "
+                          f"{type(model).__name__}.")
+    if model.vocabulary is None or getattr(model, "tag_names", ()) is None:
+        raise ConfigError("This model has no vocabulary (or tag names), so nothing outside "
+                          "seqlab could feed it; train it with seqlab's train_tagger or "
+                          "train_language_model.")
     metadata = _metadata(model, source)
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
@@ -97,41 +102,59 @@ def _check_target(path, force):
 
 
 def _inputs(model):
+    from seqlab.models import LanguageModel
     from seqlab.models.tagger import MAX_WORD_CHARS
 
     inputs = {"words": {"dtype": "int32", "shape": [None, None]}}
-    if model.reads_chars:  # a token's first MAX_WORD_CHARS characters, as seqlab reads them
+    if isinstance(model, LanguageModel):
+        inputs["targets"] = {"dtype": "int32", "shape": [None, None]}
+    elif model.reads_chars:  # a token's first MAX_WORD_CHARS characters, as seqlab reads them
         inputs["chars"] = {"dtype": "int32", "shape": [None, None, MAX_WORD_CHARS]}
     return inputs
 
 
+class _Scorer(keras.Model):
+    """A language model's log p(target | history) at every position."""
+
+    def __init__(self, model):
+        super().__init__(name=f"{model.name}_scorer")
+        self.model = model
+
+    def call(self, inputs):
+        return self.model.token_log_probs(inputs["words"], inputs["targets"])
+
+
 def _write_savedmodel(model, folder):
-    from seqlab.models.base import cached_helper
-    from seqlab.models.tagger import _Decoder
-
     from seqlab.data.batching import SequenceBatches
-    from seqlab.models.tagger import MAX_WORD_CHARS
+    from seqlab.models import LanguageModel
+    from seqlab.models.base import cached_helper
+    from seqlab.models.tagger import MAX_WORD_CHARS, _Decoder
 
-    decoder = cached_helper(model, "_seqlab__Decoder", _Decoder)
-    if not decoder.built:  # a model just loaded has not decoded yet
-        (x,) = SequenceBatches(model.encode_inputs([["."]]))[0]
-        decoder(x)
     inputs = _inputs(model)
+    if isinstance(model, LanguageModel):
+        endpoint, helper = "score", _Scorer(model)
+        example = {"words": np.ones((1, 2), "int32"), "targets": np.ones((1, 2), "int32")}
+    else:
+        endpoint, helper = "serve", cached_helper(model, "_seqlab__Decoder", _Decoder)
+        (example,) = SequenceBatches(model.encode_inputs([["."]]))[0]
+    if not helper.built:  # a model just loaded has not run yet
+        helper(example)
     signature = {name: keras.InputSpec(shape=tuple(spec["shape"]), dtype=spec["dtype"])
                  for name, spec in inputs.items()}
     if list(signature) == ["words"]:
         signature = signature["words"]
     archive = keras.export.ExportArchive()
-    archive.track(decoder)
+    archive.track(helper)
     options = {}
     if keras.backend.backend() == "jax":
-        # jax2tf names every unknown size apart; words and characters share
-        # the batch and the time axis.
-        shapes = {"words": "(batch, time)", "chars": f"(batch, time, {MAX_WORD_CHARS})"}
+        # jax2tf names every unknown size apart; the inputs share the batch
+        # and the time axis.
+        shapes = {"words": "(batch, time)", "targets": "(batch, time)",
+                  "chars": f"(batch, time, {MAX_WORD_CHARS})"}
         options["jax2tf_kwargs"] = {"polymorphic_shapes": [
             {name: shapes[name] for name in inputs} if isinstance(signature, dict)
             else shapes["words"]]}
-    archive.add_endpoint("serve", lambda x: decoder(x), input_signature=[signature],
+    archive.add_endpoint(endpoint, lambda x: helper(x), input_signature=[signature],
                          **options)
     try:
         archive.write_out(folder, verbose=False)
@@ -143,23 +166,31 @@ def _write_savedmodel(model, folder):
 
 def _metadata(model, source):
     from seqlab import __version__
+    from seqlab.models import LanguageModel
 
-    return {
+    common = {
         "seqlab_export": METADATA_VERSION,
         "format": "savedmodel",
-        "kind": "tagger",
         "seqlab_version": __version__,
         "keras_version": keras.__version__,
         "exported_under": keras.backend.backend(),
         "model_file": None if source is None else os.path.basename(source),
         "model_sha256": None if source is None else file_digest(source),
-        "endpoint": "serve",
         "inputs": _inputs(model),
-        "outputs": {"tags": {"dtype": "int32", "shape": [None, None],
-                             "ids_of": "tag_names"}},
         "padding_id": 0,
         "unknown_id": 1,
         "vocabulary": _ids_table(model.vocabulary),
+    }
+    if isinstance(model, LanguageModel):
+        from seqlab.lm.scoring import eos_token_id
+
+        return {**common, "kind": "language_model", "endpoint": "score",
+                "outputs": {"log_probs": {"dtype": "float32", "shape": [None, None]}},
+                "eos_id": eos_token_id(model)}
+    return {
+        **common, "kind": "tagger", "endpoint": "serve",
+        "outputs": {"tags": {"dtype": "int32", "shape": [None, None],
+                             "ids_of": "tag_names"}},
         "char_vocabulary": (None if not model.reads_chars
                             else _ids_table(model.char_vocabulary)),
         "tag_names": list(model.tag_names),

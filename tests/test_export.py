@@ -35,13 +35,14 @@ def trained(tmp_path_factory):
     return run, [s.tokens for s in read_tagged(corpus["test"], config.data)]
 
 
-def loader(export, sentences):
-    """docs/deploying.md's loading block, on ``export`` and ``sentences``."""
+def loader(export, sentences, section="## Loading it without seqlab", name="ner"):
+    """A loading block of docs/deploying.md (the first after ``section``),
+    on ``export`` and ``sentences``."""
     page = (DOCS / "deploying.md").read_text()
-    block = page.split("## Loading it without seqlab")[1]
-    (code,) = re.findall(r"```python\n(.*?)```", block, re.S)
-    assert 'EXPORT = "exported/ner"\n' in code and "\nsentences = [[" in code
-    code = code.replace('EXPORT = "exported/ner"', f"EXPORT = {str(export)!r}")
+    block = page.split(section)[1]
+    code = re.findall(r"```python\n(.*?)```", block, re.S)[0]
+    assert f'EXPORT = "exported/{name}"\n' in code and "\nsentences = [" in code
+    code = code.replace(f'EXPORT = "exported/{name}"', f"EXPORT = {str(export)!r}")
     return re.sub(r"\nsentences = .*\n", f"\nsentences = {json.dumps(sentences)}\n", code)
 
 
@@ -93,8 +94,41 @@ def test_export_refuses_what_it_cannot_write(trained, tmp_path, capsys):
     with pytest.raises(SystemExit, match="2"):
         main(["export", run.output, str(tmp_path / "x"), "--format", "onnx"])
     assert "argument --format: 'onnx' is not 'savedmodel'." in capsys.readouterr().err
-    lm = seqlab.LanguageModel(vocab_size=10, units=4)
-    with pytest.raises(seqlab.ConfigError, match="LanguageModel export is not available"):
-        seqlab.export(lm, tmp_path / "lm")
+    import keras
+
+    with pytest.raises(seqlab.ConfigError, match="writes taggers and language models, "
+                                                 "not Sequential"):
+        seqlab.export(keras.Sequential([keras.layers.Dense(2)]), tmp_path / "other")
+    with pytest.raises(seqlab.ConfigError, match="has no vocabulary"):
+        seqlab.export(seqlab.LanguageModel(vocab_size=10, units=4), tmp_path / "lm")
     assert not (tmp_path / "lm").exists()
     assert not [p for p in os.listdir(tmp_path) if p.startswith(".seqlab-export-")]
+
+
+@pytest.mark.backend
+def test_an_exported_language_model_scores_as_seqlab_does_without_seqlab(tmp_path, capsys):
+    from seqlab.lm import sentence_log_probs
+
+    lines = ["the cat is small", "the dog is big", "a cat saw the dog"] * 20
+    for split in ("train", "dev"):
+        (tmp_path / f"{split}.txt").write_text("\n".join(lines) + "\n")
+    config = seqlab.load_config(task="lm", data={
+        "output": str(tmp_path / "run"),
+        "data": {"train": str(tmp_path / "train.txt"), "dev": str(tmp_path / "dev.txt")},
+        "model": {"units": 8, "depth": 1},
+        "training": {"epochs": 1, "batch_size": 2, "num_steps": 4}})
+    run = seqlab.train_language_model(config, verbose=0)
+    out = tmp_path / "exported"
+    assert main(["export", os.path.join(run.output, "best.keras"), str(out)]) == 0
+    assert capsys.readouterr().out.strip() == (
+        f"Wrote {out}: a SavedModel (endpoint score: words, targets ids -> log-probabilities "
+        f"of the targets) and {out}/seqlab-export.json.")
+    sentences = ["the cat is small", "small the is cat", "a zebra saw the dog"]
+    code = loader(out, sentences, "## A language model without seqlab", "lm")
+    got = run_without_seqlab(code.replace("print(sentence, float(log_probs.sum()))",
+                                          "print([sentence, float(log_probs.sum())])"),
+                             tmp_path)
+    expected = sentence_log_probs(run.model, sentences)  # "zebra" is <unk> to both
+    assert [sentence for sentence, _ in got] == sentences
+    assert [score for _, score in got] == pytest.approx([r["log_prob"] for r in expected],
+                                                        abs=1e-4)

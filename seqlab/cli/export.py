@@ -11,16 +11,20 @@ import click
               show_default=True, help="the artifact's format")
 @click.option("--force", is_flag=True, help="replace a previous export at OUT")
 def export(model, out, format_, force):
-    """Export a saved tagger (a .keras file or a run directory) to OUT.
+    """Export a saved tagger or language model (a .keras file or a run
+    directory) to OUT.
 
-    OUT gets a TensorFlow SavedModel whose `serve` endpoint maps word (and
-    character) ids to tag ids, Viterbi inside, and seqlab-export.json with
-    the vocabularies and tag names: docs/deploying.md loads it with
-    TensorFlow alone.
+    OUT gets a TensorFlow SavedModel and seqlab-export.json with the
+    vocabularies (and tag names): a tagger's `serve` endpoint maps word (and
+    character) ids to tag ids, Viterbi inside; a language model's `score`
+    endpoint maps word ids and the words that follow to log-probabilities.
+    docs/deploying.md loads either with TensorFlow alone.
     """
     from seqlab.exporting import METADATA, export as export_model
 
     metadata = export_model(model, out, format=format_, force=force)
     inputs = ", ".join(metadata["inputs"])
-    print(f"Wrote {out}: a SavedModel (endpoint serve: {inputs} ids -> tag ids of "
-          f"{len(metadata['tag_names'])} tags) and {out}/{METADATA}.")
+    outputs = (f"tag ids of {len(metadata['tag_names'])} tags" if metadata["kind"] == "tagger"
+               else "log-probabilities of the targets")
+    print(f"Wrote {out}: a SavedModel (endpoint {metadata['endpoint']}: {inputs} ids -> "
+          f"{outputs}) and {out}/{METADATA}.")

@@ -63,3 +63,38 @@ def padded_batch(rng, batch=6, time=9, vocab=30, num_tags=5):
         words[i, n:] = 0
         tags[i, n:] = 0
     return words, tags
+
+
+@pytest.fixture(scope="session")
+def small_tagger_run(tmp_path_factory):
+    """One run of the default tagger's shape (word embedding, character
+    CNN, BiLSTM, CRF), small, that finds entities in generated data, and
+    its test sentences' tokens: shared by the export and serving tests."""
+    from seqlab.config import load_config
+    from seqlab.demo import write_ner_corpus
+    from seqlab.tagging import read_tagged, train_tagger
+
+    folder = tmp_path_factory.mktemp("small-tagger")
+    corpus = write_ner_corpus(folder / "corpus", seed=3, train=80, dev=20, test=30)
+    config = load_config(data={
+        "output": str(folder / "run"), "data": {**corpus, "format": "two_column",
+                                                "scheme": "iob2"},
+        "model": {"units": 16, "embedding_dim": 16},
+        "training": {"epochs": 3, "batch_size": 4, "learning_rate": 0.05}})
+    run = train_tagger(config, verbose=0)
+    return run, [s.tokens for s in read_tagged(corpus["test"], config.data)]
+
+
+@pytest.fixture(scope="session")
+def small_lm_run(tmp_path_factory):
+    """One run of a small word-level language model on a few repeated lines."""
+    folder = tmp_path_factory.mktemp("small-lm")
+    lines = ["the cat is small", "the dog is big", "a cat saw the dog"] * 20
+    for split in ("train", "dev"):
+        (folder / f"{split}.txt").write_text("\n".join(lines) + "\n")
+    config = seqlab.load_config(task="lm", data={
+        "output": str(folder / "run"),
+        "data": {"train": str(folder / "train.txt"), "dev": str(folder / "dev.txt")},
+        "model": {"units": 8, "depth": 1},
+        "training": {"epochs": 1, "batch_size": 2, "num_steps": 4}})
+    return seqlab.train_language_model(config, verbose=0)

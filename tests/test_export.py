@@ -13,26 +13,13 @@ import pytest
 
 import seqlab
 from seqlab.cli import main
-from seqlab.config import load_config
-from seqlab.demo import write_ner_corpus
-from seqlab.tagging import read_tagged, train_tagger
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A run of the default tagger's shape (word embedding, character CNN,
-    BiLSTM, CRF), small."""
-    folder = tmp_path_factory.mktemp("export")
-    corpus = write_ner_corpus(folder / "corpus", seed=3, train=80, dev=20, test=30)
-    config = load_config(data={
-        "output": str(folder / "run"), "data": {**corpus, "format": "two_column",
-                                                "scheme": "iob2"},
-        "model": {"units": 16, "embedding_dim": 16},
-        "training": {"epochs": 3, "batch_size": 4, "learning_rate": 0.05}})
-    run = train_tagger(config, verbose=0)
-    return run, [s.tokens for s in read_tagged(corpus["test"], config.data)]
+def trained(small_tagger_run):
+    return small_tagger_run
 
 
 def loader(export, sentences, section="## Loading it without seqlab", name="ner"):
@@ -106,18 +93,11 @@ def test_export_refuses_what_it_cannot_write(trained, tmp_path, capsys):
 
 
 @pytest.mark.backend
-def test_an_exported_language_model_scores_as_seqlab_does_without_seqlab(tmp_path, capsys):
+def test_an_exported_language_model_scores_as_seqlab_does_without_seqlab(
+        small_lm_run, tmp_path, capsys):
     from seqlab.lm import sentence_log_probs
 
-    lines = ["the cat is small", "the dog is big", "a cat saw the dog"] * 20
-    for split in ("train", "dev"):
-        (tmp_path / f"{split}.txt").write_text("\n".join(lines) + "\n")
-    config = seqlab.load_config(task="lm", data={
-        "output": str(tmp_path / "run"),
-        "data": {"train": str(tmp_path / "train.txt"), "dev": str(tmp_path / "dev.txt")},
-        "model": {"units": 8, "depth": 1},
-        "training": {"epochs": 1, "batch_size": 2, "num_steps": 4}})
-    run = seqlab.train_language_model(config, verbose=0)
+    run = small_lm_run
     out = tmp_path / "exported"
     assert main(["export", os.path.join(run.output, "best.keras"), str(out)]) == 0
     assert capsys.readouterr().out.strip() == (

@@ -13,24 +13,14 @@ import pytest
 
 uvicorn = pytest.importorskip("uvicorn")
 
-from seqlab.config import load_config  # noqa: E402
-from seqlab.demo import write_ner_corpus  # noqa: E402
 from seqlab.serving import Limits, create_app  # noqa: E402
-from seqlab.tagging import train_tagger  # noqa: E402
 
 LIMITS = dict(max_request_bytes=4096, max_sentences=8, max_tokens=30)
 
 
 @pytest.fixture(scope="module")
-def tagger(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("serve")
-    corpus = write_ner_corpus(folder / "corpus", seed=4, train=80, dev=20, test=20)
-    config = load_config(data={
-        "output": str(folder / "run"), "data": {**corpus, "format": "two_column",
-                                                "scheme": "iob2"},
-        "model": {"units": 16, "embedding_dim": 16},
-        "training": {"epochs": 3, "batch_size": 4, "learning_rate": 0.05}})
-    return train_tagger(config, verbose=0).model
+def tagger(small_tagger_run):
+    return small_tagger_run[0].model
 
 
 class Running:
@@ -144,19 +134,11 @@ def test_shutdown_answers_the_requests_in_flight(tagger):
 
 
 @pytest.mark.backend
-def test_a_language_model_is_served_on_score(tmp_path):
+def test_a_language_model_is_served_on_score(small_lm_run):
     import seqlab
     from seqlab.lm import sentence_log_probs
 
-    lines = ["the cat is small", "the dog is big", "a cat saw the dog"] * 20
-    for split in ("train", "dev"):
-        (tmp_path / f"{split}.txt").write_text("\n".join(lines) + "\n")
-    config = seqlab.load_config(task="lm", data={
-        "output": str(tmp_path / "run"),
-        "data": {"train": str(tmp_path / "train.txt"), "dev": str(tmp_path / "dev.txt")},
-        "model": {"units": 8, "depth": 1},
-        "training": {"epochs": 1, "batch_size": 2, "num_steps": 4}})
-    model = seqlab.train_language_model(config, verbose=0).model
+    model = small_lm_run.model
     running = Running(create_app(model, Limits(**LIMITS)))
     try:
         inputs = ["the cat is big", ["a", "dog", "saw", "zebras"]]

@@ -231,6 +231,21 @@ def create_app(model, limits=None, model_path=None):
     return app
 
 
+def check_address(host, port):
+    """Refuse an address this process cannot listen on (a port in use, a
+    host that is not this machine's) in one line, before a model loads."""
+    import socket
+
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+            probe.bind((host, port))
+    except OSError as error:
+        raise SeqlabError(f"cannot listen on {host}:{port}: {error.strerror or error}; "
+                          f"choose another --port (or --host).") from None
+
+
 async def _body(request, limits):
     """The request's body, refused past ``max_request_bytes`` (413) without
     reading more than that."""

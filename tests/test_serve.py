@@ -157,3 +157,16 @@ def test_a_language_model_is_served_on_score(small_lm_run):
         assert running.call("/metadata")[1]["kind"] == "language_model"
     finally:
         running.stop()
+
+
+def test_a_busy_port_is_one_line_before_the_model_loads(small_tagger_run, capsys):
+    from seqlab.cli import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", small_tagger_run[0].output, "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"seqlab: error: cannot listen on 127.0.0.1:{port}: Address already in "
+                   f"use; choose another --port (or --host).\n")

@@ -38,11 +38,12 @@ def serve(model, host, port, max_batch, max_wait_ms, max_request_bytes, max_sent
         raise SeqlabError("seqlab serve needs Starlette and uvicorn: pip install "
                           "'seqlab[serve]'.") from None
     from seqlab.saving import load_model
-    from seqlab.serving import Limits, create_app
+    from seqlab.serving import Limits, check_address, create_app
 
     limits = Limits(max_request_bytes=max_request_bytes, max_sentences=max_sentences,
                     max_tokens=max_tokens, max_batch=max_batch, max_wait_ms=max_wait_ms,
                     max_queue=max_queue)
+    check_address(host, port)  # before the model loads: a busy port is said at once
     app = create_app(load_model(model, compile=False), limits, model_path=model)
     endpoint = app.state.endpoint
     print(f"Serving {model} on http://{host}:{port} (POST {endpoint}, GET /health, "

@@ -170,3 +170,38 @@ def test_a_busy_port_is_one_line_before_the_model_loads(small_tagger_run, capsys
     err = capsys.readouterr().err
     assert err == (f"seqlab: error: cannot listen on 127.0.0.1:{port}: Address already in "
                    f"use; choose another --port (or --host).\n")
+
+
+def test_seqlab_tag_through_a_running_server(server, small_tagger_run, tmp_path, capsys):
+    """`seqlab tag http://...` writes what `seqlab tag MODEL` writes, without
+    importing a backend (checked in a fresh Python)."""
+    import subprocess
+    import sys
+
+    from seqlab.cli import main
+
+    (tmp_path / "in.txt").write_text("Anna Chen flew to Oslo.\n\nPeter Blackburn visited Tokyo\n")
+    url = f"http://127.0.0.1:{server.port}"
+    model = small_tagger_run[0].output
+    for flags in ([], ["--output-format", "spans_jsonl", "--confidence"]):
+        assert main(["tag", model, str(tmp_path / "in.txt"), *flags]) == 0
+        local = capsys.readouterr().out
+        assert main(["tag", url, str(tmp_path / "in.txt"), *flags]) == 0
+        remote = capsys.readouterr().out
+        if not flags:
+            assert remote == local
+            continue
+        # Confidences agree to float rounding (the server runs the model in a thread).
+        local, remote = ([json.loads(line) for line in out.splitlines()] for out in (local, remote))
+        assert [[{**span, "confidence": pytest.approx(span["confidence"], abs=1e-4)}
+                 for span in line["spans"]] for line in local] == [line["spans"] for line in remote]
+        assert [line["text"] for line in local] == [line["text"] for line in remote]
+    code = ("import sys; from seqlab.cli import main; status = main(['tag', %r, %r]); "
+            "print(status, 'keras' in sys.modules, 'tensorflow' in sys.modules, "
+            "file=sys.stderr)" % (url, str(tmp_path / "in.txt")))
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.stderr.strip().splitlines()[-1] == "0 False False", done.stderr
+    assert done.stdout.startswith("Anna ")
+    assert main(["tag", "http://127.0.0.1:9", str(tmp_path / "in.txt")]) == 2
+    assert "no seqlab server answers at http://127.0.0.1:9" in capsys.readouterr().err

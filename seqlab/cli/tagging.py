@@ -154,14 +154,14 @@ def evaluate(model, data, format_, token_column, tag_column, scheme, repair, pre
 @click.option("--confidence", is_flag=True,
               help="write each entity's probability (spans_jsonl output)")
 def tag(model, input, input_format, output_format, scheme, tokenizer, confidence):
-    """Tag text with a saved tagger (a .keras file); INPUT defaults to stdin."""
+    """Tag text with a saved tagger (a .keras file), or with the tagger a
+    running `seqlab serve` holds (MODEL: its http:// address, e.g.
+    http://127.0.0.1:8080); INPUT defaults to stdin."""
     import itertools
 
     from seqlab import registry
     from seqlab.data.formats import data_writer, guess_input_format, iter_sentences
     from seqlab.data.schemes import check_scheme
-    from seqlab.models import Tagger
-    from seqlab.saving import load_model
 
     if scheme is not None:
         scheme = check_scheme(scheme)
@@ -181,7 +181,15 @@ def tag(model, input, input_format, output_format, scheme, tokenizer, confidence
         raise SeqlabError(f"{input}: a folder; seqlab tag reads one file (or - for "
                           f"standard input).")
     reader = registry.create("readers", {"name": name, **options})  # a typo: before loading
-    tagger = load_model(model, expect=Tagger)
+    if model.startswith(("http://", "https://")):  # a running `seqlab serve`
+        from seqlab.serving import RemoteTagger
+
+        tagger = RemoteTagger(model)
+    else:
+        from seqlab.models import Tagger
+        from seqlab.saving import load_model
+
+        tagger = load_model(model, expect=Tagger)
     scheme = scheme or tagger.output_scheme
     # A format with a sentence per line keeps blank lines as empty
     # sentences: then output sentence i answers input line i.

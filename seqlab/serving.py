@@ -103,10 +103,17 @@ class _Batcher:
                 timeout = deadline - loop.time()
                 if timeout <= 0:
                     break
-                try:
-                    job = await asyncio.wait_for(self.queue.get(), timeout)
-                except asyncio.TimeoutError:
+                # Not wait_for: on Python 3.11 it can drop an item taken from
+                # the queue just as the timeout fires. A get task cancelled
+                # before it ran again has taken nothing.
+                getter = loop.create_task(self.queue.get())
+                done, _ = await asyncio.wait({getter}, timeout=timeout)
+                if not done:
+                    getter.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await getter
                     break
+                job = getter.result()
                 jobs.append(job)
                 size += len(job[0])
             try:
@@ -197,6 +204,9 @@ def create_app(model, limits=None, model_path=None):
             return error(refused.status, str(refused))
         except SeqlabError as failed:  # the model refused an input
             return error(400, str(failed).splitlines()[0])
+        except Exception as failed:  # a bug, said in one line; the server goes on
+            return error(500, f"internal error: {type(failed).__name__}: "
+                              f"{(str(failed).splitlines() or [''])[0]}")
         return JSONResponse({"results": results})
 
     async def elsewhere(request):

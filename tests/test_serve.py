@@ -205,3 +205,15 @@ def test_seqlab_tag_through_a_running_server(server, small_tagger_run, tmp_path,
     assert done.stdout.startswith("Anna ")
     assert main(["tag", "http://127.0.0.1:9", str(tmp_path / "in.txt")]) == 2
     assert "no seqlab server answers at http://127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_a_failure_inside_the_model_is_a_500_line_and_the_server_goes_on(server, tagger,
+                                                                       monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(tagger, "annotate", broken)
+    assert server.call("/tag", {"inputs": ["a b"]}) == (
+        500, {"error": "internal error: RuntimeError: boom"})
+    monkeypatch.undo()
+    assert server.call("/tag", {"inputs": ["a b"]})[0] == 200

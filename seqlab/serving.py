@@ -317,8 +317,8 @@ class RemoteTagger:
     """A tagger behind ``seqlab serve``, used as `seqlab tag` uses a loaded
     one (``seqlab tag http://127.0.0.1:8080 raw.txt``): no backend is
     imported, so a sentence is tagged in milliseconds instead of the
-    seconds TensorFlow takes to start. Text is split here, by the server
-    model's tokenizer, and token lists are sent."""
+    seconds TensorFlow takes to start. Texts are split by the server
+    (with its model's tokenizer), token lists are sent as they are."""
 
     def __init__(self, url, timeout=60):
         self.url, self.timeout = url.rstrip("/"), timeout
@@ -352,26 +352,27 @@ class RemoteTagger:
             raise SeqlabError(f"no seqlab server answers at {self.url} ({reason}); start "
                               f"one with `seqlab serve MODEL`.") from None
 
-    def annotate(self, token_lists, scheme=None):
-        """One result per sentence: ``tags`` and ``entities`` (with
+    def annotate(self, inputs, scheme=None):
+        """One result per input (a text, split by the server, or a token
+        list): ``tokens``, ``offsets``, ``tags`` and ``entities`` (with
         ``token_start``, ``token_end``, ``confidence``)."""
         import types
 
         results = []
-        for start in range(0, len(token_lists), self.max_sentences):
-            piece = [list(tokens) for tokens in token_lists[start:start + self.max_sentences]]
+        for start in range(0, len(inputs), self.max_sentences):
+            piece = [item if isinstance(item, str) else list(item)
+                     for item in inputs[start:start + self.max_sentences]]
             body = {"inputs": piece, **({"scheme": scheme} if scheme else {})}
-            for tokens, answer in zip(piece, self._call("/tag", body)["results"]):
-                starts, ends = {}, {}  # the tokens' offsets in " ".join(tokens)
-                offset = 0
-                for index, token in enumerate(tokens):
-                    starts[offset], ends[offset + len(token)] = index, index + 1
-                    offset += len(token) + 1
+            for answer in self._call("/tag", body)["results"]:
+                starts = {a: i for i, (a, _) in enumerate(answer["offsets"])}
+                ends = {b: i + 1 for i, (_, b) in enumerate(answer["offsets"])}
                 entities = [types.SimpleNamespace(
                     token_start=starts[span["start"]], token_end=ends[span["end"]],
                     confidence=span["confidence"]) for span in answer["spans"]]
-                results.append(types.SimpleNamespace(tags=answer["tags"], entities=entities))
+                results.append(types.SimpleNamespace(
+                    tokens=answer["tokens"], offsets=[tuple(o) for o in answer["offsets"]],
+                    tags=answer["tags"], entities=entities))
         return results
 
-    def tag(self, token_lists, scheme=None):
-        return [result.tags for result in self.annotate(token_lists, scheme)]
+    def tag(self, inputs, scheme=None):
+        return [result.tags for result in self.annotate(inputs, scheme)]

@@ -181,7 +181,8 @@ def tag(model, input, input_format, output_format, scheme, tokenizer, confidence
         raise SeqlabError(f"{input}: a folder; seqlab tag reads one file (or - for "
                           f"standard input).")
     reader = registry.create("readers", {"name": name, **options})  # a typo: before loading
-    if model.startswith(("http://", "https://")):  # a running `seqlab serve`
+    remote = model.startswith(("http://", "https://"))
+    if remote:  # a running `seqlab serve`
         from seqlab.serving import RemoteTagger
 
         tagger = RemoteTagger(model)
@@ -195,15 +196,27 @@ def tag(model, input, input_format, output_format, scheme, tokenizer, confidence
     # sentences: then output sentence i answers input line i.
     if reader.line_per_sentence:
         options = {"keep_blank_lines": True, **options}
+    # Text lines for a server are split there, by its model's tokenizer
+    # (here they are only read; NLTK's import alone takes about a second).
+    server_splits = remote and name == "text" and tokenizer is None
     if reader.reads_raw_text:
-        options = {"tokenizer": tokenizer or tagger.tokenizer_spec, **options}
+        options = {"tokenizer": "whitespace" if server_splits
+                   else tokenizer or tagger.tokenizer_spec, **options}
     sentences = iter_sentences(input, {"name": name, **options})
     # Streamed: a piece of sentences in, its lines out, so memory does not
     # grow with the input. A writer of one document gets everything at once.
     size = TAG_CHUNK if writer.streams else None
     while piece := list(itertools.islice(sentences, size)):
         tokens = [s.tokens for s in piece]
-        if confidence:
+        if server_splits:
+            annotations = tagger.annotate([s.text for s in piece], scheme=scheme)
+            for sentence, annotation in zip(piece, annotations):
+                sentence.tokens, sentence.offsets = annotation.tokens, annotation.offsets
+                if confidence:
+                    sentence.confidences = {(e.token_start, e.token_end): e.confidence
+                                            for e in annotation.entities}
+            tagged = [a.tags for a in annotations]
+        elif confidence:
             annotations = tagger.annotate(tokens, scheme=scheme)
             for sentence, annotation in zip(piece, annotations):
                 sentence.confidences = {(e.token_start, e.token_end): e.confidence

@@ -56,6 +56,8 @@ class Annotation:
     entities: list
 
     def to_dict(self):
-        """JSON-ready: ``text``, ``tokens``, ``tags`` and ``spans``."""
-        return {"text": self.text, "tokens": self.tokens, "tags": self.tags,
+        """JSON-ready: ``text``, ``tokens``, ``offsets`` (``[start, end]``
+        of each token in ``text``), ``tags`` and ``spans``."""
+        return {"text": self.text, "tokens": self.tokens,
+                "offsets": [[int(a), int(b)] for a, b in self.offsets], "tags": self.tags,
                 "spans": [entity.to_dict() for entity in self.entities]}

@@ -174,7 +174,8 @@ def test_a_busy_port_is_one_line_before_the_model_loads(small_tagger_run, capsys
 
 def test_seqlab_tag_through_a_running_server(server, small_tagger_run, tmp_path, capsys):
     """`seqlab tag http://...` writes what `seqlab tag MODEL` writes, without
-    importing a backend (checked in a fresh Python)."""
+    importing a backend or NLTK (the server splits the text; checked in a
+    fresh Python)."""
     import subprocess
     import sys
 
@@ -198,10 +199,10 @@ def test_seqlab_tag_through_a_running_server(server, small_tagger_run, tmp_path,
         assert [line["text"] for line in local] == [line["text"] for line in remote]
     code = ("import sys; from seqlab.cli import main; status = main(['tag', %r, %r]); "
             "print(status, 'keras' in sys.modules, 'tensorflow' in sys.modules, "
-            "file=sys.stderr)" % (url, str(tmp_path / "in.txt")))
+            "'nltk' in sys.modules, file=sys.stderr)" % (url, str(tmp_path / "in.txt")))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
-    assert done.stderr.strip().splitlines()[-1] == "0 False False", done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "0 False False False", done.stderr
     assert done.stdout.startswith("Anna ")
     assert main(["tag", "http://127.0.0.1:9", str(tmp_path / "in.txt")]) == 2
     assert "no seqlab server answers at http://127.0.0.1:9" in capsys.readouterr().err

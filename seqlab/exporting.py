@@ -29,18 +29,20 @@ from seqlab.io import file_digest
 
 #: The metadata file an export writes beside the SavedModel's own files.
 METADATA = "seqlab-export.json"
-#: Its layout version; a reader checks it.
+#: Its layout version (``seqlab_export`` in the file), for readers to check.
 METADATA_VERSION = 1
 FORMATS = ("savedmodel",)
 
 
 def export(model, path, format="savedmodel", force=False):
-    """Write ``model`` (a `Tagger` or the path of a saved one, a run
-    directory included) to the folder ``path`` as ``format``.
+    """Write ``model`` (a `Tagger` or `LanguageModel`, or the path of a
+    saved one, a run directory included) to the folder ``path`` as
+    ``format``.
 
     Args:
-        model: a `seqlab.Tagger` with its vocabulary and tag names, or a
-            path `seqlab.load_model` reads.
+        model: a `seqlab.Tagger` with its vocabulary and tag names, a
+            `seqlab.LanguageModel` with its vocabulary, or a path
+            `seqlab.load_model` reads.
         path: a folder that does not exist yet (or, with ``force``, one a
             previous export wrote).
         format: ``"savedmodel"``.
@@ -51,8 +53,9 @@ def export(model, path, format="savedmodel", force=False):
 
     Raises:
         ConfigError: an unknown format, a model that cannot be exported
-            (a language model, a tagger without vocabulary), or ``path``
-            in the way.
+            (another kind, or one without a vocabulary), or ``path`` in the
+            way.
+        SeqlabError: the backend's converter refused the graph.
     """
     from seqlab.models import LanguageModel, Tagger
     from seqlab.saving import _model_file, load_model

@@ -9,7 +9,7 @@ from seqlab.cli.options import Integer
 @click.argument("model")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="the address to listen on (0.0.0.0: every interface)")
-@click.option("--port", type=Integer(0), default=8080, show_default=True)
+@click.option("--port", type=Integer(1, 65535), default=8080, show_default=True)
 @click.option("--max-batch", type=Integer(1), default=128, show_default=True,
               help="sentences tagged together at most")
 @click.option("--max-wait-ms", type=click.FloatRange(0), default=5.0, show_default=True,

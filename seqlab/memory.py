@@ -11,9 +11,8 @@ number per token is read off the built model's weights: a weight of shape
 character for an encoder that reads characters. A layer that holds more
 than its weights say may count itself with a ``values_per_token()`` method
 (the CRF: its forward algorithm keeps K x K scores per token for the
-backward pass). `BYTES_PER_VALUE` turns
-that count into bytes; it was measured on the default tagger (README of
-benchmarks, section 8).
+backward pass). `BYTES_PER_VALUE` turns that count into bytes; it was
+measured on the default tagger (benchmarks/README.md, section 8).
 
 The memory compared against is what the operating system reports as
 available when the step is about to run (model and data already loaded), so
@@ -25,11 +24,12 @@ import keras
 
 from seqlab.errors import ConfigError
 
-#: Bytes per value a step holds: a 4-byte float and its gradient. Measured
-#: slope of peak resident memory on the default tagger (word embedding,
-#: character CNN, BiLSTM 1x200, CRF: 5,034 values per token), TensorFlow on
-#: a CPU: 36-41 KB per padded token, 7.1-8.2 bytes per value
-#: (benchmarks/batch_memory.py on CoNLL-2003, batches of 32 to 1,869).
+#: Bytes per value a step holds: a 4-byte float and its gradient. The
+#: measured slope of peak resident memory on the default tagger (word
+#: embedding, character CNN, BiLSTM 1x200, CRF: 5,223 values per token on
+#: CoNLL-2003), TensorFlow on a CPU: 36-37 KB per padded token from batches
+#: of 32 to 1,000 and 2,500 (benchmarks/batch_memory.py), about 7 bytes per
+#: value; 8 errs on the safe side.
 BYTES_PER_VALUE = 8
 
 #: The share of the available memory a step may plan to use: the estimate

@@ -130,7 +130,6 @@ class _Scorer(keras.Model):
 def _write_savedmodel(model, folder):
     from seqlab.data.batching import SequenceBatches
     from seqlab.models import LanguageModel
-    from seqlab.models.base import cached_helper
     from seqlab.models.tagger import MAX_WORD_CHARS, _Decoder
 
     inputs = _inputs(model)
@@ -138,7 +137,7 @@ def _write_savedmodel(model, folder):
         endpoint, helper = "score", _Scorer(model)
         example = {"words": np.ones((1, 2), "int32"), "targets": np.ones((1, 2), "int32")}
     else:
-        endpoint, helper = "serve", cached_helper(model, "_seqlab__Decoder", _Decoder)
+        endpoint, helper = "serve", model._helper(_Decoder)  # the one seqlab tag uses
         (example,) = SequenceBatches(model.encode_inputs([["."]]))[0]
     if not helper.built:  # a model just loaded has not run yet
         helper(example)

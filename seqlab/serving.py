@@ -169,7 +169,6 @@ def create_app(model, limits=None, model_path=None):
         def tokens_in(text):
             return len(token_spans(model.tokenizer, text))
 
-        warm_up = [["warm", "up"]]
         described = {"tag_names": model.tag_names, "scheme": model.scheme,
                      "output_scheme": model.output_scheme, "tokenizer": model.tokenizer_spec}
     elif isinstance(model, LanguageModel):
@@ -185,7 +184,6 @@ def create_app(model, limits=None, model_path=None):
         def tokens_in(text):
             return len(text.split())
 
-        warm_up = [["warm", "up"]]
         described = {"vocabulary_size": len(model_vocabulary(model))}
     else:
         raise ConfigError(f"seqlab serve serves taggers and language models; this is a "
@@ -227,7 +225,8 @@ def create_app(model, limits=None, model_path=None):
     async def lifespan(app):
         # The first call traces the compiled step: done before the first
         # request instead of in it.
-        await asyncio.get_running_loop().run_in_executor(None, lambda: work(warm_up, None))
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: work([["warm", "up"]], None))
         batcher.start()
         yield
         await batcher.stop()

@@ -208,19 +208,15 @@ def tag(model, input, input_format, output_format, scheme, tokenizer, confidence
     size = TAG_CHUNK if writer.streams else None
     while piece := list(itertools.islice(sentences, size)):
         tokens = [s.tokens for s in piece]
-        if server_splits:
-            annotations = tagger.annotate([s.text for s in piece], scheme=scheme)
+        if server_splits or confidence:
+            annotations = tagger.annotate([s.text for s in piece] if server_splits else tokens,
+                                          scheme=scheme)
             for sentence, annotation in zip(piece, annotations):
-                sentence.tokens, sentence.offsets = annotation.tokens, annotation.offsets
+                if server_splits:
+                    sentence.tokens, sentence.offsets = annotation.tokens, annotation.offsets
                 if confidence:
                     sentence.confidences = {(e.token_start, e.token_end): e.confidence
                                             for e in annotation.entities}
-            tagged = [a.tags for a in annotations]
-        elif confidence:
-            annotations = tagger.annotate(tokens, scheme=scheme)
-            for sentence, annotation in zip(piece, annotations):
-                sentence.confidences = {(e.token_start, e.token_end): e.confidence
-                                        for e in annotation.entities}
             tagged = [a.tags for a in annotations]
         else:
             tagged = tagger.tag(tokens, scheme=scheme)

@@ -286,8 +286,11 @@ class Tagger(SequenceModel):
 
     def _decode(self, inputs, helper=None):
         """One compiled predict step of ``helper`` (`_Decoder`: the best tags)."""
-        helper = helper or _Decoder
-        return cached_helper(self, f"_seqlab_{helper.__name__}", helper).predict_on_batch(inputs)
+        return self._helper(helper or _Decoder).predict_on_batch(inputs)
+
+    def _helper(self, helper):
+        """This tagger's ``helper`` model (`_Decoder`, `_Annotator`), built once."""
+        return cached_helper(self, f"_seqlab_{helper.__name__}", helper)
 
     def get_config(self):
         encoder = self.encoder

@@ -1,6 +1,8 @@
 """Export a trained model as an artifact that runs without seqlab: a
 TensorFlow SavedModel (Keras's `keras.export.ExportArchive`, under either
-backend) and a metadata file, ``seqlab-export.json``, with what turns
+backend) or an ONNX model (Keras's ONNX export through tf2onnx, under
+TensorFlow; optionally with int8 weights by ONNX Runtime's dynamic
+quantisation), and a metadata file, ``seqlab-export.json``, with what turns
 tokens into ids and ids into tags: the vocabularies and their
 normalisation, the tag names and schemes, the tokenizer's name, the seqlab
 version and the SHA-256 of the model file exported.
@@ -31,10 +33,15 @@ from seqlab.io import file_digest
 METADATA = "seqlab-export.json"
 #: Its layout version (``seqlab_export`` in the file), for readers to check.
 METADATA_VERSION = 1
-FORMATS = ("savedmodel",)
+FORMATS = ("savedmodel", "onnx")
+#: The ONNX model's file in an ONNX export's folder.
+ONNX_FILE = "model.onnx"
+#: What ``quantize`` may name: ONNX Runtime's dynamic quantisation, int8
+#: weights (of the matrix products; activations quantised on the fly).
+QUANTIZATIONS = ("dynamic-int8",)
 
 
-def export(model, path, format="savedmodel", force=False):
+def export(model, path, format="savedmodel", force=False, quantize=None):
     """Write ``model`` (a `Tagger` or `LanguageModel`, or the path of a
     saved one, a run directory included) to the folder ``path`` as
     ``format``.
@@ -45,8 +52,14 @@ def export(model, path, format="savedmodel", force=False):
             `seqlab.load_model` reads.
         path: a folder that does not exist yet (or, with ``force``, one a
             previous export wrote).
-        format: ``"savedmodel"``.
+        format: ``"savedmodel"`` (a TensorFlow SavedModel, under either
+            backend) or ``"onnx"`` (``model.onnx``, for ONNX Runtime; under
+            TensorFlow: a model trained under JAX is exported by loading its
+            ``.keras`` file with ``KERAS_BACKEND=tensorflow``).
         force: replace a previous export at ``path``.
+        quantize: None, or ``"dynamic-int8"`` (ONNX only): int8 weights,
+            smaller and faster on a CPU, with tags that may differ
+            (benchmarks/README.md section 9 measures how much).
 
     Returns:
         The metadata written (a dict).
@@ -63,6 +76,14 @@ def export(model, path, format="savedmodel", force=False):
     if format not in FORMATS:
         raise ConfigError(f"Unknown export format {format!r}; seqlab exports "
                           f"{', '.join(FORMATS)}.")
+    if quantize is not None and quantize not in QUANTIZATIONS:
+        raise ConfigError(f"Unknown quantisation {quantize!r}; seqlab knows "
+                          f"{', '.join(QUANTIZATIONS)}.")
+    if quantize is not None and format != "onnx":
+        raise ConfigError("Quantisation is for ONNX exports: add --format onnx "
+                          "(format='onnx').")
+    if format == "onnx":
+        _check_onnx_tools(quantize)
     path = os.fspath(path)
     _check_target(path, force)
     source = None
@@ -76,12 +97,20 @@ def export(model, path, format="savedmodel", force=False):
         raise ConfigError("This model has no vocabulary (or tag names), so nothing outside "
                           "seqlab could feed it; train it with seqlab's train_tagger or "
                           "train_language_model.")
-    metadata = _metadata(model, source)
+    metadata = _metadata(model, source, format, quantize)
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix=".seqlab-export-", dir=parent)
+    # mkdtemp's folder is its owner's alone; an export is for others to
+    # read (a server's user, a container): the mode of any new folder.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(staging, 0o777 & ~umask)
     try:
-        _write_savedmodel(model, staging)
+        if format == "onnx":
+            _write_onnx(model, staging, metadata, quantize)
+        else:
+            _write_savedmodel(model, staging)
         with open(os.path.join(staging, METADATA), "w") as handle:
             json.dump(metadata, handle, indent=1)
         if os.path.exists(path):  # force, checked above: a previous export
@@ -127,10 +156,29 @@ class _Scorer(keras.Model):
         return self.model.token_log_probs(inputs["words"], inputs["targets"])
 
 
-def _write_savedmodel(model, folder):
+def _check_onnx_tools(quantize):
+    """ONNX export needs TensorFlow as the backend and tf2onnx and onnx
+    installed (ONNX Runtime too, to quantise): said before anything loads."""
+    import importlib.util
+
+    if keras.backend.backend() != "tensorflow":
+        raise ConfigError(
+            f"ONNX export runs under TensorFlow (tf2onnx), not {keras.backend.backend()}: "
+            f"run it with KERAS_BACKEND=tensorflow (a .keras file loads under either "
+            f"backend), or export --format savedmodel.")
+    needed = ["tf2onnx", "onnx"] + (["onnxruntime"] if quantize else [])
+    missing = [name for name in needed if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigError(f"ONNX export needs {' and '.join(missing)}: "
+                          f"pip install 'seqlab[onnx]'.")
+
+
+def _endpoint(model):
+    """The endpoint's name, the Keras model that computes it (built), and
+    its input signature."""
     from seqlab.data.batching import SequenceBatches
     from seqlab.models import LanguageModel
-    from seqlab.models.tagger import MAX_WORD_CHARS, _Decoder
+    from seqlab.models.tagger import _Decoder
 
     inputs = _inputs(model)
     if isinstance(model, LanguageModel):
@@ -141,10 +189,58 @@ def _write_savedmodel(model, folder):
         (example,) = SequenceBatches(model.encode_inputs([["."]]))[0]
     if not helper.built:  # a model just loaded has not run yet
         helper(example)
-    signature = {name: keras.InputSpec(shape=tuple(spec["shape"]), dtype=spec["dtype"])
+    signature = {name: keras.InputSpec(shape=tuple(spec["shape"]), dtype=spec["dtype"],
+                                       name=name)
                  for name, spec in inputs.items()}
     if list(signature) == ["words"]:
         signature = signature["words"]
+    return endpoint, helper, signature
+
+
+def _write_onnx(model, folder, metadata, quantize):
+    import warnings
+
+    import onnx
+
+    _, helper, signature = _endpoint(model)
+    target = os.path.join(folder, ONNX_FILE)
+    try:
+        with warnings.catch_warnings():  # Keras's tf2onnx patch asks NumPy about np.object
+            warnings.simplefilter("ignore", FutureWarning)
+            helper.export(target, format="onnx", input_signature=[signature], verbose=False)
+    except Exception as error:  # tf2onnx refused the graph
+        raise SeqlabError(f"Exporting to ONNX failed: {type(error).__name__}: "
+                          f"{str(error).splitlines()[0] if str(error) else ''}") from error
+    # The graph's inputs are named by the signature; its one output gets the
+    # name the metadata gives it (tf2onnx calls it after a TensorFlow node).
+    graph = onnx.load(target)
+    (output,) = metadata["outputs"]
+    old = graph.graph.output[0].name
+    for node in graph.graph.node:
+        node.output[:] = [output if name == old else name for name in node.output]
+    graph.graph.output[0].name = output
+    onnx.save(graph, target)
+    if quantize == "dynamic-int8":
+        import logging
+
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        # The quantiser logs a warning on the root logger for every integer
+        # tensor it leaves alone (tag ids, indices): expected, not news.
+        root = logging.getLogger()
+        level = root.level
+        root.setLevel(logging.ERROR)
+        try:
+            quantize_dynamic(target, target, weight_type=QuantType.QInt8)
+        finally:
+            root.setLevel(level)
+
+
+def _write_savedmodel(model, folder):
+    from seqlab.models.tagger import MAX_WORD_CHARS
+
+    inputs = _inputs(model)
+    endpoint, helper, signature = _endpoint(model)
     archive = keras.export.ExportArchive()
     archive.track(helper)
     options = {}
@@ -166,13 +262,15 @@ def _write_savedmodel(model, folder):
                           f"{str(error).splitlines()[0] if str(error) else ''}") from error
 
 
-def _metadata(model, source):
+def _metadata(model, source, format="savedmodel", quantize=None):
     from seqlab import __version__
     from seqlab.models import LanguageModel
 
     common = {
         "seqlab_export": METADATA_VERSION,
-        "format": "savedmodel",
+        "format": format,
+        "file": ONNX_FILE if format == "onnx" else None,
+        "quantized": quantize,
         "seqlab_version": __version__,
         "keras_version": keras.__version__,
         "exported_under": keras.backend.backend(),

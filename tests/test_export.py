@@ -1,6 +1,7 @@
-"""seqlab export: a tagger as a SavedModel that TensorFlow alone runs
-(issue 26, item 1), checked by running docs/deploying.md's loader in a
-Python where seqlab cannot be imported."""
+"""seqlab export: a tagger as a SavedModel that TensorFlow alone runs, or an
+ONNX model that ONNX Runtime alone runs (issue 26, item 1), checked by
+running docs/deploying.md's loaders in a Python where seqlab (and, for
+ONNX, TensorFlow) cannot be imported."""
 
 import json
 import os
@@ -33,11 +34,13 @@ def loader(export, sentences, section="## Loading it without seqlab", name="ner"
     return re.sub(r"\nsentences = .*\n", f"\nsentences = {json.dumps(sentences)}\n", code)
 
 
-def run_without_seqlab(code, tmp_path):
-    """Run ``code`` in a fresh Python where importing seqlab fails."""
+def run_without_seqlab(code, tmp_path, without=("seqlab",)):
+    """Run ``code`` in a fresh Python where importing seqlab (and the other
+    packages named in ``without``) fails."""
     script = tmp_path / "load.py"
-    script.write_text("import sys\nsys.modules['seqlab'] = None  # no seqlab here\n" + code
-                      + "\nassert not any(m.startswith('seqlab') and sys.modules[m] "
+    script.write_text("import sys\n" + "".join(f"sys.modules[{name!r}] = None  # not here\n"
+                                               for name in without) + code
+                      + f"\nassert not any(m.split('.')[0] in {list(without)!r} and sys.modules[m] "
                         "for m in sys.modules)\n")
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
@@ -79,8 +82,15 @@ def test_export_refuses_what_it_cannot_write(trained, tmp_path, capsys):
     with pytest.raises(seqlab.ConfigError, match="is not a seqlab export"):
         seqlab.export(run.model, tmp_path / "mine", force=True)
     with pytest.raises(SystemExit, match="2"):
-        main(["export", run.output, str(tmp_path / "x"), "--format", "onnx"])
-    assert "argument --format: 'onnx' is not 'savedmodel'." in capsys.readouterr().err
+        main(["export", run.output, str(tmp_path / "x"), "--format", "tflite"])
+    assert "argument --format: 'tflite' is not one of 'savedmodel', 'onnx'." in (
+        capsys.readouterr().err)
+    with pytest.raises(seqlab.ConfigError, match="Quantisation is for ONNX exports: add "
+                                                 "--format onnx"):
+        seqlab.export(run.model, tmp_path / "q", quantize="dynamic-int8")
+    with pytest.raises(seqlab.ConfigError, match="Unknown quantisation 'int4'; seqlab knows "
+                                                 "dynamic-int8."):
+        seqlab.export(run.model, tmp_path / "q", format="onnx", quantize="int4")
     import keras
 
     with pytest.raises(seqlab.ConfigError, match="writes taggers and language models, "
@@ -112,3 +122,84 @@ def test_an_exported_language_model_scores_as_seqlab_does_without_seqlab(
     assert [sentence for sentence, _ in got] == sentences
     assert [score for _, score in got] == pytest.approx([r["log_prob"] for r in expected],
                                                         abs=1e-4)
+
+
+def test_an_onnx_tagger_tags_as_seqlab_does_with_onnx_runtime_alone(trained, tmp_path, capsys):
+    """ONNX export (TensorFlow backend): docs/deploying.md's ONNX block, run
+    where neither seqlab nor TensorFlow can be imported, gives seqlab tag's
+    tags; the int8 export runs the same way."""
+    run, sentences = trained
+    out = tmp_path / "exported"
+    assert main(["export", run.output, str(out), "--format", "onnx"]) == 0
+    assert capsys.readouterr().out.strip() == (
+        f"Wrote {out}: an ONNX model, {out}/model.onnx (words, chars ids -> tags: tag ids of "
+        f"{len(run.model.tag_names)} tags) and {out}/seqlab-export.json.")
+    meta = json.loads((out / "seqlab-export.json").read_text())
+    assert (meta["format"], meta["file"], meta["quantized"]) == ("onnx", "model.onnx", None)
+    assert oct(os.stat(out).st_mode & 0o777) != "0o700"  # readable by a server's user
+    code = loader(out, sentences, "## ONNX", "ner-onnx")
+    got = run_without_seqlab(code, tmp_path, without=("seqlab", "tensorflow", "keras"))
+    expected = run.model.tag(sentences, scheme="iobes")
+    assert [[tag for _, tag in row] for row in got] == expected
+    assert any(tag != "O" for tags in expected for tag in tags)
+
+    small = tmp_path / "int8"
+    seqlab.export(os.path.join(run.output, "best.keras"), small, format="onnx",
+                  quantize="dynamic-int8")
+    assert "Inference failed" not in capsys.readouterr().err  # the quantiser's log kept quiet
+    assert json.loads((small / "seqlab-export.json").read_text())["quantized"] == "dynamic-int8"
+    assert (small / "model.onnx").stat().st_size < (out / "model.onnx").stat().st_size
+    got = run_without_seqlab(loader(small, sentences, "## ONNX", "ner-onnx"), tmp_path,
+                             without=("seqlab", "tensorflow", "keras"))
+    assert [len(row) for row in got] == [len(tokens) for tokens in sentences]
+    assert {tag for row in got for _, tag in row} <= set(run.model.tag_names)
+
+
+def test_an_onnx_language_model_scores_as_seqlab_does(small_lm_run, tmp_path):
+    from seqlab.lm import sentence_log_probs
+
+    run = small_lm_run
+    out = tmp_path / "exported"
+    meta = seqlab.export(run.model, out, format="onnx")
+    code = f"""
+import json
+import numpy as np
+import onnxruntime
+meta = json.load(open({str(out / "seqlab-export.json")!r}))
+session = onnxruntime.InferenceSession({str(out / "model.onnx")!r})
+index = {{t: i for i, t in enumerate(meta["vocabulary"]["tokens"])}}
+for sentence in ["the cat is small", "small the is cat"]:
+    ids = [meta["eos_id"]] + [index.get(w, 1) for w in sentence.split()] + [meta["eos_id"]]
+    (log_probs,) = session.run(["log_probs"], {{"words": np.array([ids[:-1]], "int32"),
+                                                "targets": np.array([ids[1:]], "int32")}})
+    print([sentence, float(log_probs.sum())])
+"""
+    got = run_without_seqlab(code, tmp_path, without=("seqlab", "tensorflow", "keras"))
+    expected = sentence_log_probs(run.model, ["the cat is small", "small the is cat"])
+    assert meta["outputs"] == {"log_probs": {"dtype": "float32", "shape": [None, None]}}
+    assert [score for _, score in got] == pytest.approx([r["log_prob"] for r in expected],
+                                                        abs=1e-4)
+
+
+@pytest.mark.backend
+def test_onnx_export_says_what_it_needs(trained, tmp_path, monkeypatch):
+    """Under JAX the way out is named (TensorFlow loads the same .keras
+    file); without tf2onnx the extra to install is."""
+    import importlib.util
+
+    import keras
+
+    run, _ = trained
+    if keras.backend.backend() == "jax":
+        with pytest.raises(seqlab.ConfigError, match="ONNX export runs under TensorFlow "
+                                                     r"\(tf2onnx\), not jax: run it with "
+                                                     "KERAS_BACKEND=tensorflow"):
+            seqlab.export(run.output, tmp_path / "x", format="onnx")
+        return
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "tf2onnx" else find_spec(name, *a))
+    with pytest.raises(seqlab.ConfigError, match=r"ONNX export needs tf2onnx: pip install "
+                                                 r"'seqlab\[onnx\]'."):
+        seqlab.export(run.output, tmp_path / "x", format="onnx")
+    assert not (tmp_path / "x").exists()

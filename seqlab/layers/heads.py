@@ -1,5 +1,6 @@
 """The base class of output heads, and what heads that route tokens share
-(`route_tokens`, `TokenRoutes`, `group_capacity`, `checked_word_counts`)."""
+(`route_tokens`, `TokenRoutes`, `group_capacity`, `checked_word_counts`,
+`best_index`)."""
 
 import math
 
@@ -9,6 +10,16 @@ from keras import ops
 
 from seqlab.errors import ConfigError
 from seqlab.validation import check_positive_int
+
+
+def best_index(x, axis=-1):
+    """The index of the largest value along ``axis`` (the first of equal
+    ones), int32: ``ops.argmax`` for decoding that an exported graph keeps
+    convertible to ONNX. (Keras's TensorFlow ``argmax`` of floats tells -0.0
+    from 0.0 with a Bitcast, an op ONNX does not have; this takes ``argmax``
+    of a comparison with the maximum instead, which is integer.)"""
+    is_best = ops.equal(x, ops.max(x, axis=axis, keepdims=True))
+    return ops.cast(ops.argmax(ops.cast(is_best, "int32"), axis=axis), "int32")
 
 
 class OutputHead(keras.layers.Layer):
@@ -68,7 +79,7 @@ class OutputHead(keras.layers.Layer):
         The default takes the best output at each position, which is the
         best sequence when positions are independent given the features;
         heads with output dependencies (a CRF) override it."""
-        best = ops.cast(ops.argmax(self.log_probs(scores, mask), axis=-1), "int32")
+        best = best_index(self.log_probs(scores, mask), axis=-1)
         if mask is not None:
             best = ops.where(mask, best, ops.zeros_like(best))
         return best

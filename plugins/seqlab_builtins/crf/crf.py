@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from seqlab.layers import OutputHead
+from seqlab.layers import OutputHead, best_index
 
 
 def _time_major(x):
@@ -124,38 +124,41 @@ class CRFHead(OutputHead):
         return first, step, last
 
     def decode(self, scores, mask=None):
+        # Viterbi as two loops of tensors (ops.fori_loop), the back-pointers
+        # kept in a time-major buffer that each step writes its row of
+        # (ops.scatter_update): an exported graph stays convertible to ONNX
+        # (Keras's TensorFlow ``scan`` keeps its carry in a TensorArray,
+        # which tf2onnx cannot convert), and a JAX export traces it for any
+        # length, one included.
         mask = self._mask(scores, mask)
-        identity = ops.arange(self.num_outputs, dtype="int32")[None]
+        e, m = _time_major(scores), _time_major(mask)
+        shape = ops.shape(e)
+        identity = ops.broadcast_to(ops.arange(self.num_outputs, dtype="int32")[None],
+                                    shape[1:])
 
-        def step(delta, inputs):
-            e_t, m_t, first = inputs[:, :-2], inputs[:, -2:-1] > 0.5, inputs[:, -1:] > 0.5
+        def forward(t, carry):
+            delta, pointers = carry
+            e_t, m_t = ops.take(e, t, axis=0), ops.take(m, t, axis=0)[:, None]
             candidates = delta[:, :, None] + self.transitions[None]
-            best_previous = ops.cast(ops.argmax(candidates, axis=1), "int32")
-            delta = ops.where(first, self.start + e_t,
-                              ops.where(m_t, ops.max(candidates, axis=1) + e_t, delta))
-            # Padding (and the first step) points each tag to itself, so
-            # backtracking passes through. Emitted as floats: Keras's
-            # TensorFlow scan gives its outputs the carry's dtype (tag ids
-            # are exact in float32).
-            pointer = ops.where(ops.logical_and(m_t, ops.logical_not(first)),
-                                best_previous, identity)
-            return delta, ops.cast(pointer, delta.dtype)
+            # Padding points each tag to itself, so backtracking passes through.
+            pointer = ops.where(m_t, best_index(candidates, axis=1), identity)
+            return (ops.where(m_t, ops.max(candidates, axis=1) + e_t, delta),
+                    ops.scatter_update(pointers, ops.reshape(t, (1, 1)), pointer[None]))
 
-        # Every step, the first included, so the scan's length is the
-        # sentence's (not one less): a SavedModel exported under JAX traces
-        # it for any length, one included.
-        e, m = _time_major(scores), _time_major(ops.cast(mask, scores.dtype))
-        first = ops.cast(ops.arange(ops.shape(e)[0]) == 0, scores.dtype)
-        first = ops.broadcast_to(first[:, None, None], ops.shape(m[..., None]))
-        steps = ops.concatenate([e, m[..., None], first], axis=-1)
-        delta, pointers = ops.scan(step, ops.zeros_like(scores[:, 0]), steps)
-        pointers = ops.cast(pointers, "int32")
-        last = ops.cast(ops.argmax(delta + self.end, axis=-1), "int32")
+        # The first step (masked or not) starts from the start scores and
+        # points nowhere: row 0 stays the identity.
+        pointers = ops.broadcast_to(identity[None], shape)
+        delta, pointers = ops.fori_loop(1, shape[0], forward, (self.start + e[0], pointers))
 
-        def back(tag, pointer):
-            return ops.take_along_axis(pointer, tag[:, None], axis=1)[:, 0], tag
+        def back(i, carry):
+            tag, tags = carry
+            t = shape[0] - 1 - i
+            tags = ops.scatter_update(tags, ops.reshape(t, (1, 1)), tag[None])
+            tag = ops.take_along_axis(ops.take(pointers, t, axis=0), tag[:, None], axis=1)[:, 0]
+            return tag, tags
 
-        _, tags = ops.scan(back, last, pointers, reverse=True)
+        last = best_index(delta + self.end, axis=-1)
+        _, tags = ops.fori_loop(0, shape[0], back, (last, ops.zeros(shape[:2], "int32")))
         best = _time_major(tags)
         return ops.where(mask, best, ops.zeros_like(best))
 

@@ -161,8 +161,17 @@ class Tagger(SequenceModel):
         words = [self.vocabulary.ids(tokens) or [1] for tokens in sentences]
         if not self.reads_chars:
             return words
-        chars = [[self.char_vocabulary.ids(list(t))[:MAX_WORD_CHARS] or [1] for t in tokens]
-                 or [[1]] for tokens in sentences]
+        # Each distinct token's characters are looked up once: most tokens
+        # of a text repeat, and the lookup was a quarter of decoding time.
+        known = {}
+
+        def char_ids(token):
+            ids = known.get(token)
+            if ids is None:
+                ids = known[token] = self.char_vocabulary.ids(token[:MAX_WORD_CHARS]) or [1]
+            return ids
+
+        chars = [[char_ids(t) for t in tokens] or [[1]] for tokens in sentences]
         return {"words": words, "chars": chars}
 
     @property

@@ -223,10 +223,12 @@ def create_app(model, limits=None, model_path=None):
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        # The first call traces the compiled step: done before the first
-        # request instead of in it.
+        # The first calls trace the compiled step: done before the first
+        # request instead of in it. Two shapes, because TensorFlow traces
+        # the second with unknown sizes, the trace every later shape uses.
         await asyncio.get_running_loop().run_in_executor(
-            None, lambda: work([["warm", "up"]], None))
+            None, lambda: (work([["warm", "up"]], None),
+                           work([["warm", "up", "once"], ["more"]], None)))
         batcher.start()
         yield
         await batcher.stop()

@@ -286,7 +286,9 @@ def _metadata(model, source, format="savedmodel", quantize=None):
 
         return {**common, "kind": "language_model", "endpoint": "score",
                 "outputs": {"log_probs": {"dtype": "float32", "shape": [None, None]}},
-                "eos_id": eos_token_id(model)}
+                "eos_id": eos_token_id(model),
+                # how a line becomes tokens: words or characters, read which way
+                "unit": model.unit, "direction": model.direction}
     return {
         **common, "kind": "tagger", "endpoint": "serve",
         "outputs": {"tags": {"dtype": "int32", "shape": [None, None],

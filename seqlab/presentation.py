@@ -60,10 +60,19 @@ def scores_report(scores, label):
     return f"{scores['report']}\n{score_line(scores, label)}"
 
 
+def _unit(scores):
+    return "character" if scores.get("unit") == "char" else "word"
+
+
 def perplexity_line(scores, label):
-    """A language model's scores on one text in a line."""
-    unknown = (f", {100 * scores['unk_share']:.1f}% of words <unk>"
+    """A language model's scores on one text in a line (a character model's
+    in bits per character first)."""
+    unit = _unit(scores)
+    unknown = (f", {100 * scores['unk_share']:.1f}% of {unit}s <unk>"
                if "unk_share" in scores else "")
+    if unit == "character":
+        return (f"{label}: {scores['bits']:.3f} bits per character (perplexity "
+                f"{scores['perplexity']:.2f}, {scores['tokens']} characters{unknown})")
     return (f"{label}: perplexity {scores['perplexity']:.2f} "
             f"({scores['bits']:.3f} bits per word, {scores['tokens']} tokens{unknown})")
 
@@ -72,7 +81,7 @@ def scores_table(scores):
     """Scores of a report.json split: per type and in all, or perplexity."""
     if "perplexity" in scores:
         return (f"  perplexity {scores['perplexity']:.2f} ({scores['bits']:.3f} bits per "
-                f"word, {scores['tokens']} tokens)")
+                f"{_unit(scores)}, {scores['tokens']} tokens)")
     rows = [["type", "precision", "recall", "F1", "support"]]
     for kind, values in sorted(scores.get("per_type", {}).items()):
         rows.append([kind, *(_percent(values[k]) for k in ("precision", "recall", "f1-score")),

@@ -177,6 +177,7 @@ for sentence in ["the cat is small", "small the is cat"]:
     got = run_without_seqlab(code, tmp_path, without=("seqlab", "tensorflow", "keras"))
     expected = sentence_log_probs(run.model, ["the cat is small", "small the is cat"])
     assert meta["outputs"] == {"log_probs": {"dtype": "float32", "shape": [None, None]}}
+    assert (meta["unit"], meta["direction"]) == ("word", "forward")  # how lines become ids
     assert [score for _, score in got] == pytest.approx([r["log_prob"] for r in expected],
                                                         abs=1e-4)
 

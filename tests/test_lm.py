@@ -147,10 +147,16 @@ def test_tied_embeddings_share_one_matrix(rng):
     ({"tie_embeddings": True, "embedding_dim": 4}, "embedding_dim == units"),
     ({"tie_embeddings": True, "head": "class_softmax"}, "cannot share"),
     ({"stream_batch_size": 0}, "stream_batch_size"),
+    ({"unit": "byte"}, "`unit` must be one of word, char"),
+    ({"direction": "sideways"}, "`direction` must be one of forward, backward"),
+    ({"unit": "char", "vocabulary": {"tokens": ["a", "bc"]}},
+     r"entry 3 \('bc'\) of a character model is not one printable character"),
+    ({"unit": "char", "vocabulary": {"tokens": ["a", "\t"]}}, "entry 3"),
 ])
 def test_language_model_argument_errors(kwargs, message):
     with pytest.raises(seqlab.ConfigError, match=message):
-        seqlab.LanguageModel(vocab_size=30, units=8, **kwargs)
+        seqlab.LanguageModel(**({"vocab_size": 30} if "vocabulary" not in kwargs else {}),
+                             units=8, **kwargs)
 
 
 @pytest.mark.backend
@@ -343,3 +349,81 @@ def test_right_padding_never_changes_a_real_position(cell, rng):
     np.testing.assert_allclose(np.asarray(lm.token_log_probs(short, targets[:, :4])),
                                np.asarray(lm.token_log_probs(padded, targets))[:, :4],
                                atol=1e-6)
+
+
+# -- character language models (issue 25, item 1) ------------------------------
+
+def test_a_character_corpus_keeps_spaces_and_case_and_a_backward_one_reverses(tmp_path):
+    path = tmp_path / "text.txt"
+    path.write_text("Ab c\n\n\tx!\n")
+    assert read_corpus(path, unit="char") == [["A", "b", " ", "c", "<eos>"],
+                                              ["\t", "x", "!", "<eos>"]]
+    assert read_corpus(path, unit="char", direction="backward")[0] == [
+        "c", " ", "b", "A", "<eos>"]
+    # a tab cannot be printed as a sampled character: it is <unk>
+    vocabulary = build_vocabulary(read_corpus(path, unit="char"), unit="char")
+    assert "\t" not in vocabulary.index and " " in vocabulary.index
+    assert vocabulary.ids(["\t"]) == [1]
+
+
+def _char_config(tmp_path, name, direction):
+    lines = ["The cat sat on the mat.", "A dog ran in the park!", "Anna said: the Cat is small."]
+    for split, count in (("train", 60), ("dev", 6)):
+        (tmp_path / f"{split}.txt").write_text("\n".join(lines * (count // 3)) + "\n")
+    config = tmp_path / f"{name}.toml"
+    config.write_text(f"""output = "{tmp_path / name}"
+[data]
+train = "{tmp_path / 'train.txt'}"
+dev = "{tmp_path / 'dev.txt'}"
+unit = "char"
+[model]
+units = 24
+depth = 1
+direction = "{direction}"
+[training]
+epochs = 6
+batch_size = 4
+num_steps = 16
+optimizer = "adam"
+learning_rate = 0.01
+""")
+    return str(config)
+
+
+@pytest.mark.backend
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+def test_a_character_model_trains_scores_and_samples_characters(direction, tmp_path, capsys):
+    assert main(["lm", "train", _char_config(tmp_path, "run", direction), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "bits per character" in out and "characters)" in out
+    path = str(tmp_path / "run" / "best.keras")
+    model = seqlab.load_model(path)
+    assert (model.unit, model.direction) == ("char", direction)
+    assert " " in model.vocabulary.index and "T" in model.vocabulary.index
+    # A string is split into its characters and read the model's way: the
+    # same as its ids, reversed for a backward model, scored directly.
+    line = "The cat sat on the mat."
+    (result,) = seqlab.lm.sentence_log_probs(model, [line])
+    ids = model.vocabulary.ids(list(line)[::-1] if direction == "backward" else list(line))
+    eos = model.vocabulary.index["<eos>"]
+    x, y = np.array([[eos] + ids], "int32"), np.array([ids + [eos]], "int32")
+    assert result["log_prob"] == pytest.approx(
+        float(np.sum(keras.ops.convert_to_numpy(model.token_log_probs(x, y)))), abs=1e-4)
+    assert result["sentence"] == line and result["tokens"] == len(line) + 1
+    # it learned the training lines: one scores above its own reversal
+    (backwards,) = seqlab.lm.sentence_log_probs(model, [line[::-1]])
+    assert result["log_prob"] > backwards["log_prob"]
+    lines = tmp_path / "lines.txt"
+    lines.write_text(line + "\n")
+    assert main(["lm", "score", path, str(lines)]) == 0
+    assert capsys.readouterr().out.strip().endswith("\t" + line)
+    assert main(["lm", "perplexity", path, str(tmp_path / "dev.txt")]) == 0
+    assert "bits per character (perplexity" in capsys.readouterr().out
+    sampled = seqlab.lm.generate(model, 30, prompt="the ", seed=0)
+    assert all(len(c) == 1 or c == "<eos>" for c in sampled) and len(sampled) == 30
+    assert main(["lm", "generate", path, "--words", "20", "--prompt", "the ", "--seed",
+                 "0"]) == 0
+    text = capsys.readouterr().out.rstrip("\n")
+    # a backward model writes what comes before the prompt
+    assert text.endswith("the ") if direction == "backward" else text.startswith("the ")
+    assert "<eos>" not in text

@@ -65,7 +65,9 @@ def test_a_tagger_resumed_between_epochs_ends_as_an_uninterrupted_one(corpus, tm
 
 
 @pytest.mark.backend
-def test_a_language_model_resumed_between_epochs_ends_as_an_uninterrupted_one(tmp_path):
+@pytest.mark.parametrize("unit, direction", [("word", "forward"), ("char", "backward")])
+def test_a_language_model_resumed_between_epochs_ends_as_an_uninterrupted_one(
+        unit, direction, tmp_path):
     from seqlab.lm import train_language_model
 
     words = "the cat sat on the mat . a dog ran to the cat . the mat is red .".split()
@@ -77,8 +79,9 @@ def test_a_language_model_resumed_between_epochs_ends_as_an_uninterrupted_one(tm
     def config(output, epochs):
         return load_config(task="lm", data={
             "output": str(tmp_path / output),
-            "data": {"train": str(tmp_path / "train.txt"), "dev": str(tmp_path / "valid.txt")},
-            "model": {"units": 8, "depth": 1, "dropout": 0.3},
+            "data": {"train": str(tmp_path / "train.txt"), "dev": str(tmp_path / "valid.txt"),
+                     "unit": unit},
+            "model": {"units": 8, "depth": 1, "dropout": 0.3, "direction": direction},
             "training": {"epochs": epochs, "batch_size": 4, "num_steps": 5,
                          "decay_after": 1, "lr_decay": 0.5}})
 

@@ -65,16 +65,22 @@ def score(model, input, as_json):
     """Log-probability of each sentence (one per line; INPUT defaults to stdin)."""
     from seqlab import presentation
     from seqlab.data import read_text
+    from seqlab.data.readers import read_lines
     from seqlab.lm import sentence_log_probs
 
-    sentences = [s.tokens for s in read_text(input)]
-    for result in sentence_log_probs(_load(model), sentences):
+    model = _load(model)
+    if getattr(model, "unit", "word") == "char":  # every character of the line
+        sentences = [text for _, text in read_lines(input) if text.strip()]
+    else:
+        sentences = [s.tokens for s in read_text(input)]
+    for result in sentence_log_probs(model, sentences):
         print(json.dumps(result) if as_json else presentation.sentence_score_line(result))
 
 
 @lm.command("generate")
 @click.argument("model")
-@click.option("--words", type=Integer(1), default=50, help="how many words to sample")
+@click.option("--words", type=Integer(1), default=50,
+              help="how many words (characters, for a character model) to sample")
 @click.option("--temperature", type=PositiveNumber(), default=1.0,
               help="below 1: safer text; above 1: more varied (default 1)")
 @click.option("--prompt", help="words to continue")
@@ -83,6 +89,13 @@ def generate(model, words, temperature, prompt, seed):
     """Sample text from a saved model (a .keras file)."""
     from seqlab.lm import generate as sample
 
-    sampled = sample(_load(model), words, temperature, prompt, seed)
-    text = " ".join(([prompt] if prompt else []) + sampled)
+    model = _load(model)
+    sampled = sample(model, words, temperature, prompt, seed)
+    given = [prompt] if prompt else []
+    # A backward model samples what precedes the prompt.
+    pieces = sampled + given if model.direction == "backward" else given + sampled
+    if model.unit == "char":
+        print("".join("\n" if c == "<eos>" else c for c in pieces).strip("\n"))
+        return
+    text = " ".join(pieces)
     print(text.replace(" <eos> ", "\n").replace(" <eos>", "").replace("<eos> ", ""))

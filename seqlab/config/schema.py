@@ -130,6 +130,9 @@ class LanguageModelData(Section):
     """The text that selects the model (dev perplexity)."""
     test: Optional[FilePath] = None
     """Scored once, with the best model (optional)."""
+    unit: Choice(Literal["word", "char"]) = "word"
+    """word: tokens split on whitespace; char: every character, spaces and
+    case kept (scored in bits per character)."""
 
 
 class LanguageModelVocabulary(Section):
@@ -205,6 +208,9 @@ class LanguageModelModel(ModelBase):
     """Classes of a class-factored softmax (0: the head's default)."""
     tie_embeddings: Boolean = False
     """Share the input embedding with the output layer."""
+    direction: Choice(Literal["forward", "backward"]) = "forward"
+    """forward, or backward: each line read reversed (the second half of a
+    tagger's contextual string embeddings)."""
 
 
 class TrainingBase(Section):

@@ -3,7 +3,10 @@ batching of Zaremba et al. (2014).
 
 A corpus file has one sentence per line, tokens separated by whitespace;
 ``<eos>`` is appended to every line, so the model also predicts sentence
-ends (the Penn Treebank setup of Mikolov et al.).
+ends (the Penn Treebank setup of Mikolov et al.). A character-level model
+(unit ``"char"``) reads every character of a line instead, spaces and case
+kept, ``<eos>`` standing for the line break; a backward model reads each
+line reversed.
 """
 
 import collections
@@ -16,16 +19,33 @@ from seqlab.data.vocabulary import UNK, Vocabulary
 from seqlab.errors import DataError
 
 EOS = "<eos>"
+#: What a language model's tokens are: words (split on whitespace) or characters.
+UNITS = ("word", "char")
+#: Which way a language model reads a line.
+DIRECTIONS = ("forward", "backward")
 
 
-def read_corpus(path, eos=EOS):
+def split_units(text, unit="word", direction="forward"):
+    """A line's tokens as a model of ``unit`` reads them: its words, or
+    every character (spaces and case kept); reversed for a ``backward``
+    model."""
+    tokens = text.split() if unit == "word" else list(text)
+    return tokens[::-1] if direction == "backward" else tokens
+
+
+def read_corpus(path, eos=EOS, unit="word", direction="forward"):
     """Read a corpus: a list of sentences (token lists), each ending in ``eos``.
+
+    Args:
+        unit: ``"word"`` (tokens split on whitespace) or ``"char"`` (every
+            character of the line).
+        direction: ``"backward"`` reverses each line (``eos`` still ends it).
 
     Blank lines are skipped. Raises `DataError` for a missing, empty or
     non-UTF-8 file (naming the line).
     """
     path = os.fspath(path)
-    sentences = [text.split() + ([eos] if eos else [])
+    sentences = [split_units(text, unit, direction) + ([eos] if eos else [])
                  for _, text in read_lines(path) if text.strip()]
     if not sentences:
         raise DataError(f"{path}: no sentences: the file is empty. A corpus "
@@ -33,16 +53,18 @@ def read_corpus(path, eos=EOS):
     return sentences
 
 
-def build_vocabulary(sentences, max_size=None, min_count=1):
-    """A vocabulary of the corpus's words, most frequent first.
+def build_vocabulary(sentences, max_size=None, min_count=1, unit="word"):
+    """A vocabulary of the corpus's words (or characters), most frequent first.
 
     Words seen fewer than ``min_count`` times, or beyond the ``max_size``
     most frequent, become ``<unk>`` (id 1). A corpus that already writes
-    ``<unk>`` (the Penn Treebank does) maps it to the same id.
+    ``<unk>`` (the Penn Treebank does) maps it to the same id. Characters
+    that cannot be printed (tabs, control characters) are ``<unk>`` too.
     """
     counts = collections.Counter(t for s in sentences for t in s)
     counts.pop("<unk>", None)
-    kept = [t for t, c in counts.most_common() if c >= min_count]
+    kept = [t for t, c in counts.most_common() if c >= min_count
+            and (unit == "word" or t == EOS or t.isprintable())]
     return Vocabulary(kept[:max_size] if max_size else kept)
 
 

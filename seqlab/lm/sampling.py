@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from seqlab.data.corpus import split_units
 from seqlab.lm.scoring import eos_token_id, model_vocabulary
 from seqlab.validation import check_positive_int, check_positive_number, check_seed
 
@@ -19,7 +20,9 @@ def generate(model, num_words=50, temperature=1.0, prompt=None, seed=None,
         stop_at_eos: stop after the first sampled ``<eos>``.
 
     Returns:
-        The sampled words (``<eos>`` marks sentence ends).
+        The sampled words, or characters for a character model (``<eos>``
+        marks sentence ends). A backward model samples what comes before
+        the prompt, right to left; the result is in reading order.
     """
     check_positive_number("temperature", temperature)
     check_positive_int("num_words", num_words)
@@ -27,8 +30,10 @@ def generate(model, num_words=50, temperature=1.0, prompt=None, seed=None,
     vocabulary = model_vocabulary(model)
     eos = eos_token_id(model)
     rng = np.random.default_rng(seed)
-    prompt = prompt.split() if isinstance(prompt, str) else list(prompt or [])
-    x = np.asarray([[eos] + vocabulary.ids(prompt)], "int32")
+    unit = getattr(model, "unit", "word")
+    backward = getattr(model, "direction", "forward") == "backward"
+    prompt = split_units(prompt, unit) if isinstance(prompt, str) else list(prompt or [])
+    x = np.asarray([[eos] + vocabulary.ids(prompt[::-1] if backward else prompt)], "int32")
     states = model.decoder.zero_states(1)
     words = []
     for _ in range(num_words):
@@ -44,4 +49,4 @@ def generate(model, num_words=50, temperature=1.0, prompt=None, seed=None,
         if stop_at_eos and word == eos:
             break
         x = np.asarray([[word]], "int32")
-    return words
+    return words[::-1] if backward else words

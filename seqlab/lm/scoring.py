@@ -8,7 +8,7 @@ import warnings
 import keras
 import numpy as np
 
-from seqlab.data.corpus import EOS, check_vocabulary, corpus_ids, read_corpus
+from seqlab.data.corpus import EOS, check_vocabulary, corpus_ids, read_corpus, split_units
 from seqlab.data.vocabulary import UNK
 from seqlab.errors import ConfigError, DataError, SeqlabWarning
 from seqlab.models.base import cached_helper
@@ -122,11 +122,13 @@ def text_perplexity(model, path, batch_size=20, num_steps=35):
             mostly outside the model's vocabulary.
     """
     vocabulary = model_vocabulary(model)
-    sentences = read_corpus(path)
+    unit = getattr(model, "unit", "word")
+    sentences = read_corpus(path, unit=unit, direction=getattr(model, "direction", "forward"))
     ids = corpus_ids(sentences, vocabulary)
     unknown = check_vocabulary(vocabulary, sentences, ids, path)
     scores = perplexity(model, ids, batch_size, num_steps)
     scores["unk_share"] = unknown / max(sum(len(s) for s in sentences), 1)
+    scores["unit"] = unit
     return scores
 
 
@@ -135,7 +137,9 @@ def sentence_log_probs(model, sentences):
     each predicted from the words before it (the first from ``<eos>``).
 
     Args:
-        sentences: strings (split on whitespace) or token lists.
+        sentences: strings (split on whitespace, or into characters for a
+            character model) or token lists (in reading order: a backward
+            model reverses them).
 
     Returns:
         A list of dicts: ``sentence``, ``log_prob`` (natural log),
@@ -148,8 +152,11 @@ def sentence_log_probs(model, sentences):
     """
     vocabulary = model_vocabulary(model)
     eos = eos_token_id(model)
-    token_lists = [s.split() if isinstance(s, str) else list(s) for s in sentences]
-    rows = [[eos] + vocabulary.ids(tokens) + [eos] for tokens in token_lists]
+    unit = getattr(model, "unit", "word")
+    backward = getattr(model, "direction", "forward") == "backward"
+    token_lists = [split_units(s, unit) if isinstance(s, str) else list(s) for s in sentences]
+    rows = [[eos] + vocabulary.ids(tokens[::-1] if backward else tokens) + [eos]
+            for tokens in token_lists]
     width = max(len(r) for r in rows) - 1
     x = np.zeros((len(rows), width), "int32")
     y = np.zeros((len(rows), width), "int32")
@@ -161,7 +168,8 @@ def sentence_log_probs(model, sentences):
         n = len(rows[i]) - 1
         total = float(np.sum(log_probs[i, :n], dtype=np.float64))
         unknown = rows[i][1:-1].count(vocabulary.index[UNK])
-        results.append({"sentence": " ".join(tokens), "log_prob": total,
+        results.append({"sentence": ("" if unit == "char" else " ").join(tokens),
+                        "log_prob": total,
                         "log10_prob": total / math.log(10), "tokens": n,
                         "perplexity": math.exp(-total / n),
                         "unk_share": unknown / max(len(tokens), 1)})

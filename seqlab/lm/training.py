@@ -38,9 +38,10 @@ class LanguageModelTask(runs.Task):
 
     def read_data(self):
         data = self.config.data
-        self.train = read_corpus(data.train)
-        self.dev = read_corpus(data.dev)
-        self.test = read_corpus(data.test) if data.test else None
+        units = {"unit": data.unit, "direction": self.config.model.direction}
+        self.train = read_corpus(data.train, **units)
+        self.dev = read_corpus(data.dev, **units)
+        self.test = read_corpus(data.test, **units) if data.test else None
         training = self.config.training
         check_windows(sum(len(s) for s in self.train), training.batch_size,
                       training.num_steps, where=f"{data.train}: its stream")
@@ -53,7 +54,7 @@ class LanguageModelTask(runs.Task):
     def build_model(self):
         vocabulary = self.config.vocabulary
         self._use_vocabulary(build_vocabulary(self.train, vocabulary.max_size or None,
-                                              vocabulary.min_count))
+                                              vocabulary.min_count, self.config.data.unit))
         training = self.config.training
         batch_size, num_steps = training.batch_size, training.num_steps
         options = self.config.model.model_dump(exclude_none=True)
@@ -61,7 +62,8 @@ class LanguageModelTask(runs.Task):
             options.pop("num_classes", None)
         counts = word_counts(self.train_ids, len(self.vocabulary))
         model = LanguageModel(vocabulary=self.vocabulary, stream_batch_size=batch_size,
-                              word_counts=counts.tolist(), **options)
+                              word_counts=counts.tolist(), unit=self.config.data.unit,
+                              **options)
         model(np.zeros((batch_size, num_steps), "int32"), carry_state=False)
         if training.init_scale:
             uniform_init(model, training.init_scale, training.seed)
@@ -111,7 +113,8 @@ class LanguageModelTask(runs.Task):
 
     def _perplexity(self, model, ids):
         training = self.config.training
-        return perplexity(model, ids, training.batch_size, training.num_steps)
+        return {**perplexity(model, ids, training.batch_size, training.num_steps),
+                "unit": self.config.data.unit}
 
     def dev_score(self, model):
         return -self._perplexity(model, self.dev_ids)["perplexity"]

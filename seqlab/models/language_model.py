@@ -47,6 +47,12 @@ class LanguageModel(SequenceModel):
         vocabulary: a `seqlab.data.Vocabulary` (or its config), so the
             model can read and write words.
         kernel_initializer, recurrent_initializer: initializer specs, or None.
+        unit: ``"word"`` or ``"char"``: what the vocabulary's tokens are, so
+            text is split as the model was trained (a character model reads
+            every character, spaces and case kept; ``<eos>`` is the line
+            break).
+        direction: ``"forward"``, or ``"backward"`` for a model trained on
+            each line reversed (it predicts a line's tokens right to left).
 
     Example:
         >>> lm = seqlab.LanguageModel(vocab_size=10000, cell="elman", units=200,
@@ -57,11 +63,23 @@ class LanguageModel(SequenceModel):
                  embedding_dim=None, dropout=0.0, head="softmax",
                  num_classes=None, word_counts=None, kernel_initializer=None,
                  recurrent_initializer=None, tie_embeddings=False,
-                 stream_batch_size=None, vocabulary=None, **kwargs):
+                 stream_batch_size=None, vocabulary=None, unit="word",
+                 direction="forward", **kwargs):
+        from seqlab.data.corpus import DIRECTIONS, UNITS
+
+        if unit not in UNITS:
+            raise ConfigError(f"`unit` must be one of {', '.join(UNITS)}. Received: "
+                              f"unit={unit!r}")
+        if direction not in DIRECTIONS:
+            raise ConfigError(f"`direction` must be one of {', '.join(DIRECTIONS)}. "
+                              f"Received: direction={direction!r}")
         vocabulary = _vocabulary(vocabulary)
         vocab_size = _size("vocab_size", vocab_size, vocabulary, "vocabulary")
         if vocabulary is not None:  # sampled words are printed a line at a time
-            check_printable_names("vocabulary", vocabulary.tokens)
+            if unit == "word":
+                check_printable_names("vocabulary", vocabulary.tokens)
+            else:
+                check_characters(vocabulary.tokens)
         embedding_dim = units if embedding_dim is None else embedding_dim
         check_positive_int("embedding_dim", embedding_dim)
         if stream_batch_size is not None:
@@ -80,6 +98,7 @@ class LanguageModel(SequenceModel):
         self.word_counts = None if word_counts is None else [int(c) for c in word_counts]
         self.tie_embeddings = bool(tie_embeddings)
         self.stream_batch_size = stream_batch_size
+        self.unit, self.direction = unit, direction
         self.head_spec = component_config(head, "output_heads")
         self.embedding = keras.layers.Embedding(vocab_size, embedding_dim,
                                                 name="embedding")
@@ -181,4 +200,17 @@ class LanguageModel(SequenceModel):
             "tie_embeddings": self.tie_embeddings,
             "stream_batch_size": self.stream_batch_size,
             "vocabulary": None if self.vocabulary is None else self.vocabulary.get_config(),
+            "unit": self.unit, "direction": self.direction,
         }
+
+
+def check_characters(tokens):
+    """Raise a `ConfigError` unless every entry of a character vocabulary is
+    one printable character (a space included) or a ``<...>`` marker: model
+    files are input too, and sampled characters are printed."""
+    for position, token in enumerate(tokens):
+        if not (isinstance(token, str) and ((len(token) == 1 and token.isprintable())
+                                            or (token.startswith("<") and token.endswith(">")
+                                                and token[1:-1].isalnum()))):
+            raise ConfigError(f"`vocabulary` entry {position} ({token!r:.60}) of a character "
+                              f"model is not one printable character or a <marker>.")

@@ -4,6 +4,7 @@ perplexity, sentence scoring, sampling, training runs and their bad input."""
 import json
 import math
 import os
+import re
 
 import keras
 import numpy as np
@@ -393,9 +394,10 @@ learning_rate = 0.01
 @pytest.mark.backend
 @pytest.mark.parametrize("direction", ["forward", "backward"])
 def test_a_character_model_trains_scores_and_samples_characters(direction, tmp_path, capsys):
-    assert main(["lm", "train", _char_config(tmp_path, "run", direction), "--quiet"]) == 0
+    assert main(["lm", "train", _char_config(tmp_path, "run", direction)]) == 0
     out = capsys.readouterr().out
     assert "bits per character" in out and "characters)" in out
+    assert re.search(r"epoch 6: dev_ppl \d+\.\d\d \(\d\.\d{3} bits per character\) \(best ", out)
     path = str(tmp_path / "run" / "best.keras")
     model = seqlab.load_model(path)
     assert (model.unit, model.direction) == ("char", direction)

@@ -1,6 +1,8 @@
 """Training language models with truncated BPTT: the language model's part
 of a run (`seqlab.runs`)."""
 
+import math
+
 import numpy as np
 
 from seqlab import memory, runs
@@ -120,6 +122,8 @@ class LanguageModelTask(runs.Task):
         return -self._perplexity(model, self.dev_ids)["perplexity"]
 
     def shown(self, score):
+        if self.config.data.unit == "char" and -score > 0:  # what character models are read in
+            return f"{-score:.2f} ({math.log2(-score):.3f} bits per character)", -score
         return f"{-score:.2f}", -score
 
     def report(self, model, directory):

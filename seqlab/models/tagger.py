@@ -269,12 +269,15 @@ class Tagger(SequenceModel):
         # trace with unknown sizes serves them all, and every padded
         # position is work of the recurrent loops (CoNLL-2003's test split
         # in a few padded widths ran 59% more positions than it has tokens).
+        # (Widths are even there: a width of 1 under that trace would have
+        # the CRF's scans over the steps after the first stack an empty
+        # list of unknown shape, which TensorFlow refuses.)
         # Under JAX every new shape is compiled: widths on a short ladder
         # and rows filled up to a power of two keep that to a few shapes
         # (without filling the last, widest batch to a whole batch_size).
         exact = keras.backend.backend() == "tensorflow"
         batches = SequenceBatches(self.encode_inputs(sentences), batch_size=batch_size,
-                                  few_widths=not exact, multiple=1 if exact else 8)
+                                  few_widths=not exact, multiple=2 if exact else 8)
         results = [None] * len(sentences)
         for index, rows in enumerate(batches.batches):
             (x,) = batches[index]

@@ -382,11 +382,11 @@ units = 24
 depth = 1
 direction = "{direction}"
 [training]
-epochs = 6
-batch_size = 4
-num_steps = 16
+epochs = 3
+batch_size = 8
+num_steps = 24
 optimizer = "adam"
-learning_rate = 0.01
+learning_rate = 0.03
 """)
     return str(config)
 
@@ -397,7 +397,7 @@ def test_a_character_model_trains_scores_and_samples_characters(direction, tmp_p
     assert main(["lm", "train", _char_config(tmp_path, "run", direction)]) == 0
     out = capsys.readouterr().out
     assert "bits per character" in out and "characters)" in out
-    assert re.search(r"epoch 6: dev_ppl \d+\.\d\d \(\d\.\d{3} bits per character\) \(best ", out)
+    assert re.search(r"epoch 3: dev_ppl \d+\.\d\d \(\d\.\d{3} bits per character\) \(best ", out)
     path = str(tmp_path / "run" / "best.keras")
     model = seqlab.load_model(path)
     assert (model.unit, model.direction) == ("char", direction)

@@ -421,6 +421,10 @@ def test_a_character_model_trains_scores_and_samples_characters(direction, tmp_p
     assert capsys.readouterr().out.strip().endswith("\t" + line)
     assert main(["lm", "perplexity", path, str(tmp_path / "dev.txt")]) == 0
     assert "bits per character (perplexity" in capsys.readouterr().out
+    greek = tmp_path / "greek.txt"
+    greek.write_text("Ωμέγα ψχφ\n")
+    assert main(["lm", "perplexity", path, str(greek)]) == 2
+    assert "of its characters are not in the model's" in capsys.readouterr().err
     sampled = seqlab.lm.generate(model, 30, prompt="the ", seed=0)
     assert all(len(c) == 1 or c == "<eos>" for c in sampled) and len(sampled) == 30
     assert main(["lm", "generate", path, "--words", "20", "--prompt", "the ", "--seed",

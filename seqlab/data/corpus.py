@@ -78,7 +78,7 @@ def word_counts(ids, vocab_size):
     return np.bincount(ids, minlength=vocab_size)
 
 
-def check_vocabulary(model_vocabulary, sentences, ids, path, limit=0.5):
+def check_vocabulary(model_vocabulary, sentences, ids, path, limit=0.5, unit="word"):
     """Raise `DataError` when a text looks like it was not written in the
     model's vocabulary: more than ``limit`` of its words (``ids``, from
     `corpus_ids`) unknown, not counting the ``<unk>`` the text writes itself.
@@ -92,9 +92,10 @@ def check_vocabulary(model_vocabulary, sentences, ids, path, limit=0.5):
     explicit = sum(1 for s in sentences for t in s if t == UNK)
     share = (unknown - explicit) / len(ids)
     if share > limit:
+        kind = "character" if unit == "char" else "word"
         raise DataError(
-            f"{path}: {100 * share:.0f}% of its words are not in the model's "
-            f"{len(model_vocabulary)}-word vocabulary; the text and the model "
+            f"{path}: {100 * share:.0f}% of its {kind}s are not in the model's "
+            f"{len(model_vocabulary)}-{kind} vocabulary; the text and the model "
             f"do not match (another language, tokenisation or corpus?). Train "
             f"a model on this kind of text, or check the file.")
     return unknown

@@ -125,7 +125,7 @@ def text_perplexity(model, path, batch_size=20, num_steps=35):
     unit = getattr(model, "unit", "word")
     sentences = read_corpus(path, unit=unit, direction=getattr(model, "direction", "forward"))
     ids = corpus_ids(sentences, vocabulary)
-    unknown = check_vocabulary(vocabulary, sentences, ids, path)
+    unknown = check_vocabulary(vocabulary, sentences, ids, path, unit=unit)
     scores = perplexity(model, ids, batch_size, num_steps)
     scores["unk_share"] = unknown / max(sum(len(s) for s in sentences), 1)
     scores["unit"] = unit

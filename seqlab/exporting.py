@@ -21,7 +21,7 @@ Example:
 import json
 import os
 import shutil
-import tempfile
+import uuid
 
 import keras
 import numpy as np
@@ -57,9 +57,9 @@ def export(model, path, format="savedmodel", force=False, quantize=None):
             TensorFlow: a model trained under JAX is exported by loading its
             ``.keras`` file with ``KERAS_BACKEND=tensorflow``).
         force: replace a previous export at ``path``.
-        quantize: None, or ``"dynamic-int8"`` (ONNX only): int8 weights,
-            smaller and faster on a CPU, with tags that may differ
-            (benchmarks/README.md section 9 measures how much).
+        quantize: None, or ``"dynamic-int8"`` (ONNX only): int8 weights, a
+            file about a quarter the size, with tags that may differ and, on
+            the CPU measured, slower (benchmarks/README.md section 9).
 
     Returns:
         The metadata written (a dict).
@@ -100,12 +100,11 @@ def export(model, path, format="savedmodel", force=False, quantize=None):
     metadata = _metadata(model, source, format, quantize)
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=".seqlab-export-", dir=parent)
-    # mkdtemp's folder is its owner's alone; an export is for others to
-    # read (a server's user, a container): the mode of any new folder.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(staging, 0o777 & ~umask)
+    # Not mkdtemp, whose folder is its owner's alone: an export is for
+    # others to read (a server's user, a container), so the folder gets the
+    # mode any new folder gets.
+    staging = os.path.join(parent, f".seqlab-export-{uuid.uuid4().hex}")
+    os.mkdir(staging)
     try:
         if format == "onnx":
             _write_onnx(model, staging, metadata, quantize)

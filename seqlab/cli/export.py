@@ -12,8 +12,8 @@ import click
               help="the artifact's format (onnx: under KERAS_BACKEND=tensorflow, with the "
                    "onnx extra)")
 @click.option("--quantize", type=click.Choice(["dynamic-int8"]), default=None,
-              help="ONNX only: int8 weights (ONNX Runtime's dynamic quantisation); "
-                   "smaller and faster on a CPU, tags may differ")
+              help="ONNX only: int8 weights (ONNX Runtime's dynamic quantisation): a "
+                   "quarter the file; tags may differ (docs/deploying.md)")
 @click.option("--force", is_flag=True, help="replace a previous export at OUT")
 def export(model, out, format_, quantize, force):
     """Export a saved tagger or language model (a .keras file or a run

@@ -27,7 +27,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from ner_conll2003 import machine  # noqa: E402
+from ner_conll2003 import emit, machine  # noqa: E402
 
 RESULTS = os.path.join(HERE, "results", "char_lm_runs.jsonl")
 DATA = os.path.join(HERE, "..", "..", "shared", "data", "unlabeled")
@@ -109,10 +109,7 @@ def main(argv=None):
             "vocabulary": len(run.model.vocabulary), "model": os.path.join(run.output,
                                                                            "best.keras"),
             "date": time.strftime("%Y-%m-%d"), "machine": machine()}
-        print(json.dumps(record))
-        if args.record:
-            with open(args.record, "a") as handle:
-                handle.write(json.dumps(record) + "\n")
+        emit(record, args.record)
 
 
 if __name__ == "__main__":

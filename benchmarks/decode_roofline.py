@@ -21,7 +21,6 @@ Run it alone: a second busy process halves the rates.
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -31,7 +30,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from ner_conll2003 import machine  # noqa: E402
+from ner_conll2003 import emit, machine  # noqa: E402
 from serve_load import conll_sentences  # noqa: E402
 
 
@@ -122,10 +121,7 @@ def main(argv=None):
           f"{record['recurrent_seconds_at_step_rate']:.2f} s "
           f"({100 * record['share_of_time_recurrent_products_at_step_rate']:.0f}% of the pass; "
           f"at most {record['sentences_per_s_bound_at_step_rate']:,.0f} sentences/s).")
-    print(json.dumps(record))
-    if args.record:
-        with open(args.record, "a") as handle:
-            handle.write(json.dumps(record) + "\n")
+    emit(record, args.record)
 
 
 if __name__ == "__main__":

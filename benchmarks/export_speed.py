@@ -36,7 +36,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from ner_conll2003 import machine  # noqa: E402
+from ner_conll2003 import emit, machine  # noqa: E402
 
 
 def onnx_tagger(folder):
@@ -149,10 +149,7 @@ def main(argv=None):
     record = {"benchmark": "export_speed", "model": args.model, "test": args.test,
               "sentences": len(sentences), "backend": keras.backend.backend(), "rows": rows,
               "date": time.strftime("%Y-%m-%d"), "machine": machine()}
-    print(json.dumps(record))
-    if args.record:
-        with open(args.record, "a") as handle:
-            handle.write(json.dumps(record) + "\n")
+    emit(record, args.record)
 
 
 if __name__ == "__main__":

@@ -84,6 +84,16 @@ def machine():
     return platform.processor() or platform.machine()
 
 
+def emit(record, path=None):
+    """Print ``record`` as one JSON line, and append it to ``path`` when one
+    is given (the benchmarks' results files)."""
+    line = json.dumps(record)
+    print(line)
+    if path:
+        with open(path, "a") as handle:
+            handle.write(line + "\n")
+
+
 def chosen_rows(parser, text, known, glove, needs_glove):
     """The rows a comma-separated ``text`` names, and the GloVe file's
     absolute path; a usage error for an unknown row, or for a missing

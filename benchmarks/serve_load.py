@@ -29,7 +29,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from ner_conll2003 import machine  # noqa: E402
+from ner_conll2003 import emit, machine  # noqa: E402
 
 
 def conll_sentences(path, limit=None):
@@ -154,10 +154,7 @@ def main(argv=None):
     finally:
         server.terminate()
         server.wait(timeout=60)
-    print(json.dumps(result))
-    if args.record:
-        with open(args.record, "a") as handle:
-            handle.write(json.dumps(result) + "\n")
+    emit(result, args.record)
 
 
 if __name__ == "__main__":

@@ -238,7 +238,6 @@ def _write_onnx(model, folder, metadata, quantize):
 def _write_savedmodel(model, folder):
     from seqlab.models.tagger import MAX_WORD_CHARS
 
-    inputs = _inputs(model)
     endpoint, helper, signature = _endpoint(model)
     archive = keras.export.ExportArchive()
     archive.track(helper)
@@ -249,7 +248,7 @@ def _write_savedmodel(model, folder):
         shapes = {"words": "(batch, time)", "targets": "(batch, time)",
                   "chars": f"(batch, time, {MAX_WORD_CHARS})"}
         options["jax2tf_kwargs"] = {"polymorphic_shapes": [
-            {name: shapes[name] for name in inputs} if isinstance(signature, dict)
+            {name: shapes[name] for name in signature} if isinstance(signature, dict)
             else shapes["words"]]}
     archive.add_endpoint(endpoint, lambda x: helper(x), input_signature=[signature],
                          **options)

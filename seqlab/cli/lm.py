@@ -69,7 +69,7 @@ def score(model, input, as_json):
     from seqlab.lm import sentence_log_probs
 
     model = _load(model)
-    if getattr(model, "unit", "word") == "char":  # every character of the line
+    if model.unit == "char":  # every character of the line
         sentences = [text for _, text in read_lines(input) if text.strip()]
     else:
         sentences = [s.tokens for s in read_text(input)]

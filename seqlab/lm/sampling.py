@@ -30,8 +30,7 @@ def generate(model, num_words=50, temperature=1.0, prompt=None, seed=None,
     vocabulary = model_vocabulary(model)
     eos = eos_token_id(model)
     rng = np.random.default_rng(seed)
-    unit = getattr(model, "unit", "word")
-    backward = getattr(model, "direction", "forward") == "backward"
+    unit, backward = model.unit, model.direction == "backward"
     prompt = split_units(prompt, unit) if isinstance(prompt, str) else list(prompt or [])
     x = np.asarray([[eos] + vocabulary.ids(prompt[::-1] if backward else prompt)], "int32")
     states = model.decoder.zero_states(1)

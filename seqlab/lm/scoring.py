@@ -122,8 +122,8 @@ def text_perplexity(model, path, batch_size=20, num_steps=35):
             mostly outside the model's vocabulary.
     """
     vocabulary = model_vocabulary(model)
-    unit = getattr(model, "unit", "word")
-    sentences = read_corpus(path, unit=unit, direction=getattr(model, "direction", "forward"))
+    unit = model.unit
+    sentences = read_corpus(path, unit=unit, direction=model.direction)
     ids = corpus_ids(sentences, vocabulary)
     unknown = check_vocabulary(vocabulary, sentences, ids, path, unit=unit)
     scores = perplexity(model, ids, batch_size, num_steps)
@@ -152,8 +152,7 @@ def sentence_log_probs(model, sentences):
     """
     vocabulary = model_vocabulary(model)
     eos = eos_token_id(model)
-    unit = getattr(model, "unit", "word")
-    backward = getattr(model, "direction", "forward") == "backward"
+    unit, backward = model.unit, model.direction == "backward"
     token_lists = [split_units(s, unit) if isinstance(s, str) else list(s) for s in sentences]
     rows = [[eos] + vocabulary.ids(tokens[::-1] if backward else tokens) + [eos]
             for tokens in token_lists]

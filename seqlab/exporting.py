@@ -97,6 +97,15 @@ def export(model, path, format="savedmodel", force=False, quantize=None):
         raise ConfigError("This model has no vocabulary (or tag names), so nothing outside "
                           "seqlab could feed it; train it with seqlab's train_tagger or "
                           "train_language_model.")
+    text_encoders = [e.name for e in getattr(model, "text_encoders", [])]
+    if text_encoders:
+        # Their inputs (a character stream per sentence and positions into
+        # it) are made in Python by the encoder; a loader without seqlab
+        # would have to make them the same way. Not done yet.
+        raise ConfigError(
+            f"This tagger reads text through {', '.join(map(repr, text_encoders))}, whose "
+            f"inputs seqlab makes in Python; seqlab does not export such taggers yet. "
+            f"Serve it with `seqlab serve` (or Tagger.tag) instead.")
     metadata = _metadata(model, source, format, quantize)
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)

@@ -98,3 +98,22 @@ def small_lm_run(tmp_path_factory):
         "model": {"units": 8, "depth": 1},
         "training": {"epochs": 1, "batch_size": 2, "num_steps": 4}})
     return seqlab.train_language_model(config, verbose=0)
+
+
+@pytest.fixture
+def char_lms(tmp_path):
+    """A forward (2 LSTM layers of 7) and a backward (1 of 5) character
+    language model with random weights, saved: paths for lm_embeddings."""
+    from seqlab.data.vocabulary import Vocabulary
+
+    chars = list("abcdefghijklmnopqrstuvwxyzTCAMPBEUGH .,!:'") + ["<eos>"]
+    paths = []
+    for direction, units, depth, seed in (("forward", 7, 2, 1), ("backward", 5, 1, 2)):
+        keras.utils.set_random_seed(seed)
+        model = seqlab.LanguageModel(cell="lstm", units=units, depth=depth, embedding_dim=6,
+                                     vocabulary=Vocabulary(chars), unit="char",
+                                     direction=direction)
+        model(np.zeros((1, 2), "int32"))
+        paths.append(str(tmp_path / f"lm-{direction}.keras"))
+        model.save(paths[-1])
+    return tuple(paths)

@@ -23,13 +23,20 @@ def tagger(encoders, **kwargs):
 
 
 @pytest.mark.parametrize("name", [c.name for c in registry.components("token_encoders")])
-def test_encoder_contract(name, seed, tmp_path):
-    model = tagger([name])
+def test_encoder_contract(name, seed, tmp_path, request):
+    spec = name
+    if name == "lm_embeddings":  # the one built-in that needs options: its models
+        forward, backward = request.getfixturevalue("char_lms")
+        spec = {"name": name, "forward": forward, "backward": backward}
+    model = tagger([spec])
     (encoder,) = model.token_encoders
-    assert isinstance(encoder, TokenEncoder) and encoder.input_name in ("words", "chars")
+    assert isinstance(encoder, TokenEncoder)
+    assert encoder.input_name in ("words", "chars", "text")
     batches = seqlab.data.SequenceBatches(model.encode_inputs(SENTENCES), batch_size=3)
     (x,) = batches[0]
-    vectors = ops.convert_to_numpy(encoder(x[encoder.input_name] if isinstance(x, dict) else x))
+    read = ({k: x[k] for k in encoder.input_keys} if encoder.input_name == "text"
+            else x[encoder.input_name] if isinstance(x, dict) else x)
+    vectors = ops.convert_to_numpy(encoder(read))
     assert vectors.shape[:2] == (3, 8) and vectors.ndim == 3
     tags = model.tag(SENTENCES)
     assert [len(t) for t in tags] == [len(s) for s in SENTENCES]

@@ -199,6 +199,10 @@ def _known(key, valid, prefix, where):
                       f"{', '.join(prefix + k for k in valid)}.")
 
 
+#: Options of built-in encoders that name files (relative to the config file).
+ENCODER_PATH_OPTIONS = {"lm_embeddings": ("forward", "backward")}
+
+
 def _resolve_paths(values, base, default_output):
     """Paths are relative to the config file; what is not a string is left
     for the schema to name."""
@@ -216,6 +220,12 @@ def _resolve_paths(values, base, default_output):
     elif isinstance(pretrained, dict) and isinstance(pretrained.get("path"), str) \
             and pretrained["path"]:
         model["pretrained"] = {**pretrained, "path": resolve(pretrained["path"])}
+    encoders = model.get("encoders")
+    for spec in encoders if isinstance(encoders, list) else []:
+        if isinstance(spec, dict) and spec.get("name") in ENCODER_PATH_OPTIONS:
+            for key in ENCODER_PATH_OPTIONS[spec["name"]]:
+                if isinstance(spec.get(key), str) and spec[key]:
+                    spec[key] = resolve(spec[key])
     output = values.get("output", default_output)
     if isinstance(output, str) and output:
         values["output"] = resolve(output)

@@ -26,9 +26,11 @@ from seqlab.data.readers import (
 from seqlab.data.tokenizers import Tokenizer, token_spans, tokenizer_for
 from seqlab.data.schemes import SchemeError, convert, encode, spans, validate
 from seqlab.data.vocabulary import Vocabulary, normalise
+from seqlab.data.corpus import EOS
 
 __all__ = [
-    "DataFormat", "Sentence", "SchemeError", "SequenceBatches", "Tokenizer", "Vocabulary",
+    "DataFormat", "EOS", "Sentence", "SchemeError", "SequenceBatches", "Stream", "Tokenizer",
+    "Vocabulary",
     "bucketed_batches", "check_sentence", "convert", "data_format", "data_writer", "encode",
     "iter_conll", "iter_jsonl", "iter_sentences", "iter_text", "normalise", "pad",
     "read_conll", "read_jsonl", "read_lines", "read_sentences", "read_text",
@@ -37,7 +39,7 @@ __all__ = [
 
 
 def __getattr__(name):
-    if name in ("SequenceBatches", "bucketed_batches", "pad"):
+    if name in ("SequenceBatches", "Stream", "bucketed_batches", "pad"):
         value = getattr(importlib.import_module("seqlab.data.batching"), name)
         globals()[name] = value
         return value

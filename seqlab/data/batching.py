@@ -37,6 +37,13 @@ def pad_chars(sequences, length, width):
     return out
 
 
+class Stream(list):
+    """Per-sentence id sequences of their own length (a sentence's text as
+    one character stream, say), not one per token: in an inputs dict,
+    `SequenceBatches` pads them to the longest in the batch instead of to
+    the batch's width in tokens."""
+
+
 def bucketed_batches(lengths, batch_size, rng=None):
     """Index batches of sentences of similar length.
 
@@ -59,8 +66,12 @@ class SequenceBatches(keras.utils.PyDataset):
 
     Args:
         inputs: id sequences (lists of ints), or a dict with ``"words"``
-            (id sequences) and ``"chars"`` (per token, a list of char ids),
-            which gives dict batches with chars padded to ``char_width``.
+            (id sequences), optionally ``"chars"`` (per token, a list of
+            char ids; padded to ``char_width``) and further keys that a
+            token encoder reads (`seqlab.layers.TokenEncoder.encode`): id
+            sequences with one entry per token, padded like the words, or
+            a `Stream`, padded to its own longest sequence in the batch.
+            Gives dict batches.
         targets: id sequences aligned with ``inputs``, or None (prediction).
         batch_size: sentences per batch.
         shuffle: reshuffle the buckets every epoch (training).
@@ -99,6 +110,9 @@ class SequenceBatches(keras.utils.PyDataset):
             raise ConfigError(f"`batch_size` must be positive. Received: batch_size={batch_size}")
         self.chars = inputs.get("chars") if isinstance(inputs, dict) else None
         self.inputs = inputs["words"] if isinstance(inputs, dict) else inputs
+        self.is_dict = isinstance(inputs, dict)
+        self.extra = {} if not self.is_dict else {
+            key: value for key, value in inputs.items() if key not in ("words", "chars")}
         if targets is not None and len(targets) != len(self.inputs):
             raise ConfigError("inputs and targets differ in length.")
         self.targets, self.char_width = targets, char_width
@@ -127,14 +141,20 @@ class SequenceBatches(keras.utils.PyDataset):
     def __getitem__(self, index):
         if self.repeat:
             epoch, index = divmod(index, self.steps_per_epoch)
-            batches, widths = self._epoch_batches(self.epoch + epoch)
+            batches, widths, stream_widths = self._epoch_batches(self.epoch + epoch)
         else:
-            batches, widths = self.batches, self.widths
+            batches, widths, stream_widths = self.batches, self.widths, self.stream_widths
         rows = batches[index]
         x = pad([self.inputs[i] for i in rows], length=widths[index])
-        if self.chars is not None:
-            x = {"words": x, "chars": pad_chars([self.chars[i] for i in rows],
-                                                x.shape[1], self.char_width)}
+        if self.is_dict:
+            words, x = x, {"words": x}
+            if self.chars is not None:
+                x["chars"] = pad_chars([self.chars[i] for i in rows], words.shape[1],
+                                       self.char_width)
+            for key, values in self.extra.items():
+                length = (stream_widths[key][index] if isinstance(values, Stream)
+                          else words.shape[1])
+                x[key] = pad([values[i] for i in rows], length=length)
         y = None if self.targets is None else pad([self.targets[i] for i in rows],
                                                    length=widths[index])
         batch = (x,) if y is None else (x, y)
@@ -158,10 +178,10 @@ class SequenceBatches(keras.utils.PyDataset):
         if bucketed is None or bucketed[0] != epoch:
             bucketed = (epoch, *self._order(epoch))
             self._bucketed = bucketed
-        return bucketed[1], bucketed[2]
+        return bucketed[1:]
 
     def _bucket(self):
-        self.batches, self.widths = self._order(self.epoch)
+        self.batches, self.widths, self.stream_widths = self._order(self.epoch)
 
     def _order(self, epoch):
         rng = np.random.default_rng([self.seed, epoch]) if self.shuffle else None
@@ -169,15 +189,24 @@ class SequenceBatches(keras.utils.PyDataset):
         # Keras's TensorFlow adapter infers the dataset's signature from
         # batches 0 and 1: if they pad to the same length, the time axis
         # is fixed and every other length fails. Put a differing one second.
-        widths = [self._width(b) for b in batches]
+        widths = [self._width(self.inputs, b) for b in batches]
         other = next((i for i, w in enumerate(widths) if w != widths[0]), None)
         if other is not None and widths[1] == widths[0]:
             batches[1], batches[other] = batches[other], batches[1]
             widths[1], widths[other] = widths[other], widths[1]
-        return batches, widths
+        stream_widths = {}
+        for key, values in self.extra.items():
+            if isinstance(values, Stream):
+                stream_widths[key] = [self._width(values, b) for b in batches]
+                # The same for a stream's own axis: batch 1 pads a little
+                # further rather than share batch 0's length (harmless:
+                # padding is never read).
+                if len(batches) > 1 and stream_widths[key][1] == stream_widths[key][0]:
+                    stream_widths[key][1] += self.multiple
+        return batches, widths, stream_widths
 
-    def _width(self, rows):
-        longest = max(max(len(self.inputs[i]) for i in rows), 1)
+    def _width(self, sequences, rows):
+        longest = max(max(len(sequences[i]) for i in rows), 1)
         if self.few_widths:
             return self.multiple * _ladder(math.ceil(longest / self.multiple))
         return self.multiple * math.ceil(longest / self.multiple)

@@ -4,16 +4,18 @@ import keras
 
 from seqlab.errors import ConfigError
 
-INPUTS = ("words", "chars")
+INPUTS = ("words", "chars", "text")
 
 
 class TokenEncoder(keras.layers.Layer):
     """Maps the ids of one input to a vector per token: ``(batch, time, dim)``.
 
     Attributes:
-        input_name: ``"words"`` (ids ``(batch, time)``) or ``"chars"``
-            (ids ``(batch, time, chars)``), the input this encoder reads.
-            Checked when a subclass is defined.
+        input_name: ``"words"`` (ids ``(batch, time)``), ``"chars"``
+            (ids ``(batch, time, chars)``) or ``"text"``: the input this
+            encoder reads. Checked when a subclass is defined. A ``"text"``
+            encoder makes its own inputs from the tokens (`encode`) and is
+            called with a dict of them (keys `input_keys`).
         init_only_options: options used only to initialise weights (a path
             to pretrained vectors, say). A model leaves them out of its
             saved config: the saved weights already hold what they gave.
@@ -24,6 +26,25 @@ class TokenEncoder(keras.layers.Layer):
     input_name = "words"
     init_only_options = ()
     from_vectors = False
+
+    @property
+    def input_keys(self):
+        """The keys of the model inputs `encode` makes (``"text"`` encoders)."""
+        return ()
+
+    def encode(self, sentences):
+        """A ``"text"`` encoder's inputs for tokenised sentences: a dict from
+        each of `input_keys` to one id sequence per sentence, either one id
+        per token (padded like the words) or a `seqlab.data.Stream`
+        (padded to its own length). Runs in Python, once per sentence."""
+        raise NotImplementedError(f"{type(self).__name__} reads {self.input_name!r}; "
+                                  f"only 'text' encoders encode.")
+
+    def saved_options(self):
+        """Options to save in the model's config besides the spec's own (less
+        `init_only_options`): what rebuilds this encoder's layers without
+        the files its init-only options named. Default: none."""
+        return {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

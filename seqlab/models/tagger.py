@@ -121,6 +121,7 @@ class Tagger(SequenceModel):
                                  self.vectors_trainable)
         self.token_encoders = [registry.create("token_encoders", spec, context)
                                for spec in self.encoder_specs]
+        _check_input_keys(self.token_encoders)
         self.word_dropout = WordDropout(word_dropout, name="word_dropout")
         self.input_dropout = keras.layers.Dropout(dropout, name="input_dropout")
         self.encoder = StackedBidirectional(
@@ -135,11 +136,18 @@ class Tagger(SequenceModel):
     def reads_chars(self):
         return any(e.input_name == "chars" for e in self.token_encoders)
 
+    @property
+    def text_encoders(self):
+        """The encoders that make their own inputs from the tokens (``"text"``)."""
+        return [e for e in self.token_encoders if e.input_name == "text"]
+
     def call(self, inputs, training=None):
         words = _words(inputs)
         mask = self.padding_mask(inputs)
         dropped = self.word_dropout(words, training=training)
-        vectors = [e(dropped if e.input_name == "words" else inputs[e.input_name])
+        vectors = [e(dropped if e.input_name == "words" else
+                     {k: inputs[k] for k in e.input_keys} if e.input_name == "text"
+                     else inputs[e.input_name])
                    for e in self.token_encoders]
         x = vectors[0] if len(vectors) == 1 else ops.concatenate(vectors, axis=-1)
         x = self.input_dropout(x, training=training)
@@ -152,15 +160,23 @@ class Tagger(SequenceModel):
 
     def encode_inputs(self, sentences):
         """Model inputs (unpadded) for tokenised sentences: word id lists, or
-        a dict with ``"words"`` and ``"chars"`` when an encoder reads characters."""
+        a dict with ``"words"``, ``"chars"`` when an encoder reads
+        characters, and the inputs of ``"text"`` encoders (`TokenEncoder.encode`)."""
         if self.vocabulary is None or self.tag_names is None:
             raise ConfigError(
                 "This tagger has no vocabulary or tag names, so it can only "
                 "tag ids (predict_tags). Train it with seqlab.train_tagger or "
                 "pass vocabulary= and tag_names= when building it.")
         words = [self.vocabulary.ids(tokens) or [1] for tokens in sentences]
-        if not self.reads_chars:
+        text_encoders = self.text_encoders
+        if not self.reads_chars and not text_encoders:
             return words
+        inputs = {"words": words}
+        for encoder in text_encoders:
+            # An empty sentence is read as the one unknown word it is given.
+            inputs.update(encoder.encode([tokens or ["<unk>"] for tokens in sentences]))
+        if not self.reads_chars:
+            return inputs
         # Each distinct token's characters are looked up once: most tokens
         # of a text repeat, and the lookup was a quarter of decoding time.
         known = {}
@@ -171,8 +187,8 @@ class Tagger(SequenceModel):
                 ids = known[token] = self.char_vocabulary.ids(token[:MAX_WORD_CHARS]) or [1]
             return ids
 
-        chars = [[char_ids(t) for t in tokens] or [[1]] for tokens in sentences]
-        return {"words": words, "chars": chars}
+        inputs["chars"] = [[char_ids(t) for t in tokens] or [[1]] for tokens in sentences]
+        return inputs
 
     @property
     def tokenizer(self):
@@ -311,7 +327,7 @@ class Tagger(SequenceModel):
 
     def get_config(self):
         encoder = self.encoder
-        saved_encoders = [_without(spec, layer.init_only_options)
+        saved_encoders = [_saved_spec(spec, layer)
                           for spec, layer in zip(self.encoder_specs, self.token_encoders)]
         return {
             **super().get_config(),
@@ -411,11 +427,24 @@ def _vocabulary(vocabulary):
     return Vocabulary.from_config(vocabulary) if isinstance(vocabulary, dict) else vocabulary
 
 
-def _without(spec, options):
-    if not isinstance(spec, dict) or not options:
-        return spec
-    kept = {k: v for k, v in spec.items() if k not in options}
-    return registry.normalise_spec(kept)
+def _saved_spec(spec, layer):
+    """An encoder's spec as a model saves it: without its init-only options,
+    with what the layer says rebuilds it (`TokenEncoder.saved_options`)."""
+    name, options = registry.parse_spec(spec, "token_encoders")
+    kept = {k: v for k, v in options.items() if k not in layer.init_only_options}
+    return registry.normalise_spec({"name": name, **kept, **layer.saved_options()})
+
+
+def _check_input_keys(encoders):
+    seen = {}
+    for encoder in encoders:
+        for key in encoder.input_keys:
+            if key in ("words", "chars") or key in seen:
+                other = seen.get(key, "the tagger")
+                raise ConfigError(
+                    f"Token encoders {other!r} and {encoder.name!r} both make the input "
+                    f"{key!r}; a tagger takes one encoder of that kind.")
+            seen[key] = encoder.name
 
 
 def _size(name, size, items, items_name):

@@ -1,4 +1,4 @@
-"""Built-in token encoders: word_embedding, char_cnn, char_lstm."""
+"""Built-in token encoders: word_embedding, char_cnn, char_lstm, lm_embeddings."""
 
 import seqlab
 
@@ -8,3 +8,4 @@ def seqlab_register_token_encoders(register):
     register("word_embedding", "seqlab_builtins.encoders.word_embedding:word_embedding")
     register("char_cnn", "seqlab_builtins.encoders.char_cnn:char_cnn")
     register("char_lstm", "seqlab_builtins.encoders.char_lstm:char_lstm")
+    register("lm_embeddings", "seqlab_builtins.encoders.lm_embeddings:lm_embeddings")

@@ -2,11 +2,15 @@
 unlabeled text, the two halves of a tagger's contextual string embeddings.
 
     python benchmarks/char_lm.py [--files ../shared/data/unlabeled/brown.txt ...]
-        [--directions forward,backward] [--units 256] [--depth 1]
+        [--conll-text ../shared/data/conll2003/train.txt ...]
+        [--directions forward,backward] [--units 256] [--depth 1] [--embedding-dim 32]
         [--batch-size 64] [--num-steps 100] [--epochs 10] [--budget 3600]
         [--output runs/char_lm] [--limit-lines N]
 
-The named files' non-blank lines are one corpus; every 50th line is held
+The named files' non-blank lines, then the sentences of each
+``--conll-text`` file (its tokens joined by spaces, as a tagger's
+``lm_embeddings`` reads a sentence; give training splits only, never the
+dev or test text a tagger is scored on), are one corpus; every 50th line is held
 out (dev, which selects the model; bits per character are reported on
 it), the rest is training text. Each direction is one `seqlab lm train`
 run in ``OUTPUT/DIRECTION`` (``data.unit = "char"``), so a run stopped by
@@ -18,6 +22,7 @@ character, seconds per epoch, parameters, machine, date.
 """
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -33,17 +38,36 @@ RESULTS = os.path.join(HERE, "results", "char_lm_runs.jsonl")
 DATA = os.path.join(HERE, "..", "..", "shared", "data", "unlabeled")
 
 
-def write_split(files, folder, limit=None, every=50):
-    """Training and held-out text of ``files`` (every ``every``-th non-blank
-    line held out) in ``folder``; returns their paths and sizes."""
+def conll_lines(path):
+    """The sentences of a CoNLL file (tokens in the first column) as lines."""
+    sentence = []
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            fields = line.split()
+            if not fields or fields[0] == "-DOCSTART-":
+                if sentence:
+                    yield " ".join(sentence)
+                sentence = []
+            else:
+                sentence.append(fields[0])
+    if sentence:
+        yield " ".join(sentence)
+
+
+def write_split(files, folder, limit=None, every=50, conll=()):
+    """Training and held-out text of ``files`` and the sentences of the
+    ``conll`` files (every ``every``-th non-blank line held out) in
+    ``folder``; returns their paths and sizes."""
     os.makedirs(folder, exist_ok=True)
     train, dev = os.path.join(folder, "train.txt"), os.path.join(folder, "dev.txt")
     counts = {"train": 0, "dev": 0}
     with open(train, "w", encoding="utf-8") as out_train, \
             open(dev, "w", encoding="utf-8") as out_dev:
         index = 0
-        for path in files:
-            with open(path, encoding="utf-8") as handle:
+        sources = [open(path, encoding="utf-8") for path in files]
+        sources += [conll_lines(path) for path in conll]
+        for handle in sources:
+            with contextlib.closing(handle):
                 for line in handle:
                     line = line.rstrip("\n")
                     if not line.strip():
@@ -61,9 +85,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", nargs="+",
                         default=[os.path.join(DATA, "brown.txt")])
+    parser.add_argument("--conll-text", nargs="*", default=[],
+                        help="CoNLL files whose sentences are text too (training splits)")
     parser.add_argument("--directions", default="forward,backward")
     parser.add_argument("--units", type=int, default=256)
     parser.add_argument("--depth", type=int, default=1)
+    parser.add_argument("--embedding-dim", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--num-steps", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=10)
@@ -78,13 +105,13 @@ def main(argv=None):
     import seqlab
 
     paths, characters = write_split(args.files, os.path.join(args.output, "data"),
-                                    args.limit_lines)
+                                    args.limit_lines, conll=args.conll_text)
     for direction in args.directions.split(","):
         config = seqlab.load_config(task="lm", data={
             "output": os.path.join(args.output, direction),
             "data": {**paths, "unit": "char"},
             "model": {"units": args.units, "depth": args.depth, "direction": direction,
-                      "dropout": 0.1},
+                      "embedding_dim": args.embedding_dim, "dropout": 0.1},
             "training": {"epochs": args.epochs, "batch_size": args.batch_size,
                          "num_steps": args.num_steps, "optimizer": "adam",
                          "learning_rate": args.learning_rate, "lr_decay": 0.0,
@@ -99,9 +126,10 @@ def main(argv=None):
         record = {
             "benchmark": "char_lm", "direction": direction,
             "files": [os.path.basename(f) for f in args.files],
+            "conll_text": [os.path.relpath(f, os.path.join(DATA, "..")) for f in args.conll_text],
             "limit_lines": args.limit_lines, "train_characters": characters["train"],
             "dev_characters": characters["dev"], "units": args.units, "depth": args.depth,
-            "batch_size": args.batch_size, "num_steps": args.num_steps,
+            "embedding_dim": args.embedding_dim, "batch_size": args.batch_size, "num_steps": args.num_steps,
             "dev_bits_per_character": run.dev["bits"], "best_epoch": run.best_epoch,
             "epochs_run": len(run.history), "epochs_this_invocation": trained,
             "seconds_per_epoch": seconds / trained if trained else None,

@@ -140,6 +140,10 @@ def test_language_models_of_the_wrong_kind_are_refused_in_one_line(char_lms, tmp
             seqlab.Tagger(vocabulary=Vocabulary(["a"]), tag_names=["O"],
                           encoders=[{"name": "lm_embeddings", **options}])
         assert "\n" not in str(error.value)
+    twice = {"name": "lm_embeddings", "forward": forward}
+    with pytest.raises(seqlab.ConfigError, match=r"both make the input 'lm_forward'; a "
+                                                 r"tagger takes one encoder of that kind"):
+        seqlab.Tagger(vocabulary=Vocabulary(["a"]), tag_names=["O"], encoders=[twice, twice])
 
 
 def test_a_config_trains_evaluates_tags_and_resumes_with_lm_embeddings(tmp_path, capsys):

@@ -436,13 +436,17 @@ def _saved_spec(spec, layer):
 
 
 def _check_input_keys(encoders):
+    """Refuse two text encoders that make the same input (two
+    ``lm_embeddings``, say), or one that names the tagger's own inputs."""
     seen = {}
     for encoder in encoders:
         for key in encoder.input_keys:
-            if key in ("words", "chars") or key in seen:
-                other = seen.get(key, "the tagger")
+            if key in ("words", "chars"):
+                raise ConfigError(f"Token encoder {encoder.name!r} makes an input named "
+                                  f"{key!r}, which is the tagger's own; rename it.")
+            if key in seen:
                 raise ConfigError(
-                    f"Token encoders {other!r} and {encoder.name!r} both make the input "
+                    f"Token encoders {seen[key]!r} and {encoder.name!r} both make the input "
                     f"{key!r}; a tagger takes one encoder of that kind.")
             seen[key] = encoder.name
 

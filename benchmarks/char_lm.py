@@ -114,7 +114,12 @@ def main(argv=None):
                       "embedding_dim": args.embedding_dim, "dropout": 0.1},
             "training": {"epochs": args.epochs, "batch_size": args.batch_size,
                          "num_steps": args.num_steps, "optimizer": "adam",
-                         "learning_rate": args.learning_rate, "lr_decay": 0.0,
+                         "learning_rate": args.learning_rate,
+                         # Mikolov's schedule: halve the rate from the first
+                         # epoch that gains under 0.3% dev likelihood, stop
+                         # after the next (the LM's lr_decay is a factor:
+                         # 0 would zero the rate after decay_after epochs).
+                         "lr_schedule": "plateau", "lr_decay": 0.5,
                          "clipper": "global_norm", "init_scale": 0.0,
                          "time_budget": args.budget}})
         state = os.path.join(config.output, "state.json")

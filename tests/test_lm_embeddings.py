@@ -101,7 +101,7 @@ def test_a_saved_tagger_holds_the_models_and_reads_no_path(char_lms, tmp_path):
     loaded = seqlab.load_model(path)
     assert loaded.tag(SENTENCES) == expected
     (spec,) = [s for s in loaded.get_config()["encoders"] if isinstance(s, dict)]
-    assert set(spec) == {"name", "forward_model", "backward_model"}
+    assert set(spec) == {"name", "forward_model", "backward_model", "fine_tune"}
     assert spec["forward_model"]["units"] == 7 and spec["backward_model"]["depth"] == 1
     # A model file that names a language model's path is refused.
     forged = tmp_path / "forged.keras"
@@ -125,7 +125,13 @@ def test_language_models_of_the_wrong_kind_are_refused_in_one_line(char_lms, tmp
     forward, backward = char_lms
     word_model = os.path.join(small_lm_run.output, "best.keras")
     cases = [
-        ({}, "lm_embeddings needs a character language model"),
+        ({}, "lm_embeddings needs character language models"),
+        ({"forward": forward, "units": 8}, "from files .* or the shape of new ones"),
+        ({"units": 8, "fine_tune": False}, "must train them: leave fine_tune out"),
+        ({"forward": forward, "fine_tune": False, "lm_loss": 0.5},
+         "lm_loss trains the language models: set fine_tune = true"),
+        ({"units": 8, "lm_loss": -1}, "lm_loss must be a number >= 0"),
+        ({"units": 8, "directions": ["up"]}, "directions must be some of forward, backward"),
         ({"forward": backward}, r"is a char-level backward language model; it needs a "
                                 r"character-level forward one"),
         ({"backward": forward}, r"needs a character-level backward one \(seqlab lm train "
@@ -138,8 +144,12 @@ def test_language_models_of_the_wrong_kind_are_refused_in_one_line(char_lms, tmp
     for options, message in cases:
         with pytest.raises(seqlab.SeqlabError, match=message) as error:
             seqlab.Tagger(vocabulary=Vocabulary(["a"]), tag_names=["O"],
+                          char_vocabulary=Vocabulary(list("ab")),
                           encoders=[{"name": "lm_embeddings", **options}])
         assert "\n" not in str(error.value)
+    with pytest.raises(seqlab.ConfigError, match="the tagger has no character vocabulary"):
+        seqlab.Tagger(vocabulary=Vocabulary(["a"]), tag_names=["O"],
+                      encoders=[{"name": "lm_embeddings", "units": 8}])
     twice = {"name": "lm_embeddings", "forward": forward}
     with pytest.raises(seqlab.ConfigError, match=r"both make the input 'lm_forward'; a "
                                                  r"tagger takes one encoder of that kind"):
@@ -200,3 +210,50 @@ batch_size = 8
     assert main(["export", model, str(tmp_path / "export")]) == 2
     err = capsys.readouterr().err.strip()
     assert "does not export such taggers yet" in err and "\n" not in err
+
+
+@pytest.mark.backend
+def test_new_models_co_trained_on_the_training_sentences_learn_the_text(tmp_path):
+    """No language model, no text besides the training data (Liu et al.
+    2018): new character models learn it as language models with lm_loss."""
+    keras.utils.set_random_seed(0)
+    sentences = [s.split() for s in ["the cat sat on the mat", "a dog sat on a log",
+                                     "the dog saw the cat"]] * 4
+    from seqlab.data import Sentence
+    tagger = seqlab.Tagger(
+        vocabulary=Vocabulary(["the", "cat", "dog"]), tag_names=["O", "B-X", "I-X"], units=4,
+        char_vocabulary=Vocabulary.characters([Sentence(s) for s in sentences]),
+        encoders=["word_embedding", {"name": "lm_embeddings", "units": 16, "lm_loss": 1.0,
+                                     "directions": ["forward"]}])
+    encoder = tagger.token_encoders[1]
+    assert encoder.directions == ["forward"] and encoder.fine_tune
+    x = tagger.encode_inputs(sentences)
+    y = [[0] * len(s) for s in sentences]
+    (batch,) = SequenceBatches(x, batch_size=12)[0]
+    read = {k: batch[k] for k in encoder.input_keys}
+
+    def next_char_loss():
+        states = encoder.decoder("forward")(encoder.embedding("forward")(read["lm_forward"]))
+        return float(ops.convert_to_numpy(
+            encoder._next_char_loss("forward", states, read["lm_forward"])))
+
+    before = next_char_loss()
+    tagger(batch, training=True)
+    assert len(tagger.losses) == 1  # the co-training loss, in training only
+    tagger(batch, training=False)
+    assert not tagger.losses
+    tagger.compile(optimizer=keras.optimizers.Adam(0.02))
+    tagger.fit(SequenceBatches(x, y, batch_size=4), epochs=15, verbose=0)
+    assert next_char_loss() < 0.5 * before  # about log(20) nats at first
+    path = tmp_path / "cotrained.keras"
+    tagger.save(path)
+    loaded = seqlab.load_model(path)
+    (spec,) = [s for s in loaded.get_config()["encoders"] if isinstance(s, dict)]
+    assert set(spec) == {"name", "forward_model", "fine_tune", "lm_loss"} and spec["fine_tune"]
+    assert loaded.tag(sentences[:3]) == tagger.tag(sentences[:3])
+    # the next-character head and its optimizer slots load too (a resumed
+    # run goes on exactly), though a prediction never calls the head
+    assert len(loaded.weights) == len(tagger.weights)
+    assert len(loaded.optimizer.variables) == len(tagger.optimizer.variables)
+    for a, b in zip(loaded.optimizer.variables, tagger.optimizer.variables):
+        np.testing.assert_array_equal(ops.convert_to_numpy(a), ops.convert_to_numpy(b))

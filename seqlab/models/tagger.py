@@ -145,9 +145,11 @@ class Tagger(SequenceModel):
         words = _words(inputs)
         mask = self.padding_mask(inputs)
         dropped = self.word_dropout(words, training=training)
+        # training is passed on by hand: under JAX, Keras's training step
+        # runs this call directly, outside the call context that would.
         vectors = [e(dropped if e.input_name == "words" else
                      {k: inputs[k] for k in e.input_keys} if e.input_name == "text"
-                     else inputs[e.input_name])
+                     else inputs[e.input_name], training=training)
                    for e in self.token_encoders]
         x = vectors[0] if len(vectors) == 1 else ops.concatenate(vectors, axis=-1)
         x = self.input_dropout(x, training=training)

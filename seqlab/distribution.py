@@ -54,6 +54,10 @@ class Distribution:
     #: carried state) works: true on one device and under JAX's single
     #: program, false under tf.distribute (each replica sees its share).
     splits_carried_state = True
+    #: Whether losses a layer adds in its call (``add_loss``) reach every
+    #: replica's gradient: false under tf.distribute, where Keras keeps one
+    #: list of them that the replicas' threads clear for each other.
+    keeps_layer_losses = True
 
     @property
     def is_chief(self):
@@ -119,6 +123,7 @@ class _JaxDataParallel(Distribution):
 
 class _TensorFlowStrategy(Distribution):
     splits_carried_state = False
+    keeps_layer_losses = False
 
     def __init__(self, strategy, process_id, processes):
         self.strategy = strategy

@@ -10,7 +10,7 @@ Example:
 import os
 import warnings
 
-from seqlab import memory, runs
+from seqlab import memory, registry, runs
 from seqlab.backend_logs import quiet
 from seqlab.config import format_spec, pretrained_spec
 from seqlab.data.batching import SequenceBatches
@@ -205,6 +205,16 @@ class TaggerTask(runs.Task):
         return vocabulary, vectors
 
     def fit_data(self, model, epoch):
+        adding = [registry.parse_spec(spec)[0] for spec, e in
+                  zip(model.encoder_specs, model.token_encoders) if e.adds_losses]
+        if adding and self.distribution.replicas > 1 \
+                and not self.distribution.keeps_layer_losses:
+            raise ConfigError(
+                f"Token encoder {adding[0]!r} adds a loss in training (lm_loss), which "
+                f"Keras does not keep per replica under tf.distribute: "
+                f"{self.distribution.replicas} replicas would train without part of it. "
+                f"Train it on several devices with the JAX backend (KERAS_BACKEND=jax), "
+                f"or on one device.")
         tag_index = {t: i for i, t in enumerate(model.tag_names)}
         self._check_tags_known(tag_index)
         x = model.encode_inputs([s.tokens for s in self.train])

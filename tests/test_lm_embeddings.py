@@ -257,3 +257,29 @@ def test_new_models_co_trained_on_the_training_sentences_learn_the_text(tmp_path
     assert len(loaded.optimizer.variables) == len(tagger.optimizer.variables)
     for a, b in zip(loaded.optimizer.variables, tagger.optimizer.variables):
         np.testing.assert_array_equal(ops.convert_to_numpy(a), ops.convert_to_numpy(b))
+
+
+def test_co_training_is_refused_where_replicas_would_lose_its_loss(tmp_path):
+    """Under tf.distribute Keras keeps one list of added losses, which the
+    replicas' threads clear for each other: refused, not mistrained (JAX
+    trains it on several devices as on one)."""
+    import types
+
+    from seqlab.demo import write_ner_corpus
+    from seqlab.tagging import TaggerTask
+
+    corpus = write_ner_corpus(tmp_path / "corpus", seed=3, train=8, dev=4, test=4)
+    config = seqlab.load_config(data={
+        "output": str(tmp_path / "run"), "data": {**corpus, "format": "two_column"},
+        "model": {"units": 4, "encoders": ["word_embedding", {
+            "name": "lm_embeddings", "units": 4, "lm_loss": 0.5}]}})
+    task = TaggerTask(config)
+    task.distribution = types.SimpleNamespace(replicas=2, keeps_layer_losses=False,
+                                              processes=1, shard_batch=None)
+    task.read_data()
+    with pytest.raises(seqlab.ConfigError, match=r"Token encoder 'lm_embeddings' adds a loss "
+                       r"in training .* 2 replicas would train without part of it\. Train "
+                       r"it on several devices with the JAX backend"):
+        task.fit_data(task.build_model(), 0)
+    task.distribution.keeps_layer_losses = True
+    assert task.fit_data(task.build_model(), 0)["steps_per_epoch"] >= 1

@@ -28,6 +28,12 @@ class TokenEncoder(keras.layers.Layer):
     from_vectors = False
 
     @property
+    def adds_losses(self):
+        """Whether this encoder adds a loss in training (``add_loss``); a
+        run refuses to train it where such losses cannot be trusted."""
+        return False
+
+    @property
     def input_keys(self):
         """The keys of the model inputs `encode` makes (``"text"`` encoders)."""
         return ()

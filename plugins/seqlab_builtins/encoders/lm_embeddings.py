@@ -86,6 +86,10 @@ class LMEmbeddings(TokenEncoder):
         return tuple(key for d in self.directions for key in (f"lm_{d}", f"lm_{d}_at"))
 
     @property
+    def adds_losses(self):
+        return bool(self.lm_loss)
+
+    @property
     def dim(self):
         return sum(self.architectures[d]["units"] for d in self.directions)
 

@@ -12,7 +12,13 @@ Rows:
   with ``python ../shared/data/glove/make_glove.py .data/glove.6B.50d.txt``);
 - ``glove_frozen``: the same with the vectors frozen;
 - ``word_softmax``: word embeddings only, a BiLSTM, a softmax (the shape of
-  Huang et al. 2015's baseline).
+  Huang et al. 2015's baseline);
+- ``glove_lm``: ``glove`` with an ``lm_embeddings`` encoder over the
+  character language models ``--lm-forward`` and ``--lm-backward`` (frozen;
+  train them with ``benchmarks/char_lm.py``);
+- ``glove_cotrain``: ``glove`` with new 128-unit character models trained
+  with the tagger, ``lm_loss = 1.0`` (co-training, Liu et al. 2018; no text
+  besides the training data).
 
 Models are selected on dev F1; the test split is reported. The files are
 IOB1 and are read as such; the models learn IOBES.
@@ -65,11 +71,24 @@ def _row(**model):
     return config
 
 
+#: The character language models of the ``glove_lm`` row (``--lm-forward``,
+#: ``--lm-backward``).
+LM_FILES = {"forward": "runs/char_lm/forward/best.keras",
+            "backward": "runs/char_lm/backward/best.keras"}
+
+
+def _lm_encoders(**lm):
+    return ["word_embedding", "char_cnn", {"name": "lm_embeddings", **lm}]
+
+
 ROWS = {
     "random": lambda glove: _row(),
     "glove": lambda glove: _row(pretrained=glove),
     "glove_frozen": lambda glove: _row(pretrained={"path": glove, "trainable": False}),
     "word_softmax": lambda glove: _row(units=100, head="softmax", encoders=["word_embedding"]),
+    "glove_lm": lambda glove: _row(pretrained=glove, encoders=_lm_encoders(**LM_FILES)),
+    "glove_cotrain": lambda glove: _row(pretrained=glove, encoders=_lm_encoders(
+        units=128, lm_loss=1.0)),
 }
 
 
@@ -230,6 +249,10 @@ def main(argv=None):
     parser.add_argument("--rows", default="random,glove", help=f"comma-separated, of {', '.join(ROWS)}")
     parser.add_argument("--glove", default=".data/glove.6B.50d.txt",
                         help="GloVe text file (../shared/data/glove/README.md)")
+    parser.add_argument("--lm-forward", default=LM_FILES["forward"],
+                        help="the forward character LM of row glove_lm")
+    parser.add_argument("--lm-backward", default=LM_FILES["backward"],
+                        help="the backward character LM of row glove_lm")
     parser.add_argument("--output", default="runs/bench-ner")
     parser.add_argument("--decode-only", action="store_true",
                         help="only measure decoding speed of the rows' saved models "
@@ -244,6 +267,12 @@ def main(argv=None):
     started = time.time()
     rows, glove = chosen_rows(parser, args.rows, ROWS, args.glove,
                               lambda row: row.startswith("glove"))
+    LM_FILES.update(forward=os.path.abspath(args.lm_forward),
+                    backward=os.path.abspath(args.lm_backward))
+    for path in LM_FILES.values() if "glove_lm" in rows else ():
+        if not os.path.isfile(path):
+            parser.error(f"{path}: no such file. Train the character language models "
+                         f"with benchmarks/char_lm.py (--lm-forward, --lm-backward).")
     files = {split: os.path.abspath(os.path.join(args.data, f"{name}.txt"))
              for split, name in (("train", "train"), ("dev", "valid"), ("test", "test"))}
     epochs, seeds = None, list(range(1, args.seeds + 1))

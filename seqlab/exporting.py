@@ -26,6 +26,7 @@ import uuid
 import keras
 import numpy as np
 
+from seqlab import registry
 from seqlab.errors import ConfigError, SeqlabError
 from seqlab.io import file_digest
 
@@ -97,7 +98,9 @@ def export(model, path, format="savedmodel", force=False, quantize=None):
         raise ConfigError("This model has no vocabulary (or tag names), so nothing outside "
                           "seqlab could feed it; train it with seqlab's train_tagger or "
                           "train_language_model.")
-    text_encoders = [e.name for e in getattr(model, "text_encoders", [])]
+    text_encoders = [registry.parse_spec(spec)[0] for spec, e in zip(
+        getattr(model, "encoder_specs", []), getattr(model, "token_encoders", []))
+        if e.input_name == "text"]
     if text_encoders:
         # Their inputs (a character stream per sentence and positions into
         # it) are made in Python by the encoder; a loader without seqlab

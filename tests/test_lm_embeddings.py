@@ -209,7 +209,8 @@ batch_size = 8
     assert len(capsys.readouterr().out.strip().splitlines()) == 6  # a token per line
     assert main(["export", model, str(tmp_path / "export")]) == 2
     err = capsys.readouterr().err.strip()
-    assert "does not export such taggers yet" in err and "\n" not in err
+    assert "reads text through 'lm_embeddings'" in err and "does not export such taggers yet" in err
+    assert "\n" not in err
 
 
 @pytest.mark.backend

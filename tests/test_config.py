@@ -22,6 +22,17 @@ def test_paths_are_relative_to_the_file(tmp_path):
     assert config.model.cell == "lstm"  # defaults filled in
 
 
+def test_files_an_encoder_names_are_relative_to_the_file_too(tmp_path):
+    config = load_config(write(tmp_path, BASE + """[model]
+encoders = ["char_cnn", { name = "word_embedding", pretrained = "glove.txt" },
+  { name = "lm_embeddings", forward = "lm/fw.keras", backward = "/abs/bw.keras" }]
+"""))
+    char_cnn, words, lm = config.model.encoders
+    assert char_cnn == "char_cnn" and words["pretrained"] == str(tmp_path / "glove.txt")
+    assert lm["forward"] == str(tmp_path / "lm" / "fw.keras")
+    assert lm["backward"] == "/abs/bw.keras"
+
+
 def test_overrides(tmp_path):
     config = load_config(write(tmp_path, BASE), [
         "training.epochs=3", 'model.cell="gru"', "model.cell=gru",

@@ -200,7 +200,8 @@ def _known(key, valid, prefix, where):
 
 
 #: Options of built-in encoders that name files (relative to the config file).
-ENCODER_PATH_OPTIONS = {"lm_embeddings": ("forward", "backward")}
+ENCODER_PATH_OPTIONS = {"lm_embeddings": ("forward", "backward"),
+                        "word_embedding": ("pretrained",)}
 
 
 def _resolve_paths(values, base, default_output):

@@ -129,7 +129,10 @@ def train_row(row, settings, files, data, seed, output, epochs, resume=True):
     # A run stopped part-way (Ctrl-C, the end of a session) resumes from its
     # last committed epoch: the result is the uninterrupted run's.
     run = seqlab.train_tagger(config, resume=resume, verbose=2)
-    seconds = time.perf_counter() - start
+    # seqlab's count of the committed epochs' time: a resumed run's
+    # epochs before the interruption included (this call's own wall
+    # time would leave them out).
+    seconds = run.train_seconds or time.perf_counter() - start
     scores = evaluate_tagger(run.model, read_tagged(files["test"], config.data), data["scheme"])
     overlap = scores.get("untyped_overlap", {}).get("binary", {}).get("f1")
     return {"row": row, "seed": seed, "test_f1": 100 * scores["f1"],

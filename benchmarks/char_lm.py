@@ -32,7 +32,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from ner_conll2003 import emit, machine  # noqa: E402
+from ner_conll2003 import emit, machine, relative  # noqa: E402
 
 RESULTS = os.path.join(HERE, "results", "char_lm_runs.jsonl")
 DATA = os.path.join(HERE, "..", "..", "shared", "data", "unlabeled")
@@ -139,8 +139,8 @@ def main(argv=None):
             "epochs_run": len(run.history), "epochs_this_invocation": trained,
             "seconds_per_epoch": seconds / trained if trained else None,
             "parameters": int(sum(np.prod(v.shape) for v in run.model.trainable_variables)),
-            "vocabulary": len(run.model.vocabulary), "model": os.path.join(run.output,
-                                                                           "best.keras"),
+            "vocabulary": len(run.model.vocabulary),
+            "model": relative(os.path.join(run.output, "best.keras")),
             "date": time.strftime("%Y-%m-%d"), "machine": machine()}
         emit(record, args.record)
 

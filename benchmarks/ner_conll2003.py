@@ -174,9 +174,29 @@ def done_runs(path=RESULTS):
     return read_runs(path, lambda r: (r["row"], _key(r["config"]), r["seed"]))
 
 
+def relative(path):
+    """An absolute path as a record keeps it: relative to the repository,
+    not this checkout's location."""
+    return os.path.relpath(path, os.path.dirname(HERE)) if os.path.isabs(path) else path
+
+
+def _recorded(settings):
+    """``settings`` as a record keeps them: the vectors' and the language
+    models' paths relative to the repository (`_key` reads them so)."""
+    settings = copy.deepcopy(settings)
+    model = settings["model"]
+    if isinstance(model.get("pretrained"), str):
+        model["pretrained"] = relative(model["pretrained"])
+    for spec in model.get("encoders", []):
+        if isinstance(spec, dict) and spec.get("name") == "lm_embeddings":
+            spec.update({k: relative(spec[k]) for k in ("forward", "backward")
+                         if isinstance(spec.get(k), str)})
+    return settings
+
+
 def _key(config):
     """A row's config as recorded, without what differs between machines."""
-    config = copy.deepcopy(config)
+    config = _recorded(config)
     for (section, key), neutral in ADDED_SINCE.items():
         if config.get(section, {}).get(key, neutral) == neutral:
             config.get(section, {}).pop(key, None)
@@ -186,6 +206,11 @@ def _key(config):
     elif isinstance(pretrained, dict):
         config["model"]["pretrained"] = {**pretrained, "path": os.path.basename(pretrained["path"])}
     return json.dumps(config, sort_keys=True)
+
+
+def _recorded_vectors(report):
+    """The report's vectors coverage, their path relative to the repository."""
+    return report if not report else {**report, "path": relative(report["path"])}
 
 
 def run_row(name, settings, data, seeds, output, epochs, record_to):
@@ -216,7 +241,8 @@ def run_row(name, settings, data, seeds, output, epochs, record_to):
                   "dev_f1": 100 * run.dev["f1"], "best_epoch": run.best_epoch,
                   "epochs_run": len(run.history), "train_seconds": seconds,
                   "decode_sentences_per_s": decoding_speed(run.model, test),
-                  "pretrained": report.get("pretrained"), "config": settings,
+                  "pretrained": _recorded_vectors(report.get("pretrained")),
+                  "config": _recorded(settings),
                   "backend": keras.backend.backend(), "machine": machine(),
                   "date": time.strftime("%Y-%m-%d")}
         results.append(result)

@@ -40,7 +40,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from ner_conll2003 import (RESULTS as NER_RESULTS, _key, chosen_rows, machine,  # noqa: E402
+from ner_conll2003 import (RESULTS as NER_RESULTS, _key, _recorded, chosen_rows, machine,  # noqa: E402
                            quick_split, read_runs)
 
 RESULTS = os.path.join(HERE, "results", "suite_runs.jsonl")
@@ -141,16 +141,6 @@ def train_row(row, settings, files, data, seed, output, epochs, resume=True):
             "best_epoch": run.best_epoch, "epochs_run": len(run.history),
             "train_seconds": seconds, "config": _recorded(settings),
             "date": time.strftime("%Y-%m-%d"), "machine": machine()}
-
-
-def _recorded(settings):
-    """``settings`` as a record keeps them: the vectors' path relative to
-    the repository, not this checkout's location (`_key` reads the name)."""
-    pretrained = settings["model"].get("pretrained")
-    if not isinstance(pretrained, str):
-        return settings
-    relative = os.path.relpath(pretrained, os.path.dirname(HERE))
-    return {**settings, "model": {**settings["model"], "pretrained": relative}}
 
 
 def summary(runs):

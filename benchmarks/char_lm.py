@@ -33,25 +33,10 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from ner_conll2003 import emit, machine, relative  # noqa: E402
+from serve_load import conll_sentences  # noqa: E402
 
 RESULTS = os.path.join(HERE, "results", "char_lm_runs.jsonl")
 DATA = os.path.join(HERE, "..", "..", "shared", "data", "unlabeled")
-
-
-def conll_lines(path):
-    """The sentences of a CoNLL file (tokens in the first column) as lines."""
-    sentence = []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            fields = line.split()
-            if not fields or fields[0] == "-DOCSTART-":
-                if sentence:
-                    yield " ".join(sentence)
-                sentence = []
-            else:
-                sentence.append(fields[0])
-    if sentence:
-        yield " ".join(sentence)
 
 
 def write_split(files, folder, limit=None, every=50, conll=()):
@@ -65,7 +50,9 @@ def write_split(files, folder, limit=None, every=50, conll=()):
             open(dev, "w", encoding="utf-8") as out_dev:
         index = 0
         sources = [open(path, encoding="utf-8") for path in files]
-        sources += [conll_lines(path) for path in conll]
+        # a CoNLL file's sentences, a line each (the first iterable of a
+        # generator expression is read at once: each keeps its own path)
+        sources += [(" ".join(s) for s in conll_sentences(path)) for path in conll]
         for handle in sources:
             with contextlib.closing(handle):
                 for line in handle:

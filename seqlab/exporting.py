@@ -26,7 +26,6 @@ import uuid
 import keras
 import numpy as np
 
-from seqlab import registry
 from seqlab.errors import ConfigError, SeqlabError
 from seqlab.io import file_digest
 
@@ -98,8 +97,8 @@ def export(model, path, format="savedmodel", force=False, quantize=None):
         raise ConfigError("This model has no vocabulary (or tag names), so nothing outside "
                           "seqlab could feed it; train it with seqlab's train_tagger or "
                           "train_language_model.")
-    text_encoders = [registry.parse_spec(spec)[0] for spec, e in zip(
-        getattr(model, "encoder_specs", []), getattr(model, "token_encoders", []))
+    text_encoders = [] if not isinstance(model, Tagger) else [
+        name for name, e in zip(model.encoder_names, model.token_encoders)
         if e.input_name == "text"]
     if text_encoders:
         # Their inputs (a character stream per sentence and positions into

@@ -10,7 +10,7 @@ Example:
 import os
 import warnings
 
-from seqlab import memory, registry, runs
+from seqlab import memory, runs
 from seqlab.backend_logs import quiet
 from seqlab.config import format_spec, pretrained_spec
 from seqlab.data.batching import SequenceBatches
@@ -205,8 +205,8 @@ class TaggerTask(runs.Task):
         return vocabulary, vectors
 
     def fit_data(self, model, epoch):
-        adding = [registry.parse_spec(spec)[0] for spec, e in
-                  zip(model.encoder_specs, model.token_encoders) if e.adds_losses]
+        adding = [name for name, e in zip(model.encoder_names, model.token_encoders)
+                  if e.adds_losses]
         if adding and self.distribution.replicas > 1 \
                 and not self.distribution.keeps_layer_losses:
             raise ConfigError(

@@ -137,6 +137,12 @@ class Tagger(SequenceModel):
         return any(e.input_name == "chars" for e in self.token_encoders)
 
     @property
+    def encoder_names(self):
+        """Each token encoder's registered name, as a config gives it
+        (``"lm_embeddings"``; the layers' own names are numbered)."""
+        return [registry.parse_spec(spec, "token_encoders")[0] for spec in self.encoder_specs]
+
+    @property
     def text_encoders(self):
         """The encoders that make their own inputs from the tokens (``"text"``)."""
         return [e for e in self.token_encoders if e.input_name == "text"]
@@ -174,9 +180,10 @@ class Tagger(SequenceModel):
         if not self.reads_chars and not text_encoders:
             return words
         inputs = {"words": words}
+        # An empty sentence is read as the one unknown word it is given.
+        texts = [tokens or ["<unk>"] for tokens in sentences] if text_encoders else ()
         for encoder in text_encoders:
-            # An empty sentence is read as the one unknown word it is given.
-            inputs.update(encoder.encode([tokens or ["<unk>"] for tokens in sentences]))
+            inputs.update(encoder.encode(texts))
         if not self.reads_chars:
             return inputs
         # Each distinct token's characters are looked up once: most tokens

@@ -223,7 +223,7 @@ def test_config_show_prints_every_default_as_toml_that_reads_back(tmp_path):
                                       "training.epochs=7"])
     assert result.exit_code == 0, result.output
     assert 'cell = "gru"' in result.output and "epochs = 7" in result.output
-    assert "patience = 8" in result.output  # a default, filled in
+    assert "patience = 6" in result.output  # a default, filled in
     shown = tmp_path / "shown.toml"
     shown.write_text(result.output)
     assert load_config(shown) == load_config(config, ["training.epochs=7"])

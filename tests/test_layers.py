@@ -126,3 +126,83 @@ def test_layer_configs_round_trip():
                   StackedRNN("gru", 3, 2)):
         clone = layer.__class__.from_config(layer.get_config())
         assert clone.get_config() == layer.get_config()
+
+
+class _TwoGateCell(ProjectedCell):
+    """A user's cell with two gates (a minimal gated unit), written to the
+    documented contract: only `step`."""
+
+    gates = 2
+
+    def step(self, projected, states):
+        z_in, h_in = ops.split(projected, 2, axis=-1)
+        z_rec, h_rec = ops.split(ops.matmul(states[0], self.recurrent_kernel), 2, axis=-1)
+        z = ops.sigmoid(z_in + z_rec)
+        h = z * states[0] + (1 - z) * ops.tanh(h_in + h_rec)
+        return h, [h]
+
+
+@pytest.mark.parametrize("cell", [
+    {"name": "elman", "activation": "tanh"}, {"name": "elman", "activation": "sigmoid"},
+    "relu", "irnn", "two_gate"])
+@pytest.mark.parametrize("input_dim", [2, 9])
+def test_projecting_in_the_step_gives_the_sequence_projections_numbers(cell, input_dim, rng,
+                                                                      seed):
+    """A narrow input is projected inside the loop (as SimpleRNN does), a
+    wide one before it: the outputs and every gradient are the same either
+    way, masked and read backwards too, so the choice changes speed only."""
+    def make():
+        if cell == "two_gate":
+            return ProjectedRNN(_TwoGateCell(4), return_sequences=True, go_backwards=True)
+        return seqlab.registry.create("cells", cell, 4, return_sequences=True)
+
+    x = rng.normal(size=(3, 6, input_dim)).astype("float32")
+    mask = np.array([[True] * 6, [True] * 4 + [False] * 2, [True] + [False] * 5])
+    chosen, other = make(), make()
+    chosen.build(x.shape)
+    other.build(x.shape)
+    other.set_weights(chosen.get_weights())
+    width = chosen.cell.gates * 4
+    assert chosen.cell.project_in_step == (input_dim < width)
+    other.cell.project_in_step = not chosen.cell.project_in_step
+
+    def outputs_and_gradients(layer):
+        weights = layer.trainable_weights
+        if keras.backend.backend() == "jax":
+            import jax
+
+            def loss(values):
+                return ops.sum(ops.square(layer.stateless_call(values, [], x, mask=mask)[0]))
+
+            values = [v.value for v in weights]
+            return (ops.convert_to_numpy(layer(x, mask=mask)),
+                    [np.asarray(g) for g in jax.grad(loss)(values)])
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            out = layer(x, mask=mask)
+            total = ops.sum(ops.square(out))
+        return ops.convert_to_numpy(out), [g.numpy() for g in tape.gradient(total, weights)]
+
+    out_a, grads_a = outputs_and_gradients(chosen)
+    out_b, grads_b = outputs_and_gradients(other)
+    np.testing.assert_allclose(out_a, out_b, rtol=1e-5, atol=1e-6)
+    assert len(grads_a) == 3
+    for a, b in zip(grads_a, grads_b):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_a_saved_projected_rnn_loads_and_chooses_again(tmp_path, rng, seed):
+    """The choice is not saved: a model saved with either loop loads with
+    the same config and weights and gives the same outputs."""
+    x = rng.normal(size=(2, 5, 2)).astype("float32")
+    inputs = keras.Input((None, 2))
+    rnn = seqlab.registry.create("cells", "irnn", 6, return_sequences=True)
+    model = keras.Model(inputs, rnn(inputs))
+    assert rnn.cell.project_in_step
+    assert "project_in_step" not in rnn.get_config()["cell"]["config"]
+    path = tmp_path / "m.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(ops.convert_to_numpy(loaded(x)), ops.convert_to_numpy(model(x)),
+                               rtol=1e-6)

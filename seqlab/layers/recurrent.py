@@ -1,9 +1,15 @@
-"""Recurrent layers for generic cells: the input projection runs once.
+"""Recurrent layers for generic cells: the input projection where it is cheaper.
 
 A plain ``keras.layers.RNN`` multiplies each step's input by the input kernel
 inside the time loop. `ProjectedRNN` does that product for the whole sequence
-in one matrix multiplication before the loop, so the loop only carries the
-recurrent part. Cells written for it subclass `ProjectedCell`.
+in one matrix multiplication before the loop when the input is at least as
+wide as the projection (a tagger's upper layers, wide embeddings), so the
+loop only carries the recurrent part; when the input is narrower (the adding
+problem's 2 features into 100 units) it projects inside the step, as
+``keras.layers.SimpleRNN`` does: a projected sequence wider than the input
+costs more to carry through the loop and back than the small products save
+(measured: benchmarks/README.md section 5). The arithmetic is the same
+either way. Cells written for it subclass `ProjectedCell`.
 """
 
 import keras
@@ -42,6 +48,9 @@ class ProjectedCell(keras.layers.Layer):
         self.recurrent_initializer = keras.initializers.get(recurrent_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.use_bias = use_bias
+        # Set by ProjectedRNN.build: project each step's input in `call`
+        # rather than receive the whole sequence projected.
+        self.project_in_step = False
 
     @property
     def state_size(self):
@@ -68,7 +77,8 @@ class ProjectedCell(keras.layers.Layer):
         projected = ops.matmul(inputs, self.kernel)
         return projected + self.bias if self.use_bias else projected
 
-    def call(self, projected, states):
+    def call(self, inputs, states):
+        projected = self.project(inputs) if self.project_in_step else inputs
         return self.step(projected, states)
 
     def step(self, projected, states):
@@ -111,8 +121,17 @@ class ProjectedRNN(keras.layers.RNN):
             )
         super().__init__(cell, **kwargs)
 
-    def call(self, sequences, initial_state=None, mask=None, training=False):
+    def build(self, sequences_shape, initial_state_shape=None):
+        super().build(sequences_shape, initial_state_shape)
         # RNN.build has built the cell on the raw input width (the kernel's
-        # rows); the loop then runs over the projected sequence.
-        return super().call(self.cell.project(sequences), initial_state=initial_state,
-                            mask=mask, training=training)
+        # rows). A projected sequence wider than the input costs more to
+        # carry through the loop than projecting each step's input does.
+        width = self.cell.gates * self.cell.units
+        input_width = sequences_shape[-1]
+        self.cell.project_in_step = input_width is not None and input_width < width
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        if not self.cell.project_in_step:
+            sequences = self.cell.project(sequences)
+        return super().call(sequences, initial_state=initial_state, mask=mask,
+                            training=training)

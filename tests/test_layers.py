@@ -206,3 +206,64 @@ def test_a_saved_projected_rnn_loads_and_chooses_again(tmp_path, rng, seed):
     loaded = keras.saving.load_model(path)
     np.testing.assert_allclose(ops.convert_to_numpy(loaded(x)), ops.convert_to_numpy(model(x)),
                                rtol=1e-6)
+
+
+class _MaskedStack(StackedBidirectional):
+    """The stack as it ran before 2026-12-06: both directions masked."""
+
+    def _run_layer(self, i, x, mask, training):
+        forward = self.forward_layers[i](x, mask=mask, training=training)
+        backward = ops.flip(self.backward_layers[i](x, mask=mask, training=training), axis=1)
+        return ops.concatenate([forward, backward], axis=-1)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "elman", "irnn"])
+def test_unmasked_directions_give_every_real_position_the_masked_value(cell, rng, seed):
+    """The stack runs its recurrences without the mask (right padding: the
+    backward direction reads each row's real steps reversed), so Keras can
+    take its fused kernels; at every real position, two layers deep, the
+    outputs and the gradients of a loss over real positions equal the
+    masked stack's."""
+    x = rng.normal(size=(4, 7, 3)).astype("float32")
+    lengths = np.array([7, 4, 1, 0])
+    mask = np.arange(7)[None, :] < lengths[:, None]
+    ours, masked = StackedBidirectional(cell, units=5, depth=2), _MaskedStack(cell, units=5, depth=2)
+    ours(x, mask=mask)
+    masked(x, mask=mask)
+    masked.set_weights(ours.get_weights())
+    real = mask[:, :, None].astype("float32")
+
+    def outputs_and_gradients(layer):
+        weights = layer.trainable_weights
+        if keras.backend.backend() == "jax":
+            import jax
+
+            def loss(values):
+                fixed = [v.value for v in layer.non_trainable_variables]
+                out = layer.stateless_call(values, fixed, x, mask=mask)[0]
+                return ops.sum(ops.square(out) * real)
+
+            return (ops.convert_to_numpy(layer(x, mask=mask)),
+                    [np.asarray(g) for g in jax.grad(loss)([v.value for v in weights])])
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            out = layer(x, mask=mask)
+            total = ops.sum(ops.square(out) * real)
+        return ops.convert_to_numpy(out), [g.numpy() for g in tape.gradient(total, weights)]
+
+    out_a, grads_a = outputs_and_gradients(ours)
+    out_b, grads_b = outputs_and_gradients(masked)
+    np.testing.assert_allclose(out_a * real, out_b * real, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(out_a[0], 0.0)
+    assert len(grads_a) == len(grads_b) >= 6
+    for a, b in zip(grads_a, grads_b):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_reverse_padded_reverses_each_rows_real_steps_only():
+    from seqlab.layers.stacked import reverse_padded
+
+    x = np.arange(2 * 4).reshape(2, 4).astype("float32")
+    out = ops.convert_to_numpy(reverse_padded(x[:, :, None], np.array([3, 0])))[:, :, 0]
+    np.testing.assert_array_equal(out, [[2, 1, 0, 3], [4, 5, 6, 7]])

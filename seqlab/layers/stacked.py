@@ -36,6 +36,19 @@ def make_recurrent_layer(cell, units, kernel_initializer=None,
     )
 
 
+def reverse_padded(x, lengths):
+    """Each row of ``x`` (``(batch, time, ...)``) with its first ``lengths``
+    steps in reverse order and the rest where they were, as
+    ``tf.reverse_sequence`` does: position ``t < length`` takes position
+    ``length - 1 - t``."""
+    steps = ops.arange(ops.shape(x)[1], dtype="int32")[None, :]
+    lengths = ops.cast(lengths, "int32")[:, None]
+    index = ops.where(steps < lengths, lengths - 1 - steps, steps)
+    for _ in range(len(x.shape) - 2):
+        index = ops.expand_dims(index, -1)
+    return ops.take_along_axis(x, index, axis=1)
+
+
 class _Stack(keras.layers.Layer):
     """Shared arguments, validation and config of the two stacks."""
 
@@ -90,6 +103,12 @@ class StackedBidirectional(_Stack):
     Layer ``i`` reads the merged forward and backward states of layer
     ``i - 1``, so every layer sees the whole sentence in both directions.
 
+    A ``mask`` must mark right padding (each row's real steps first, as
+    seqlab's batches and Keras's cuDNN kernels have them): the recurrences
+    run unmasked, each row's real steps reversed for the backward direction,
+    which gives real positions exactly the masked values and keeps Keras's
+    fused kernels; outputs at padded positions are not defined.
+
     Args:
         cell: cell spec, e.g. ``"lstm"`` or ``{"name": "elman",
             "activation": "relu"}``.
@@ -127,10 +146,27 @@ class StackedBidirectional(_Stack):
             for i in range(depth)]
 
     def _run_layer(self, i, x, mask, training):
-        forward = self.forward_layers[i](x, mask=mask, training=training)
-        # go_backwards returns the outputs in reversed time order
-        backward = ops.flip(
-            self.backward_layers[i](x, mask=mask, training=training), axis=1)
+        if mask is None:
+            forward = self.forward_layers[i](x, training=training)
+            # go_backwards returns the outputs in reversed time order
+            backward = ops.flip(self.backward_layers[i](x, training=training), axis=1)
+        else:
+            # Right padding, read without the mask, which gives every real
+            # position the masked recurrence's value and lets Keras take
+            # its unmasked (fused, cuDNN) kernels. The forward direction
+            # reaches the padding only after the real tokens. The backward
+            # layer reads each row's real tokens last to first and then its
+            # padding: fed the row with its real tokens moved to the end
+            # (go_backwards reverses it again), its outputs come in reading
+            # order and are put back at their positions. Outputs at padding
+            # are not those of a masked run; the mask still goes on to the
+            # head and the loss, which ignore them.
+            lengths = ops.sum(ops.cast(mask, "int32"), axis=1)
+            forward = self.forward_layers[i](x, training=training)
+            reversed_rows = reverse_padded(x, lengths)
+            backward = reverse_padded(
+                self.backward_layers[i](ops.flip(reversed_rows, axis=1), training=training),
+                lengths)
         if self.merge_mode == "concat":
             return ops.concatenate([forward, backward], axis=-1)
         if self.merge_mode == "sum":

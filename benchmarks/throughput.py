@@ -14,8 +14,9 @@ torch is installed: `pip install -e ".[peer]"`) is the same shape with
 `clip_grad_norm_(5)`. Data are random ids without padding. Each round times
 every model for about `--seconds` of steps after a warm-up, in turn; the
 figure is the median over rounds, in tokens per second (sequences per
-second x length for the ReLU rows). The last line is JSON with every figure
-and the ratios seqlab / peer.
+second x length for the ReLU rows), and the ratio of the fastest rounds
+beside it (interference only slows a round down). The last line is JSON
+with every figure and the ratios seqlab / peer.
 """
 
 import argparse
@@ -249,10 +250,17 @@ def measure(name, row, rounds, seconds, steps, with_torch, per_step_read=False,
             times[key].append(runner.run())
     tokens = {key: runners[key].steps * row["batch"] * row["length"] for key in runners}
     speed = {key: tokens[key] / statistics.median(times[key]) for key in runners}
+    # The fastest round of each model: on a shared machine interference only
+    # slows a round down, so the best rounds compare the undisturbed speeds
+    # (TensorFlow's rounds on 2 cores differ by up to 70%).
+    best = {key: tokens[key] / min(times[key]) for key in runners}
     result = {"name": name, "backend": keras.backend.backend(),
               "seqlab": round(speed["seqlab"]), "keras": round(speed["keras"]),
               "torch": round(speed["torch"]) if "torch" in speed else None,
               "ratio_keras": round(speed["seqlab"] / speed["keras"], 3),
+              "ratio_keras_best": round(best["seqlab"] / best["keras"], 3),
+              "ratio_torch_best": (round(best["seqlab"] / best["torch"], 3)
+                                   if "torch" in best else None),
               "ratio_torch": (round(speed["seqlab"] / speed["torch"], 3)
                               if "torch" in speed else None),
               "unit": "tokens/s", "shape": row,
@@ -266,7 +274,7 @@ def measure(name, row, rounds, seconds, steps, with_torch, per_step_read=False,
               "spread": {k: round(max(v) / min(v) - 1, 3) for k, v in times.items()}}
     print(f"{name:18s} {result['backend']:10s} seqlab {result['seqlab']:>9,}  keras "
           f"{result['keras']:>9,}  torch {result['torch'] or 0:>9,}  "
-          f"x keras {result['ratio_keras']:.2f}"
+          f"x keras {result['ratio_keras']:.2f} (best rounds {result['ratio_keras_best']:.2f})"
           + (f"  x torch {result['ratio_torch']:.2f}" if result["torch"] else "")
           + (f"  keras masked {result['keras_masked']:,} (x {result['ratio_keras_masked']:.2f})"
              if "keras_masked" in result else "")

@@ -219,15 +219,16 @@ class _MaskedStack(StackedBidirectional):
 
 @pytest.mark.parametrize("cell", ["lstm", "gru", "elman", "irnn"])
 def test_unmasked_directions_give_every_real_position_the_masked_value(cell, rng, seed):
-    """The stack runs its recurrences without the mask (right padding: the
-    backward direction reads each row's real steps reversed), so Keras can
-    take its fused kernels; at every real position, two layers deep, the
-    outputs and the gradients of a loss over real positions equal the
-    masked stack's."""
+    """On an accelerator the stack runs its recurrences without the mask
+    (right padding: the backward direction reads each row's real steps
+    reversed), so Keras can take its fused kernels; at every real position,
+    two layers deep, the outputs and the gradients of a loss over real
+    positions equal the masked stack's."""
     x = rng.normal(size=(4, 7, 3)).astype("float32")
     lengths = np.array([7, 4, 1, 0])
     mask = np.arange(7)[None, :] < lengths[:, None]
     ours, masked = StackedBidirectional(cell, units=5, depth=2), _MaskedStack(cell, units=5, depth=2)
+    ours.read_unmasked = True
     ours(x, mask=mask)
     masked(x, mask=mask)
     masked.set_weights(ours.get_weights())
@@ -267,3 +268,15 @@ def test_reverse_padded_reverses_each_rows_real_steps_only():
     x = np.arange(2 * 4).reshape(2, 4).astype("float32")
     out = ops.convert_to_numpy(reverse_padded(x[:, :, None], np.array([3, 0])))[:, :, 0]
     np.testing.assert_array_equal(out, [[2, 1, 0, 3], [4, 5, 6, 7]])
+
+
+def test_the_stack_reads_masked_on_a_cpu_and_unmasked_on_an_accelerator(monkeypatch):
+    import seqlab.layers.stacked as stacked
+
+    x = np.zeros((1, 3, 2), "float32")
+    mask = np.array([[True, True, False]])
+    for accelerator in (False, True):
+        monkeypatch.setattr(stacked, "on_accelerator", lambda: accelerator)
+        layer = StackedBidirectional("elman", units=2)
+        layer(x, mask=mask)
+        assert layer.read_unmasked is accelerator

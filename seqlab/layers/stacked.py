@@ -6,6 +6,7 @@ from keras import ops
 from seqlab import registry
 from seqlab.config.schema import MERGE_MODES  # declared once, with the config key
 from seqlab.errors import ConfigError
+from seqlab.memory import on_accelerator
 from seqlab.validation import check_positive_int
 
 
@@ -104,10 +105,14 @@ class StackedBidirectional(_Stack):
     ``i - 1``, so every layer sees the whole sentence in both directions.
 
     A ``mask`` must mark right padding (each row's real steps first, as
-    seqlab's batches and Keras's cuDNN kernels have them): the recurrences
-    run unmasked, each row's real steps reversed for the backward direction,
-    which gives real positions exactly the masked values and keeps Keras's
-    fused kernels; outputs at padded positions are not defined.
+    seqlab's batches and Keras's cuDNN kernels have them). On a GPU or TPU
+    the recurrences then run unmasked, each row's real steps reversed for
+    the backward direction: real positions get exactly the masked values,
+    Keras keeps its fused kernels, and outputs at padded positions are not
+    defined. On a CPU, where reading unmasked saved nothing (decoding
+    CoNLL-2003's test split: the same speed to 20% slower, both backends;
+    benchmarks/bidirectional_mask.py), they run masked. ``read_unmasked`` (True, False, or None: decided by the device
+    at the first call) chooses.
 
     Args:
         cell: cell spec, e.g. ``"lstm"`` or ``{"name": "elman",
@@ -136,6 +141,7 @@ class StackedBidirectional(_Stack):
         super().__init__(cell, units, depth, dropout, kernel_initializer,
                          recurrent_initializer, **kwargs)
         self.merge_mode = merge_mode
+        self.read_unmasked = None
         # Not keras.layers.Bidirectional: it rebuilds the forward layer from
         # its serialized config, which would force every plugin cell to be
         # registered with Keras just to run.
@@ -146,10 +152,13 @@ class StackedBidirectional(_Stack):
             for i in range(depth)]
 
     def _run_layer(self, i, x, mask, training):
-        if mask is None:
-            forward = self.forward_layers[i](x, training=training)
+        if self.read_unmasked is None:
+            self.read_unmasked = on_accelerator()
+        if mask is None or not self.read_unmasked:
+            forward = self.forward_layers[i](x, mask=mask, training=training)
             # go_backwards returns the outputs in reversed time order
-            backward = ops.flip(self.backward_layers[i](x, training=training), axis=1)
+            backward = ops.flip(
+                self.backward_layers[i](x, mask=mask, training=training), axis=1)
         else:
             # Right padding, read without the mask, which gives every real
             # position the masked recurrence's value and lets Keras take

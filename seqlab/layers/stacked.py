@@ -111,8 +111,9 @@ class StackedBidirectional(_Stack):
     Keras keeps its fused kernels, and outputs at padded positions are not
     defined. On a CPU, where reading unmasked saved nothing (decoding
     CoNLL-2003's test split: the same speed to 20% slower, both backends;
-    benchmarks/bidirectional_mask.py), they run masked. ``read_unmasked`` (True, False, or None: decided by the device
-    at the first call) chooses.
+    benchmarks/bidirectional_mask.py), they run masked. ``read_unmasked``
+    chooses: True, False, or None (the device decides at the first call;
+    it is not saved, so a model trained on a GPU reads masked on a CPU).
 
     Args:
         cell: cell spec, e.g. ``"lstm"`` or ``{"name": "elman",

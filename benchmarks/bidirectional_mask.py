@@ -5,7 +5,7 @@ CPU, unmasked on a GPU or TPU).
     python benchmarks/bidirectional_mask.py MODEL --test ../shared/data/conll2003/test.txt
         [--rounds 6]
 
-Loads the tagger twice, sets every `StackedBidirectional`'s
+Loads the tagger twice, sets its `StackedBidirectional`'s
 ``read_unmasked`` to False in one copy and True in the other, and times
 ``Tagger.tag`` over the test file's sentences (tokens in the first column)
 round by round, alternating the copies, after a warm-up pass each. Prints
@@ -37,15 +37,12 @@ def main(argv=None):
     import keras
 
     import seqlab
-    from seqlab.layers import StackedBidirectional
 
     sentences = conll_sentences(args.test)
     models = {}
     for unmasked in (False, True):
         model = seqlab.load_model(args.model)
-        for layer in model._flatten_layers():
-            if isinstance(layer, StackedBidirectional):
-                layer.read_unmasked = unmasked
+        model.encoder.read_unmasked = unmasked  # the tagger's StackedBidirectional
         model.tag(sentences)  # warm-up: traces and compiles
         models["unmasked" if unmasked else "masked"] = model
     times = {name: [] for name in models}

@@ -252,7 +252,7 @@ def measure(name, row, rounds, seconds, steps, with_torch, per_step_read=False,
     speed = {key: tokens[key] / statistics.median(times[key]) for key in runners}
     # The fastest round of each model: on a shared machine interference only
     # slows a round down, so the best rounds compare the undisturbed speeds
-    # (TensorFlow's rounds on 2 cores differ by up to 70%).
+    # (TensorFlow's rounds of one model on 2 cores differed by up to 114%).
     best = {key: tokens[key] / min(times[key]) for key in runners}
     result = {"name": name, "backend": keras.backend.backend(),
               "seqlab": round(speed["seqlab"]), "keras": round(speed["keras"]),

@@ -128,6 +128,28 @@ def test_layer_configs_round_trip():
         assert clone.get_config() == layer.get_config()
 
 
+def _outputs_and_gradients(layer, x, mask, weight=1.0):
+    """``layer(x, mask=mask)`` and the gradients of ``sum(out**2 * weight)``
+    with respect to its trainable weights, as NumPy arrays, on either backend."""
+    weights = layer.trainable_weights
+    if keras.backend.backend() == "jax":
+        import jax
+
+        def loss(values):
+            fixed = [v.value for v in layer.non_trainable_variables]
+            out = layer.stateless_call(values, fixed, x, mask=mask)[0]
+            return ops.sum(ops.square(out) * weight)
+
+        return (ops.convert_to_numpy(layer(x, mask=mask)),
+                [np.asarray(g) for g in jax.grad(loss)([v.value for v in weights])])
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        out = layer(x, mask=mask)
+        total = ops.sum(ops.square(out) * weight)
+    return ops.convert_to_numpy(out), [g.numpy() for g in tape.gradient(total, weights)]
+
+
 class _TwoGateCell(ProjectedCell):
     """A user's cell with two gates (a minimal gated unit), written to the
     documented contract: only `step`."""
@@ -166,26 +188,8 @@ def test_projecting_in_the_step_gives_the_sequence_projections_numbers(cell, inp
     assert chosen.cell.project_in_step == (input_dim < width)
     other.cell.project_in_step = not chosen.cell.project_in_step
 
-    def outputs_and_gradients(layer):
-        weights = layer.trainable_weights
-        if keras.backend.backend() == "jax":
-            import jax
-
-            def loss(values):
-                return ops.sum(ops.square(layer.stateless_call(values, [], x, mask=mask)[0]))
-
-            values = [v.value for v in weights]
-            return (ops.convert_to_numpy(layer(x, mask=mask)),
-                    [np.asarray(g) for g in jax.grad(loss)(values)])
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            out = layer(x, mask=mask)
-            total = ops.sum(ops.square(out))
-        return ops.convert_to_numpy(out), [g.numpy() for g in tape.gradient(total, weights)]
-
-    out_a, grads_a = outputs_and_gradients(chosen)
-    out_b, grads_b = outputs_and_gradients(other)
+    out_a, grads_a = _outputs_and_gradients(chosen, x, mask)
+    out_b, grads_b = _outputs_and_gradients(other, x, mask)
     np.testing.assert_allclose(out_a, out_b, rtol=1e-5, atol=1e-6)
     assert len(grads_a) == 3
     for a, b in zip(grads_a, grads_b):
@@ -234,27 +238,8 @@ def test_unmasked_directions_give_every_real_position_the_masked_value(cell, rng
     masked.set_weights(ours.get_weights())
     real = mask[:, :, None].astype("float32")
 
-    def outputs_and_gradients(layer):
-        weights = layer.trainable_weights
-        if keras.backend.backend() == "jax":
-            import jax
-
-            def loss(values):
-                fixed = [v.value for v in layer.non_trainable_variables]
-                out = layer.stateless_call(values, fixed, x, mask=mask)[0]
-                return ops.sum(ops.square(out) * real)
-
-            return (ops.convert_to_numpy(layer(x, mask=mask)),
-                    [np.asarray(g) for g in jax.grad(loss)([v.value for v in weights])])
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            out = layer(x, mask=mask)
-            total = ops.sum(ops.square(out) * real)
-        return ops.convert_to_numpy(out), [g.numpy() for g in tape.gradient(total, weights)]
-
-    out_a, grads_a = outputs_and_gradients(ours)
-    out_b, grads_b = outputs_and_gradients(masked)
+    out_a, grads_a = _outputs_and_gradients(ours, x, mask, real)
+    out_b, grads_b = _outputs_and_gradients(masked, x, mask, real)
     np.testing.assert_allclose(out_a * real, out_b * real, rtol=1e-5, atol=1e-6)
     assert not np.allclose(out_a[0], 0.0)
     assert len(grads_a) == len(grads_b) >= 6

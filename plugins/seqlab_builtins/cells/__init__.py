@@ -2,8 +2,9 @@
 
 ``elman``, ``relu`` and ``irnn`` are `seqlab.layers.ProjectedCell`s: their
 input projection runs once per sequence, or per step for inputs narrower
-than the projection (`seqlab.layers.ProjectedRNN`). ``lstm`` and ``gru`` are Keras's own
-layers, which take the fused cuDNN kernel on a GPU where the backend has one.
+than the projection (`seqlab.layers.ProjectedRNN`). ``lstm`` and ``gru`` are
+Keras's own layers, which take the fused cuDNN kernel on a GPU where the
+backend has one.
 """
 
 import seqlab

@@ -56,10 +56,11 @@ CONFIGS = {
         # as compiled batched steps allow. What differs, and why: 32 streams
         # in 20-word windows (his toolkit updates after every word, BPTT of
         # a few steps in blocks; per-word steps are hours an epoch here); a
-        # per-token mean loss at rate 20 (his 0.1 per word would be
+        # per-token mean loss at rate 10 (his 0.1 per word would be
         # 0.1 x 32 x 20 = 64: 50 diverged in a 500-step probe on
-        # 2026-12-06, 25 was ahead of 10, dev 431 against 464; a run at 10
-        # learned slowly, dev 353, 270, 234 after epochs 1-3);
+        # 2026-12-06; a whole run at 20 stalled at dev 251-248 in epochs
+        # 3-4, so the halving began there and stopped at dev 159.90, test
+        # 151.33: benchmarks/README.md section 3);
         # global-norm clipping at 1 (his element-wise 15 on a summed loss);
         # and dropout 0.3 on the embeddings and the hidden layer's output,
         # which he did not have (Pachitariu & Sahani 2013 regularise RNN LMs
@@ -70,7 +71,7 @@ CONFIGS = {
                   "depth": 1, "dropout": 0.3, "head": "class_softmax",
                   "num_classes": 100},
         "training": {"epochs": 40, "batch_size": 32, "num_steps": 20,
-                     "optimizer": "sgd", "learning_rate": 20.0, "lr_decay": 0.5,
+                     "optimizer": "sgd", "learning_rate": 10.0, "lr_decay": 0.5,
                      "lr_schedule": "plateau", "min_improvement": 1.003,
                      "init_scale": 0.1, "weight_decay": 1e-6,
                      "clipper": {"name": "global_norm", "threshold": 1.0}},
@@ -187,7 +188,7 @@ def run_rnn(name, paths, seed, output, overrides, resume=True):
                                   for v in run.model.trainable_variables)),
             "tokens_per_s": train_tokens * epochs / wall, "train_s": wall,
             "sentence_log_probs": {s["sentence"]: s["log_prob"] for s in scored},
-            "history": run.history, "config": config}
+            "history": run.history, "config": config.model_dump(mode="json")}
 
 
 def peer_speed(name, paths, steps):

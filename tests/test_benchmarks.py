@@ -62,6 +62,37 @@ def test_the_language_model_configs_are_valid_seqlab_configs(tmp_path):
     assert lm_ptb.CONFIGS["rnnlm"]["training"]["lr_schedule"] == "plateau"
 
 
+def test_a_finished_language_model_run_is_recorded_and_then_skipped(tmp_path, monkeypatch,
+                                                                    capsys):
+    """lm_ptb.py appends each finished seed to its JSON lines (the config
+    as plain JSON: a typed config object once broke the record after a
+    19-minute run) and reads it back instead of training again."""
+    import json
+
+    import lm_ptb
+
+    words = "the cat is small . a dog is big . the dog sat on the cat .".split()
+    rng = np.random.default_rng(0)
+    for split, lines in (("train", 60), ("valid", 10), ("test", 10)):
+        text = "\n".join(" ".join(rng.choice(words, 8)) for _ in range(lines))
+        (tmp_path / f"ptb.{split}.txt").write_text(text + "\n")
+    runs = tmp_path / "runs.jsonl"
+    monkeypatch.setattr(lm_ptb, "RUNS", str(runs))
+    argv = ["--data", str(tmp_path), "--config", "rnnlm", "--output", str(tmp_path / "out"),
+            "--peer-steps", "0", "--set", "model.units=8", "--set", "model.num_classes=3",
+            "--set", "training.epochs=1", "--set", "training.batch_size=4",
+            "--set", "training.num_steps=5"]
+    lm_ptb.main(argv)
+    [record] = [json.loads(line) for line in runs.read_text().splitlines()]
+    assert record["config"]["model"]["cell"] == {"name": "elman", "activation": "sigmoid"}
+    assert record["config"]["training"]["batch_size"] == 4
+    assert record["epochs"] == 1 and record["test_ppl"] > 1
+    capsys.readouterr()
+    lm_ptb.main(argv)
+    assert "rnnlm seed 1: recorded on" in capsys.readouterr().out
+    assert len(runs.read_text().splitlines()) == 1
+
+
 def test_the_perplexity_table_reads_the_recorded_runs():
     import class_softmax
 

@@ -43,7 +43,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from ner_conll2003 import machine, read_runs  # noqa: E402
+from ner_conll2003 import machine, read_runs, relative  # noqa: E402
 
 LECTURE_PAIR = ["the cat is small", "small the is cat"]
 
@@ -188,7 +188,17 @@ def run_rnn(name, paths, seed, output, overrides, resume=True):
                                   for v in run.model.trainable_variables)),
             "tokens_per_s": train_tokens * epochs / wall, "train_s": wall,
             "sentence_log_probs": {s["sentence"]: s["log_prob"] for s in scored},
-            "history": run.history, "config": config.model_dump(mode="json")}
+            "history": run.history, "config": _recorded(config)}
+
+
+def _recorded(config):
+    """A run's config as its record keeps it: plain JSON, its data files and
+    output relative to the repository, not this checkout's location."""
+    config = config.model_dump(mode="json")
+    config["data"] = {key: relative(value) if key in ("train", "dev", "test") and value
+                      else value for key, value in config["data"].items()}
+    config["output"] = relative(config["output"])
+    return config
 
 
 def peer_speed(name, paths, steps):

@@ -1,5 +1,6 @@
 """The benchmark scripts' own logic (the runs themselves are not tests)."""
 
+import os
 import sys
 from pathlib import Path
 
@@ -86,6 +87,10 @@ def test_a_finished_language_model_run_is_recorded_and_then_skipped(tmp_path, mo
     [record] = [json.loads(line) for line in runs.read_text().splitlines()]
     assert record["config"]["model"]["cell"] == {"name": "elman", "activation": "sigmoid"}
     assert record["config"]["training"]["batch_size"] == 4
+    # paths as the repository sees them, not this checkout's location
+    assert not any(os.path.isabs(record["config"]["data"][split])
+                   for split in ("train", "dev", "test"))
+    assert not os.path.isabs(record["config"]["output"])
     assert record["epochs"] == 1 and record["test_ppl"] > 1
     capsys.readouterr()
     lm_ptb.main(argv)

@@ -19,7 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lm_ptb import CONFIGS  # noqa: E402
+from lm_ptb import CONFIGS, files  # noqa: E402
 from ner_conll2003 import machine  # noqa: E402
 
 
@@ -40,13 +40,13 @@ def main(argv=None):
     from seqlab.runs import compile_options
 
     settings = CONFIGS[args.config]
+    paths = files(args.data, quick=False, workdir=None)
     training = seqlab.load_config(task="lm", data={
-        "data": {split: os.path.join(args.data, f"ptb.{name}.txt")
-                 for split, name in (("train", "train"), ("dev", "valid"), ("test", "test"))},
+        "data": {"train": paths["train"], "dev": paths["valid"], "test": paths["test"]},
         "model": settings["model"], "training": settings["training"]}).training
     model = seqlab.load_model(os.path.join(args.run, "best.keras"))
-    ids = {split: corpus_ids(read_corpus(os.path.join(args.data, f"ptb.{split}.txt")),
-                             model.vocabulary) for split in ("train", "valid", "test")}
+    ids = {split: corpus_ids(read_corpus(path), model.vocabulary)
+           for split, path in paths.items()}
     batch, steps = training.batch_size, training.num_steps
     x, y = stream_windows(ids["train"], batch, steps)
 

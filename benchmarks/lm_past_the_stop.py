@@ -1,11 +1,12 @@
 """What Mikolov's stopping rule costs: train a stopped lm_ptb.py run on.
 
-    python benchmarks/lm_past_the_stop.py --run runs/lm_ptb/rnnlm_seed1 --config rnnlm \
-        --rates 0.625,0.3125 [--data ../shared/data/ptb] [--results FILE]
+    python benchmarks/lm_past_the_stop.py --run runs/lm_ptb/rnnlm_seed1 \
+        --rates 0.625,0.3125 [--config rnnlm] [--data ../shared/data/ptb] [--results FILE]
 
 Loads the run's best.keras and trains it one more epoch at each of --rates
 in turn (the rates the plateau schedule would have taken next), with the
-config's other settings (batch, windows, optimizer, L2, clipper), printing
+run's other settings (batch, windows, optimizer, L2, clipper: its
+config.json, or lm_ptb.py's --config when given), printing
 a JSON line per epoch with dev and test perplexity. Exploratory: it is not a
 run of the recipe (no run directory, no resume), and it reads the test
 split after every epoch, so nothing here may select a model; it says how
@@ -26,7 +27,9 @@ from ner_conll2003 import machine  # noqa: E402
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--run", required=True, help="a finished lm_ptb.py run directory")
-    parser.add_argument("--config", required=True, choices=sorted(CONFIGS))
+    parser.add_argument("--config", choices=sorted(CONFIGS),
+                        help="the run's lm_ptb.py config; by default its own "
+                             "RUN/config.json, which also holds its --set values")
     parser.add_argument("--rates", required=True,
                         help="comma-separated learning rates, one epoch each")
     parser.add_argument("--data", default="../shared/data/ptb")
@@ -39,7 +42,14 @@ def main(argv=None):
     from seqlab.lm.scoring import perplexity
     from seqlab.runs import compile_options
 
-    settings = CONFIGS[args.config]
+    saved = os.path.join(args.run, "config.json")
+    if args.config is None and not os.path.isfile(saved):
+        parser.error(f"{saved}: no such file; name the run's --config")
+    if args.config is None:
+        with open(saved) as handle:
+            settings = json.load(handle)
+    else:
+        settings = CONFIGS[args.config]
     paths = files(args.data, quick=False, workdir=None)
     training = seqlab.load_config(task="lm", data={
         "data": {"train": paths["train"], "dev": paths["valid"], "test": paths["test"]},

@@ -241,3 +241,25 @@ def test_the_suite_trains_the_defaults_and_counts_the_recorded_conll2003_runs(tm
     text, score = suite.table({"conll2000-glove": summary})
     assert score == pytest.approx(94.0 - 94.46)
     assert "| `conll2000-glove` | **94.00 ± 0.00** (94.00, 94.00) |" in text
+
+
+def test_ner_decoding_only_times_the_saved_models(tmp_path, small_tagger_run, capsys):
+    """--decode-only reads the test split and times each row's saved
+    best.keras (it once passed the data section as a dict where the typed
+    config is expected, and failed before timing anything)."""
+    import json
+    import shutil
+
+    import ner_conll2003
+
+    run, sentences = small_tagger_run
+    (tmp_path / "test.txt").write_text("".join(
+        "".join(f"{token} O\n" for token in tokens) + "\n" for tokens in sentences))
+    saved = tmp_path / "out" / "random-seed1"
+    saved.mkdir(parents=True)
+    shutil.copy(os.path.join(run.output, "best.keras"), saved / "best.keras")
+    capsys.readouterr()
+    ner_conll2003.main(["--data", str(tmp_path), "--rows", "random", "--seeds", "1",
+                        "--decode-only", "--output", str(tmp_path / "out")])
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["sentences_per_s"]["random"]["1"] > 0

@@ -40,21 +40,18 @@ def main(argv=None):
     import seqlab
     from seqlab.data.corpus import corpus_ids, read_corpus, stream_windows
     from seqlab.lm.scoring import perplexity
+    from seqlab.rundir import RunDirectory
     from seqlab.runs import compile_options
 
-    saved = os.path.join(args.run, "config.json")
-    if args.config is None and not os.path.isfile(saved):
-        parser.error(f"{saved}: no such file; name the run's --config")
-    if args.config is None:
-        with open(saved) as handle:
-            settings = json.load(handle)
-    else:
-        settings = CONFIGS[args.config]
+    run = RunDirectory(args.run)
+    settings = CONFIGS[args.config] if args.config else run.saved_config()
+    if settings is None:
+        parser.error(f"{run.file(run.CONFIG)}: no such file; name the run's --config")
     paths = files(args.data, quick=False, workdir=None)
     training = seqlab.load_config(task="lm", data={
         "data": {"train": paths["train"], "dev": paths["valid"], "test": paths["test"]},
         "model": settings["model"], "training": settings["training"]}).training
-    model = seqlab.load_model(os.path.join(args.run, "best.keras"))
+    model = seqlab.load_model(run.best)
     ids = {split: corpus_ids(read_corpus(path), model.vocabulary)
            for split, path in paths.items()}
     batch, steps = training.batch_size, training.num_steps

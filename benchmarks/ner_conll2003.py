@@ -327,10 +327,9 @@ def main(argv=None):
     data = {**files, "format": "conll", "token_column": 0, "tag_column": -1, "scheme": "iob1"}
     if args.decode_only:
         import seqlab
-        from seqlab.config import TaggerData
         from seqlab.tagging import read_tagged
 
-        test = read_tagged(data["test"], TaggerData(**data))
+        test = read_tagged(data["test"], seqlab.load_config(data={"data": data}).data)
         speeds = {name: {seed: decoding_speed(seqlab.load_model(os.path.join(
             args.output, f"{name}-seed{seed}", "best.keras")), test, passes=5)
             for seed in seeds} for name in rows}

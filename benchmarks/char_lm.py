@@ -45,9 +45,12 @@ def write_split(files, folder, limit=None, every=50, conll=()):
     ``folder``; returns their paths and sizes."""
     os.makedirs(folder, exist_ok=True)
     train, dev = os.path.join(folder, "train.txt"), os.path.join(folder, "dev.txt")
+    # written beside and then renamed into place, so that two invocations
+    # (a direction on each core) never read a half-written file
+    partial = {path: f"{path}.{os.getpid()}.partial" for path in (train, dev)}
     counts = {"train": 0, "dev": 0}
-    with open(train, "w", encoding="utf-8") as out_train, \
-            open(dev, "w", encoding="utf-8") as out_dev:
+    with open(partial[train], "w", encoding="utf-8") as out_train, \
+            open(partial[dev], "w", encoding="utf-8") as out_dev:
         index = 0
         sources = [open(path, encoding="utf-8") for path in files]
         # a CoNLL file's sentences, a line each (the first iterable of a
@@ -65,6 +68,8 @@ def write_split(files, folder, limit=None, every=50, conll=()):
                     (out_dev if split == "dev" else out_train).write(line + "\n")
                     counts[split] += len(line) + 1
                     index += 1
+    for path, written in partial.items():
+        os.replace(written, path)
     return {"train": train, "dev": dev}, counts
 
 

@@ -263,3 +263,73 @@ def test_ner_decoding_only_times_the_saved_models(tmp_path, small_tagger_run, ca
                         "--decode-only", "--output", str(tmp_path / "out")])
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["sentences_per_s"]["random"]["1"] > 0
+
+
+def _mpqa_row(seeds_f1):
+    return {"runs": [{"seed": seed, "binary": {"f1": f1}, "proportional": {"f1": f1 - 5}}
+                     for seed, f1 in seeds_f1]}
+
+
+def test_mpqa_pairs_language_model_vectors_with_glove_seed_by_seed():
+    """glove_lm is tested against glove for each model, deep against shallow
+    for each vectors, runs paired by seed whatever order they were read in."""
+    results = {("dse", "glove"): {"shallow": _mpqa_row([(1, 60.0), (2, 62.0), (3, 61.0)])},
+               ("dse", "glove_lm"): {"shallow": _mpqa_row([(3, 62.0), (1, 61.5), (2, 62.5)])},
+               ("ese", "glove"): {"deep": _mpqa_row([(1, 50.0), (2, 51.0)]),
+                                  "shallow": _mpqa_row([(1, 49.0), (2, 52.0)])}}
+    tests = opinion_mpqa.comparisons(results)
+    assert set(tests) == {("dse", "shallow", "glove_lm - glove"),
+                          ("ese", "glove", "deep - shallow")}
+    lm = tests[("dse", "shallow", "glove_lm - glove")]["binary"]
+    assert lm["mean_difference"] == pytest.approx((1.5 + 0.5 + 1.0) / 3)
+    assert lm["t"] == pytest.approx(3.4641, abs=1e-3)  # mean 1.0, sd 0.5, n 3
+    assert tests[("ese", "glove", "deep - shallow")]["binary"]["mean_difference"] == 0.0
+
+
+def test_mpqa_trains_the_language_model_encoder_beside_glove(tmp_path, char_lms, capsys):
+    """--embeddings glove,glove_lm: the same shallow model with GloVe alone
+    and with the character models' states, reported and compared."""
+    import json
+
+    words = ["the", "plan", "was", "criticized", "by", "many", "said", "he", "good", "very"]
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "mpqa" / "dse"
+    folder.mkdir(parents=True)
+    for split, count in (("train", 40), ("dev", 10), ("test", 10)):
+        lines = []
+        for index in range(count):
+            tokens = list(rng.choice(words, size=6))
+            tags = ["B", "I"] if index % 2 else ["O", "O"]
+            tokens[0] = "the" if index % 2 else tokens[0]
+            lines += [f"{t}\t{tag}-DSE" if tag != "O" else f"{t}\tO"
+                      for t, tag in zip(tokens, tags + ["O"] * 4)] + [""]
+        (folder / f"{split}.txt").write_text("\n".join(lines) + "\n")
+    glove = tmp_path / "glove.txt"
+    glove.write_text("".join(f"{w} " + " ".join(f"{v:.3f}" for v in rng.normal(size=50)) + "\n"
+                             for w in words))
+    forward, backward = char_lms
+    capsys.readouterr()
+    opinion_mpqa.main(["--data", str(tmp_path / "mpqa"), "--tasks", "dse", "--quick",
+                       "--embeddings", "glove,glove_lm", "--models", "shallow",
+                       "--glove", str(glove), "--lm-forward", forward, "--lm-backward", backward,
+                       "--output", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    result = json.loads(captured.out.strip().splitlines()[-1])
+    assert set(result["tasks"]) == {"dse_glove", "dse_glove_lm"}
+    with_lm = result["tasks"]["dse_glove_lm"]["shallow"]
+    alone = result["tasks"]["dse_glove"]["shallow"]
+    # the first layer reads 50 + 7 + 5 values a token with the models
+    assert with_lm["parameters"] - alone["parameters"] == 2 * with_lm["units"] * (7 + 5)
+    # recorded relative to the repository, as the other benchmarks' paths
+    assert with_lm["runs"][0]["language_models"] == {
+        direction: opinion_mpqa.relative(path)
+        for direction, path in (("forward", forward), ("backward", backward))}
+    assert [t["difference"] for t in result["paired_tests"]] == ["glove_lm - glove"]
+    assert "| DSE | shallow | binary F1 | glove_lm - glove |" in captured.err
+
+
+def test_mpqa_refuses_missing_language_models_before_training(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        opinion_mpqa.main(["--embeddings", "glove_lm", "--glove", __file__,
+                           "--lm-forward", str(tmp_path / "no.keras")])
+    assert "no.keras: no such file. Train the character models" in capsys.readouterr().err

@@ -14,6 +14,7 @@ import math
 
 from seqeval import metrics as seqeval_metrics
 from seqeval import scheme as seqeval_scheme
+from seqeval.metrics.sequence_labeling import get_entities
 
 from seqlab.data.schemes import check_scheme, convert, spans
 from seqlab.errors import ConfigError
@@ -56,6 +57,11 @@ def entity_scores(gold, predicted, scheme="iob2", mode="default", digits=4):
         scheme = "iob2"
     options = ({"mode": "strict", "scheme": _SEQEVAL_SCHEMES[scheme]}
                if mode == "strict" else {})
+    if not _has_entities(gold, options) and not _has_entities(predicted, options):
+        # seqeval's report fails on this (max() of an empty sequence): a
+        # split without entities, tagged without any, scores zero.
+        return {"precision": 0.0, "recall": 0.0, "f1": 0.0, "per_type": {},
+                "report": "no entities in the gold or the predicted tags\n"}
     per_type = seqeval_metrics.classification_report(
         gold, predicted, output_dict=True, zero_division=0, **options)
     # The micro average is what precision_score/recall_score/f1_score
@@ -70,6 +76,12 @@ def entity_scores(gold, predicted, scheme="iob2", mode="default", digits=4):
         "report": seqeval_metrics.classification_report(
             gold, predicted, digits=digits, zero_division=0, **options),
     }
+
+
+def _has_entities(sequences, options):
+    if options:  # strict: only the spans the scheme allows count
+        return any(seqeval_scheme.Entities(sequences, options["scheme"]).entities)
+    return bool(get_entities(sequences))
 
 
 def token_accuracy(gold, predicted):

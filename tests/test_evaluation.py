@@ -62,6 +62,20 @@ def test_overlap_zero_over_zero_is_zero():
     assert scores["binary"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
 
 
+@pytest.mark.parametrize("mode", ["default", "strict"])
+def test_entity_scores_without_any_entity_are_zero_not_a_crash(mode):
+    """seqeval's report fails (max() of an empty sequence) when neither side
+    has an entity: a split without entities, tagged without any."""
+    scores = entity_scores([["O", "O"], ["O"]], [["O", "O"], ["O"]], mode=mode)
+    assert (scores["precision"], scores["recall"], scores["f1"]) == (0.0, 0.0, 0.0)
+    assert scores["per_type"] == {}
+    assert "no entities" in scores["report"]
+    # an ill-formed I- alone is no entity in strict mode, one in default
+    scores = entity_scores([["O", "O"]], [["I-X", "O"]], mode=mode)
+    assert scores["f1"] == 0.0
+    assert ("X" in scores["per_type"]) == (mode == "default")
+
+
 def test_misaligned_input():
     with pytest.raises(ValueError, match="sentence 0: gold has 2 tags, predicted 1"):
         token_accuracy([["O", "O"]], [["O"]])

@@ -277,11 +277,25 @@ def run_row(name, settings, data, seeds, output, epochs, record_to):
                      for r in results], "config": settings}
 
 
+def _seed_list(text):
+    try:
+        seeds = [int(part) for part in text.split(",")]
+    except ValueError:
+        seeds = []
+    if not seeds or min(seeds) < 1 or len(set(seeds)) != len(seeds):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of "
+                                         f"distinct seeds from 1 (say 2,3)")
+    return seeds
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default="../shared/data/conll2003",
                         help="folder with train.txt, valid.txt, test.txt")
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=3, help="seeds 1 to SEEDS")
+    parser.add_argument("--seed-list", type=_seed_list, metavar="K,L",
+                        help="only these seeds (instead of 1 to SEEDS): say 2 in one "
+                             "process and 3 in another to train two seeds at once")
     parser.add_argument("--quick", action="store_true",
                         help="2,000 training sentences, 3 epochs, one seed")
     parser.add_argument("--rows", default="random,glove", help=f"comma-separated, of {', '.join(ROWS)}")
@@ -313,7 +327,7 @@ def main(argv=None):
                          f"with benchmarks/char_lm.py (--lm-forward, --lm-backward).")
     files = {split: os.path.abspath(os.path.join(args.data, f"{name}.txt"))
              for split, name in (("train", "train"), ("dev", "valid"), ("test", "test"))}
-    epochs, seeds = None, list(range(1, args.seeds + 1))
+    epochs, seeds = None, args.seed_list or list(range(1, args.seeds + 1))
     if args.quick:
         files["train"] = quick_split(files["train"], args.output, 2000)
         epochs, seeds = 3, [1]

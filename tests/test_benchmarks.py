@@ -333,3 +333,28 @@ def test_mpqa_refuses_missing_language_models_before_training(tmp_path, capsys):
         opinion_mpqa.main(["--embeddings", "glove_lm", "--glove", __file__,
                            "--lm-forward", str(tmp_path / "no.keras")])
     assert "no.keras: no such file. Train the character models" in capsys.readouterr().err
+
+
+def test_ner_seed_list_runs_only_the_named_seeds(tmp_path, small_tagger_run, capsys):
+    """--seed-list 2 times (or trains) seed 2 alone, so two processes can
+    train two seeds at once; a list that is not seeds is refused."""
+    import json
+    import shutil
+
+    import ner_conll2003
+
+    run, sentences = small_tagger_run
+    (tmp_path / "test.txt").write_text("".join(
+        "".join(f"{token} O\n" for token in tokens) + "\n" for tokens in sentences))
+    saved = tmp_path / "out" / "random-seed2"
+    saved.mkdir(parents=True)
+    shutil.copy(os.path.join(run.output, "best.keras"), saved / "best.keras")
+    capsys.readouterr()
+    ner_conll2003.main(["--data", str(tmp_path), "--rows", "random", "--seed-list", "2",
+                        "--decode-only", "--output", str(tmp_path / "out")])
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert list(result["sentences_per_s"]["random"]) == ["2"]
+    for wrong in ("0", "2,2", "two"):
+        with pytest.raises(SystemExit):
+            ner_conll2003.main(["--seed-list", wrong])
+        assert "is not a comma-separated list of distinct seeds" in capsys.readouterr().err

@@ -17,7 +17,9 @@ Irsoy & Cardie's claim: the deep narrow model wins.
 forward and a backward character language model (benchmarks/char_lm.py;
 frozen), the same models with the same widths; with ``glove`` in the same
 invocation each model also gets a paired test of ``glove_lm`` against
-``glove`` across seeds (issue 25: what the language model adds).
+``glove`` across seeds (issue 25: what the language model adds). A run's
+record names the character models but its key does not: after training new
+ones, rerun their rows with ``--fresh --embeddings glove_lm``.
 
 Each finished run is appended to benchmarks/results/opinion_mpqa_runs.jsonl
 and skipped by a later invocation (``--fresh`` reruns), so the 40 runs of

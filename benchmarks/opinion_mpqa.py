@@ -197,9 +197,9 @@ def comparisons(results):
     return tests
 
 
-def markdown(results):
+def markdown(results, tests):
     """The README's tables: one row per task, vectors and model, then the
-    paired tests across seeds (two-sided)."""
+    paired ``tests`` across seeds (two-sided; `comparisons`)."""
     def cell(row, kind):
         return " / ".join(f"{row[f'{kind}_{m}']['mean']:.2f} ± {row[f'{kind}_{m}']['sd']:.2f}"
                           for m in ("precision", "recall")) + (
@@ -219,18 +219,18 @@ def markdown(results):
                 f"{statistics.mean(r['epochs_run'] for r in runs):.1f} "
                 f"({statistics.mean(r['best_epoch'] for r in runs):.1f}) | "
                 f"{row['train_seconds']['mean']:.0f} s |")
-    tests = []
-    for (task, label, difference), kinds in comparisons(results).items():
+    lines_of_tests = []
+    for (task, label, difference), kinds in tests.items():
         for kind, test in kinds.items():
             verdict = ("n/a" if test["p"] is None else
                        "significant" if test["p"] < 0.05 else "not significant")
-            tests.append(f"| {task.upper()} | {label} | {kind} F1 | {difference} | "
-                         f"{test['mean_difference']:+.2f} | "
-                         + (f"{test['t']:.2f} | {test['p']:.3f} | {verdict} |"
-                            if test["p"] is not None else "n/a | n/a | n/a |"))
+            lines_of_tests.append(f"| {task.upper()} | {label} | {kind} F1 | {difference} | "
+                                  f"{test['mean_difference']:+.2f} | "
+                                  + (f"{test['t']:.2f} | {test['p']:.3f} | {verdict} |"
+                                     if test["p"] is not None else "n/a | n/a | n/a |"))
     return "\n".join(lines + ["", "| task | vectors or model | measure | difference | mean "
                                "| t | p (two-sided) | at 0.05 |",
-                               "| --- | --- | --- | --- | --- | --- | --- | --- |"] + tests)
+                               "| --- | --- | --- | --- | --- | --- | --- | --- |"] + lines_of_tests)
 
 
 def main(argv=None):
@@ -294,8 +294,8 @@ def main(argv=None):
             results[(task, vectors)] = {
                 model: run(task, model, MODELS[model], widths[model], args, seeds, epochs,
                            vectors) for model in models}
-    print(markdown(results), file=sys.stderr)
     tests = comparisons(results)
+    print(markdown(results, tests), file=sys.stderr)
     print(json.dumps({
         "benchmark": "opinion_mpqa", "quick": args.quick, "seeds": seeds, "cell": args.cell,
         "tasks": {f"{task}_{vectors}": models for (task, vectors), models in results.items()},

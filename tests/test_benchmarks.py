@@ -243,10 +243,9 @@ def test_the_suite_trains_the_defaults_and_counts_the_recorded_conll2003_runs(tm
     assert "| `conll2000-glove` | **94.00 ± 0.00** (94.00, 94.00) |" in text
 
 
-def test_ner_decoding_only_times_the_saved_models(tmp_path, small_tagger_run, capsys):
-    """--decode-only reads the test split and times each row's saved
-    best.keras (it once passed the data section as a dict where the typed
-    config is expected, and failed before timing anything)."""
+def _decode_only(tmp_path, small_tagger_run, capsys, seed, seeds):
+    """ner_conll2003.py --decode-only over the small tagger saved as the
+    ``random`` row's seed ``seed``; its JSON line."""
     import json
     import shutil
 
@@ -255,13 +254,20 @@ def test_ner_decoding_only_times_the_saved_models(tmp_path, small_tagger_run, ca
     run, sentences = small_tagger_run
     (tmp_path / "test.txt").write_text("".join(
         "".join(f"{token} O\n" for token in tokens) + "\n" for tokens in sentences))
-    saved = tmp_path / "out" / "random-seed1"
+    saved = tmp_path / "out" / f"random-seed{seed}"
     saved.mkdir(parents=True)
     shutil.copy(os.path.join(run.output, "best.keras"), saved / "best.keras")
     capsys.readouterr()
-    ner_conll2003.main(["--data", str(tmp_path), "--rows", "random", "--seeds", "1",
+    ner_conll2003.main(["--data", str(tmp_path), "--rows", "random", *seeds,
                         "--decode-only", "--output", str(tmp_path / "out")])
-    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_ner_decoding_only_times_the_saved_models(tmp_path, small_tagger_run, capsys):
+    """--decode-only reads the test split and times each row's saved
+    best.keras (it once passed the data section as a dict where the typed
+    config is expected, and failed before timing anything)."""
+    result = _decode_only(tmp_path, small_tagger_run, capsys, 1, ["--seeds", "1"])
     assert result["sentences_per_s"]["random"]["1"] > 0
 
 
@@ -338,21 +344,9 @@ def test_mpqa_refuses_missing_language_models_before_training(tmp_path, capsys):
 def test_ner_seed_list_runs_only_the_named_seeds(tmp_path, small_tagger_run, capsys):
     """--seed-list 2 times (or trains) seed 2 alone, so two processes can
     train two seeds at once; a list that is not seeds is refused."""
-    import json
-    import shutil
-
     import ner_conll2003
 
-    run, sentences = small_tagger_run
-    (tmp_path / "test.txt").write_text("".join(
-        "".join(f"{token} O\n" for token in tokens) + "\n" for tokens in sentences))
-    saved = tmp_path / "out" / "random-seed2"
-    saved.mkdir(parents=True)
-    shutil.copy(os.path.join(run.output, "best.keras"), saved / "best.keras")
-    capsys.readouterr()
-    ner_conll2003.main(["--data", str(tmp_path), "--rows", "random", "--seed-list", "2",
-                        "--decode-only", "--output", str(tmp_path / "out")])
-    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    result = _decode_only(tmp_path, small_tagger_run, capsys, 2, ["--seed-list", "2"])
     assert list(result["sentences_per_s"]["random"]) == ["2"]
     for wrong in ("0", "2,2", "two"):
         with pytest.raises(SystemExit):

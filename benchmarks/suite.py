@@ -2,7 +2,8 @@
 tagged dataset in ``../shared/data``, one table against each anchor.
 
     python benchmarks/suite.py [--data ../shared/data] [--seeds 3]
-        [--rows conll2003-glove,conll2000-glove,...] [--set training.patience=5 ...]
+        [--seed-list K,L] [--rows conll2003-glove,conll2000-glove,...]
+        [--set training.patience=5 ...]
         [--glove .data/glove.6B.50d.txt] [--quick] [--table]
 
 Rows (every one is ``TaggerConfig.defaults()`` with the dataset's files,
@@ -40,8 +41,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from ner_conll2003 import (RESULTS as NER_RESULTS, _key, _recorded, chosen_rows, machine,  # noqa: E402
-                           quick_split, read_runs)
+from ner_conll2003 import (RESULTS as NER_RESULTS, _key, _recorded, _seed_list,  # noqa: E402
+                           chosen_rows, machine, quick_split, read_runs)
 
 RESULTS = os.path.join(HERE, "results", "suite_runs.jsonl")
 
@@ -198,7 +199,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", default="../shared/data",
                         help="folder with conll2003/, conll2000/ and opinion/mpqa/")
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=3, help="seeds 1 to SEEDS")
+    parser.add_argument("--seed-list", type=_seed_list, metavar="K,L",
+                        help="only these seeds (instead of 1 to SEEDS): one process "
+                             "per core, each with its own seeds")
     parser.add_argument("--rows", default=",".join(ROWS), help=f"comma-separated, of {', '.join(ROWS)}")
     parser.add_argument("--set", dest="changes", action="append", default=[],
                         metavar="SECTION.KEY=VALUE", help="change every row's config (repeatable)")
@@ -215,7 +219,7 @@ def main(argv=None):
     started = time.time()
     rows, glove = chosen_rows(parser, args.rows, ROWS, args.glove,
                               lambda row: not args.table and row.endswith("-glove"))
-    seeds = [1] if args.quick else list(range(1, args.seeds + 1))
+    seeds = [1] if args.quick else args.seed_list or list(range(1, args.seeds + 1))
     done = {} if args.quick else recorded()
     results = {}
     for row in rows:

@@ -62,7 +62,9 @@ BEST_CONFIG = {
 }
 # Config keys added after runs were recorded, at the value that trains as
 # before the key existed: left out of a run's key, so those runs still count.
-ADDED_SINCE = {("training", "weight_decay"): 0.0, ("training", "callbacks"): []}
+ADDED_SINCE = {("training", "weight_decay"): 0.0, ("training", "callbacks"): [],
+               ("training", "anneals"): 0, ("training", "anneal_factor"): 0.5,
+               ("training", "restore_best"): True}
 
 
 def _row(**model):

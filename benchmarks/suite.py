@@ -33,6 +33,7 @@ one JSON line.
 
 import argparse
 import copy
+import hashlib
 import json
 import os
 import statistics
@@ -208,7 +209,9 @@ def main(argv=None):
                         metavar="SECTION.KEY=VALUE", help="change every row's config (repeatable)")
     parser.add_argument("--glove", default=".data/glove.6B.50d.txt",
                         help="GloVe 6B 50d text file (../shared/data/glove/README.md)")
-    parser.add_argument("--output", default="runs/suite")
+    parser.add_argument("--output", default="runs/suite",
+                        help="run directories; a candidate's (--set) go in a folder named "
+                             "by its changes, so candidates never share one")
     parser.add_argument("--quick", action="store_true",
                         help="1,000 training sentences, 2 epochs, one seed, not recorded")
     parser.add_argument("--table", action="store_true",
@@ -217,6 +220,9 @@ def main(argv=None):
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     started = time.time()
+    if args.changes:
+        args.output = os.path.join(args.output, "set-" + hashlib.sha256(
+            "\n".join(sorted(args.changes)).encode()).hexdigest()[:10])
     rows, glove = chosen_rows(parser, args.rows, ROWS, args.glove,
                               lambda row: not args.table and row.endswith("-glove"))
     seeds = [1] if args.quick else args.seed_list or list(range(1, args.seeds + 1))

@@ -444,6 +444,10 @@ def _state_problem(state):
         return f"gives no best epoch between 0 and {epoch} (\"best_epoch\")"
     if not _is_int(state.get("wait", 0)) or state.get("wait", 0) < 0:
         return "gives no count of epochs without improvement (\"wait\")"
+    if not _is_int(state.get("anneals", 0)) or state.get("anneals", 0) < 0:
+        return "gives no count of anneals (\"anneals\")"
+    if not isinstance(state.get("restore", False), bool):
+        return "says neither true nor false of restoring the best weights (\"restore\")"
     if state.get("best_score") is not None and not _is_number(state["best_score"], finite=True):
         return "gives a best score that is not a number (\"best_score\")"
     history = state.get("history")

@@ -144,7 +144,9 @@ def train(task, config, resume=True, verbose=1, allow_changed_data=False, callba
     """Run ``task`` as ``config`` describes.
 
     Selects the model on the task's dev score, stops early after
-    ``training.patience`` epochs without improvement and before an epoch that
+    ``training.patience`` epochs without improvement (a tagger's
+    ``training.anneals`` first anneal the learning rate instead; see
+    `seqlab.callbacks.DevCheckpoint`) and before an epoch that
     would overrun ``training.time_budget``, commits every epoch into
     ``config.output`` (see `RunDirectory`) and, when that directory holds
     an unfinished run of the same config, resumes it: the resumed run ends
@@ -218,7 +220,11 @@ def _train(task, config, directory, distribution, resume, verbose, callbacks,
         with distribution.scope():
             model = task.build_model()
     directory.write_json(RunDirectory.CONFIG, config.dump())
-    checkpoint = DevCheckpoint(task, directory, training.patience, state, verbose)
+    checkpoint = DevCheckpoint(task, directory, training.patience, state, verbose,
+                               anneals=getattr(training, "anneals", 0),
+                               anneal_factor=getattr(training, "anneal_factor", 0.5),
+                               restore_best=getattr(training, "restore_best", True),
+                               load=lambda path: _load(path, distribution))
     # The config's own callbacks come after the checkpoint (an epoch's logs
     # then hold the dev score) and only where the run directory is written.
     context = CallbackContext(directory.path, state["epoch"] if state else 0)

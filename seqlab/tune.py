@@ -34,6 +34,8 @@ SPACES = {
         "training.lr_decay": {"low": 0.0, "high": 0.1},
         "training.batch_size": {"choices": [16, 32, 64]},
         "training.patience": {"low": 4, "high": 12, "step": 1},
+        "training.anneals": {"low": 0, "high": 3, "step": 1},
+        "training.restore_best": {"choices": [True, False]},
         "model.dropout": {"low": 0.2, "high": 0.6},
         "model.word_dropout": {"low": 0.0, "high": 0.1},
     },

@@ -278,3 +278,116 @@ def test_a_plugin_callback_runs_with_the_run_directory(corpus, tmp_path, registe
     with pytest.raises(seqlab.ConfigError, match="Callback 'epochs' .* has no option "
                                                  "'lable'. It accepts: label"):
         config_for(corpus, tmp_path / "other", callbacks=[{"name": "epochs", "lable": "x"}])
+
+
+class _AnnealScripted(runs.Task):
+    """A tagger-like task whose dev scores are given, with a constant
+    learning-rate schedule (a tagger's is inverse-time decay)."""
+
+    score_name = "dev_f1"
+    untrained_score = 0.0
+    scores = [0.5, 0.6, 0.55, 0.55, 0.7, 0.65, 0.65, 0.6, 0.6, 0.6]
+
+    def __init__(self, config, history_file):
+        super().__init__(config)
+        self.history_file = history_file
+
+    def read_data(self):
+        pass
+
+    def build_model(self):
+        model = seqlab.Tagger(vocab_size=5, num_tags=2, units=2, embedding_dim=2)
+        model.compile(optimizer="adam")
+        return model
+
+    def fit_data(self, model, epoch):
+        import numpy as np
+
+        x = np.arange(12, dtype="int32").reshape(4, 3) % 4 + 1
+        return {"x": x, "y": x % 2, "batch_size": 2, "shuffle": False}
+
+    def callbacks(self, history):
+        from seqlab.callbacks import inverse_time_decay
+
+        return [inverse_time_decay(0.01, 0.0)]
+
+    def dev_score(self, model):
+        import json
+
+        done = (json.loads(self.history_file.read_text())["history"]
+                if self.history_file.exists() else [])
+        return self.scores[len(done)]
+
+    def report(self, model, directory):
+        return {}, None, {}
+
+
+class _Weights(keras.callbacks.Callback):
+    """The model's weights at each epoch's start (after the run's own
+    callbacks) and end."""
+
+    def __init__(self):
+        super().__init__()
+        self.begin, self.end = {}, {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.begin[epoch] = self.model.get_weights()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.end[epoch] = self.model.get_weights()
+
+
+def _anneal_run(tmp_path, name, epochs, callbacks=(), **training):
+    (tmp_path / "t").write_text("x O\n")
+    config = load_config(data={
+        "output": str(tmp_path / name),
+        "data": {"train": str(tmp_path / "t"), "dev": str(tmp_path / "t")},
+        "training": {"epochs": epochs, "patience": 2, "anneals": 1, **training}})
+    task = _AnnealScripted(config, tmp_path / name / "state.json")
+    return runs.train(task, config, verbose=2, callbacks=list(callbacks))
+
+
+def _same(a, b):
+    import numpy as np
+
+    return all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
+def test_annealing_goes_on_from_the_best_weights_at_a_lower_rate_then_stops(tmp_path, capsys):
+    """Patience 2, one anneal: the dev score stalls after epoch 2, so after
+    epoch 4 the learning rate halves and epoch 5 starts from epoch 2's
+    weights; it stalls again after epoch 5 and the run stops at epoch 7."""
+    seen = _Weights()
+    run = _anneal_run(tmp_path, "run", 10, [seen])
+    out = capsys.readouterr().out
+    assert [h["epoch"] for h in run.history] == [1, 2, 3, 4, 5, 6, 7]
+    assert run.best_epoch == 5
+    rates = [round(h["learning_rate"], 6) for h in run.history]
+    assert rates == [0.01] * 4 + [0.005] * 3
+    assert _same(seen.begin[4], seen.end[1])  # epoch 5 starts from epoch 2's weights
+    assert not _same(seen.begin[4], seen.end[3])
+    assert ("Annealing after epoch 4 (1 of 1): dev_f1 has not improved for 2 epochs; the "
+            "learning rate is multiplied by 0.5 and training goes on from epoch 2's "
+            "weights.") in out
+    assert ("Stopping early after epoch 7: dev_f1 has not improved for 2 epochs (patience 2, "
+            "after 1 anneal); best.keras is epoch 5.") in out
+    # without restoring, epoch 5 goes on from epoch 4's weights
+    seen = _Weights()
+    _anneal_run(tmp_path, "kept", 5, [seen], restore_best=False)
+    assert _same(seen.begin[4], seen.end[3])
+
+
+def test_a_run_resumed_after_an_anneal_ends_as_an_uninterrupted_one(tmp_path):
+    whole = _anneal_run(tmp_path, "whole", 10)
+    _anneal_run(tmp_path, "cut", 4)  # stops right after the anneal is committed
+    resumed = _anneal_run(tmp_path, "cut", 10)
+    assert resumed.history == whole.history
+    assert _same(resumed.model.get_weights(), whole.model.get_weights())
+    assert _same(weights_of(tmp_path / "cut" / "last.keras"),
+                 weights_of(tmp_path / "whole" / "last.keras"))
+
+
+def weights_of(path):
+    from seqlab.saving import load_model
+
+    return load_model(path).get_weights()

@@ -84,26 +84,52 @@ class DevCheckpoint(keras.callbacks.Callback):
     the task's ``untrained_score``. A score that is not finite stops the run
     with a `TrainingError` before anything is committed.
 
+    With ``anneals``, the first ``anneals`` times patience runs out the run
+    goes on instead (Flair's anneal on plateau): from the next epoch on, the
+    learning rate the schedule sets is multiplied by ``anneal_factor`` once
+    more, and that epoch starts from the best epoch's weights when
+    ``restore_best`` (the optimizer keeps its state). The count and a
+    pending restore are part of the committed state, so a resumed run
+    anneals as an uninterrupted one does.
+
     Args:
         task: the run's `Task` (its `dev_score` and `shown`).
         directory: a `RunDirectory`.
-        patience: epochs without improvement before stopping.
+        patience: epochs without improvement before stopping or annealing.
         state: the state read by `RunDirectory.read_state` when resuming.
         verbose: 0 prints nothing; otherwise a line per epoch.
+        anneals: times to anneal before patience stops the run.
+        anneal_factor: what each anneal multiplies the learning rate by.
+        restore_best: anneals go on from the best epoch's weights.
+        load: reads a committed checkpoint's model (the run's loader, with
+            its checks); needed to restore the best weights.
 
     Attributes:
         state: the last committed state (a dict, see `RunDirectory`).
     """
 
-    def __init__(self, task, directory, patience=5, state=None, verbose=1):
+    def __init__(self, task, directory, patience=5, state=None, verbose=1, anneals=0,
+                 anneal_factor=0.5, restore_best=True, load=None):
         super().__init__()
         self.task, self.directory = task, directory
         self.patience, self.verbose = patience, verbose
+        self.anneals, self.anneal_factor = anneals, anneal_factor
+        self.restore_best, self.load = restore_best, load
         self.state = state or {"epoch": 0, "best_score": None, "best_epoch": 0,
                                "wait": 0, "history": [], "last": None, "best": None}
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start = time.perf_counter()
+        if self.state.get("restore"):
+            best = self.load(self.directory.file(self.state["best"]))
+            self.model.set_weights(best.get_weights())
+            self.state = {**self.state, "restore": False}
+        annealed = self.state.get("anneals", 0)
+        if annealed:
+            # after the schedule's callback, which sets the epoch's rate
+            optimizer = self.model.optimizer
+            rate = float(keras.ops.convert_to_numpy(optimizer.learning_rate))
+            optimizer.learning_rate = rate * self.anneal_factor ** annealed
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs if logs is not None else {}
@@ -122,6 +148,10 @@ class DevCheckpoint(keras.callbacks.Callback):
             state.update(best_score=score, best_epoch=epoch + 1, wait=0)
         elif state["best_score"] != self.task.untrained_score:
             state["wait"] += 1
+        annealed = state.get("anneals", 0)
+        anneal = bool(self.patience) and state["wait"] >= self.patience and annealed < self.anneals
+        if anneal:  # committed with the epoch: a resumed run anneals alike
+            state.update(anneals=annealed + 1, wait=0, restore=bool(self.restore_best))
         state["epoch"] = epoch + 1
         # Time lives in the state, not the history: an interrupted and
         # resumed run has the history of an uninterrupted one.
@@ -142,11 +172,22 @@ class DevCheckpoint(keras.callbacks.Callback):
             self.model.stop_training = True
             say(self.verbose, f"Stopping after epoch {epoch + 1}: {reason}; best.keras is "
                               f"epoch {state['best_epoch']}.")
+        elif anneal:
+            say(self.verbose, f"Annealing after epoch {epoch + 1} ({state['anneals']} of "
+                              f"{self.anneals}): {self.task.score_name} has not improved for "
+                              f"{self.patience} epochs; the learning rate is multiplied by "
+                              f"{self.anneal_factor:g}"
+                              + (f" and training goes on from epoch {state['best_epoch']}'s "
+                                 f"weights." if self.restore_best else "."))
         elif self.patience and state["wait"] >= self.patience:
             self.model.stop_training = True
+            annealed = state.get("anneals", 0)
             say(self.verbose, f"Stopping early after epoch {epoch + 1}: {self.task.score_name} "
                                f"has not improved for {state['wait']} epochs (patience "
-                               f"{self.patience}); best.keras is epoch {state['best_epoch']}.")
+                               f"{self.patience}" + (f", after {annealed} anneal"
+                                                     f"{'s' if annealed != 1 else ''}"
+                                                     if annealed else "")
+                               + f"); best.keras is epoch {state['best_epoch']}.")
 
 
 class TimeBudget(keras.callbacks.Callback):

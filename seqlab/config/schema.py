@@ -261,7 +261,14 @@ class TaggerTraining(TrainingBase):
     lr_decay: Number(0) = 0.06977
     """Inverse-time decay: lr / (1 + lr_decay * epoch)."""
     patience: Integer(0) = 6
-    """Epochs without a better dev score before stopping (0: never)."""
+    """Epochs without a better dev score before stopping, or annealing (0: never)."""
+    anneals: Integer(0) = 0
+    """Times to go on when patience runs out, at the learning rate times
+    anneal_factor (Flair's anneal on plateau), before it stops the run."""
+    anneal_factor: Number(0, 1, low_open=True, high_open=True) = 0.5
+    """What each anneal multiplies the learning rate by."""
+    restore_best: Boolean = True
+    """Anneals go on from the best epoch's weights (false: the last epoch's)."""
 
     metric: Choice(TaggerMetric) = "f1"
     """The dev score that selects the model."""

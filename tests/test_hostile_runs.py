@@ -256,6 +256,10 @@ def test_a_resume_on_changed_data_is_refused_unless_allowed(corpus, tmp_path, ca
     ("state.json", "{}"), ("state.json", "[]"), ("state.json", "null"), ("state.json", "{"),
     ("state.json", '{"epoch": 1, "best_epoch": 1, "wait": 0, "history": [], '
                    '"last": 3, "best": "checkpoints/epoch-0001.keras"}'),
+    ("state.json", '{"epoch": 1, "best_epoch": 1, "wait": 0, "history": [], "anneals": -1, '
+                   '"last": "checkpoints/epoch-0001.keras", "best": "checkpoints/epoch-0001.keras"}'),
+    ("state.json", '{"epoch": 1, "best_epoch": 1, "wait": 0, "history": [], "restore": "yes", '
+                   '"last": "checkpoints/epoch-0001.keras", "best": "checkpoints/epoch-0001.keras"}'),
     ("state.json", b"\xff\xfe not utf-8"),
     ("report.json", "[]"), ("report.json", "{"), ("report.json", '{"epoch": "one"}'),
     ("config.json", "[]"),
@@ -289,8 +293,9 @@ json_values = st.recursive(
                        "last.keras", "epoch-0001.keras", ""]),
     lambda inner: st.lists(inner, max_size=3)
     | st.dictionaries(st.sampled_from(["epoch", "best_epoch", "wait", "history", "last",
-                                       "best", "best_score", "checksums", "data", "dev",
-                                       "test", "training", "f1", "per_type", "report"]),
+                                       "best", "best_score", "anneals", "restore",
+                                       "checksums", "data", "dev", "test", "training",
+                                       "f1", "per_type", "report"]),
                       inner, max_size=6),
     max_leaves=12)
 contents = st.one_of(json_values.map(json.dumps), st.binary(max_size=40).map(

@@ -58,7 +58,8 @@ BEST_CONFIG = {
                  "learning_rate": 0.006985, "lr_decay": 0.06977, "clipper": "global_norm",
                  "patience": 6, "seed": 1, "time_budget": 1800,
                  "steps_per_execution": 1, "jit_compile": "auto", "metric": "f1",
-                 "weight_decay": 0.0, "callbacks": []},
+                 "weight_decay": 0.0, "callbacks": [], "anneals": 0, "anneal_factor": 0.5,
+                 "restore_best": True},
 }
 # Config keys added after runs were recorded, at the value that trains as
 # before the key existed: left out of a run's key, so those runs still count.

@@ -350,7 +350,7 @@ def _anneal_run(tmp_path, name, epochs, callbacks=(), **training):
 def _same(a, b):
     import numpy as np
 
-    return all(np.array_equal(x, y) for x, y in zip(a, b))
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
 def test_annealing_goes_on_from_the_best_weights_at_a_lower_rate_then_stops(tmp_path, capsys):

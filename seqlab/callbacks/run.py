@@ -175,7 +175,8 @@ class DevCheckpoint(keras.callbacks.Callback):
         elif anneal:
             say(self.verbose, f"Annealing after epoch {epoch + 1} ({state['anneals']} of "
                               f"{self.anneals}): {self.task.score_name} has not improved for "
-                              f"{self.patience} epochs; the learning rate is multiplied by "
+                              f"{self.patience} epoch{'s' if self.patience != 1 else ''}; "
+                              f"the learning rate is multiplied by "
                               f"{self.anneal_factor:g}"
                               + (f" and training goes on from epoch {state['best_epoch']}'s "
                                  f"weights." if self.restore_best else "."))

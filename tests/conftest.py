@@ -65,6 +65,18 @@ def padded_batch(rng, batch=6, time=9, vocab=30, num_tags=5):
     return words, tags
 
 
+def saved_weights(path):
+    """The weights of the model saved at ``path``, as NumPy arrays."""
+    from seqlab.saving import load_model
+
+    return [np.asarray(w) for w in load_model(path).get_weights()]
+
+
+def same_weights(a, b):
+    """Whether two lists of weight arrays are bitwise equal."""
+    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
+
+
 @pytest.fixture(scope="session")
 def small_tagger_run(tmp_path_factory):
     """One run of the default tagger's shape (word embedding, character

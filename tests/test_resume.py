@@ -17,8 +17,9 @@ from seqlab import runs
 from seqlab.config import load_config
 from seqlab.demo import write_ner_corpus
 from seqlab.io import DirectoryLock
-from seqlab.saving import load_model
 from seqlab.tagging import train_tagger
+
+from conftest import same_weights, saved_weights as weights
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +38,6 @@ def tagger_config(corpus, output, epochs=2, **model):
         "training": {"epochs": epochs, "learning_rate": 0.05, "batch_size": 16,
                      "patience": 0},
     })
-
-
-def weights(path):
-    return [np.asarray(w) for w in load_model(path).get_weights()]
-
-
-def same_weights(a, b):
-    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
 def report(directory):

@@ -13,6 +13,8 @@ from seqlab.demo import write_ner_corpus
 from seqlab.io import DirectoryLock
 from seqlab.tagging import train_tagger
 
+from conftest import same_weights, saved_weights
+
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
@@ -158,54 +160,62 @@ def test_the_monitor_names_the_first_bad_step_after_the_epoch(register_plugin):
     assert len(history["gradient_norm_mean"]) == 2
 
 
+class _Scripted(runs.Task):
+    """A task whose dev scores are given, one per epoch (``scores``), read
+    by the number of epochs committed to the run's ``state.json``."""
+
+    score_name = "dev_f1"
+    untrained_score = 0.0
+    scores = ()
+
+    def __init__(self, config, state_file):
+        super().__init__(config)
+        self.state_file = state_file
+
+    def read_data(self):
+        pass
+
+    def build_model(self):
+        model = seqlab.Tagger(vocab_size=5, num_tags=2, units=2, embedding_dim=2)
+        model.compile(optimizer="adam")
+        return model
+
+    def fit_data(self, model, epoch):
+        import numpy as np
+
+        return {"x": np.ones((4, 3), "int32"), "y": np.zeros((4, 3), "int32"),
+                "batch_size": 4}
+
+    def dev_score(self, model):
+        return self.scores[len(committed_history(self.state_file))]
+
+    def report(self, model, directory):
+        return {}, None, {}
+
+
+def committed_history(state_file):
+    import json
+
+    return json.loads(state_file.read_text())["history"] if state_file.exists() else []
+
+
 def test_patience_waits_until_the_dev_score_leaves_zero_and_says_why_it_stops(tmp_path, capsys):
-    import numpy as np
+    class Scripted(_Scripted):
+        """F1 0 for four epochs, then 0.5, then flat."""
 
-    class Scripted(runs.Task):
-        """A task whose dev scores are given: F1 0 for four epochs, then 0.5, then flat."""
-
-        score_name = "dev_f1"
-        untrained_score = 0.0
         scores = [0.0, 0.0, 0.0, 0.0, 0.5, 0.5, 0.5, 0.4]
-
-        def read_data(self):
-            pass
-
-        def build_model(self):
-            import seqlab
-
-            model = seqlab.Tagger(vocab_size=5, num_tags=2, units=2, embedding_dim=2)
-            model.compile(optimizer="adam")
-            return model
-
-        def fit_data(self, model, epoch):
-            return {"x": np.ones((4, 3), "int32"), "y": np.zeros((4, 3), "int32"),
-                    "batch_size": 4}
-
-        def dev_score(self, model):
-            return self.scores[len(checkpoint_epochs(tmp_path))]
-
-        def report(self, model, directory):
-            return {}, None, {}
 
     (tmp_path / "t").write_text("x O\n")
     config = load_config(data={"output": str(tmp_path / "run"),
                                "data": {"train": str(tmp_path / "t"), "dev": str(tmp_path / "t")},
                                "training": {"epochs": 8, "patience": 2}})
-    run = runs.train(Scripted(config), config, verbose=2)
+    run = runs.train(Scripted(config, tmp_path / "run" / "state.json"), config, verbose=2)
     # four epochs at F1 0 did not count against patience; 0.5 at epoch 5,
     # then two epochs without improvement
     assert [h["epoch"] for h in run.history] == [1, 2, 3, 4, 5, 6, 7]
     assert run.best_epoch == 5
     assert ("Stopping early after epoch 7: dev_f1 has not improved for 2 epochs "
             "(patience 2); best.keras is epoch 5.") in capsys.readouterr().out
-
-
-def checkpoint_epochs(tmp_path):
-    import json
-
-    state = tmp_path / "run" / "state.json"
-    return json.loads(state.read_text())["history"] if state.exists() else []
 
 
 def test_report_shows_a_finished_or_running_run_and_plots_its_curves(corpus, tmp_path, capsys):
@@ -280,25 +290,11 @@ def test_a_plugin_callback_runs_with_the_run_directory(corpus, tmp_path, registe
         config_for(corpus, tmp_path / "other", callbacks=[{"name": "epochs", "lable": "x"}])
 
 
-class _AnnealScripted(runs.Task):
-    """A tagger-like task whose dev scores are given, with a constant
-    learning-rate schedule (a tagger's is inverse-time decay)."""
+class _AnnealScripted(_Scripted):
+    """Dev scores that stall twice, with a constant learning-rate schedule
+    (a tagger's is inverse-time decay)."""
 
-    score_name = "dev_f1"
-    untrained_score = 0.0
     scores = [0.5, 0.6, 0.55, 0.55, 0.7, 0.65, 0.65, 0.6, 0.6, 0.6]
-
-    def __init__(self, config, history_file):
-        super().__init__(config)
-        self.history_file = history_file
-
-    def read_data(self):
-        pass
-
-    def build_model(self):
-        model = seqlab.Tagger(vocab_size=5, num_tags=2, units=2, embedding_dim=2)
-        model.compile(optimizer="adam")
-        return model
 
     def fit_data(self, model, epoch):
         import numpy as np
@@ -310,16 +306,6 @@ class _AnnealScripted(runs.Task):
         from seqlab.callbacks import inverse_time_decay
 
         return [inverse_time_decay(0.01, 0.0)]
-
-    def dev_score(self, model):
-        import json
-
-        done = (json.loads(self.history_file.read_text())["history"]
-                if self.history_file.exists() else [])
-        return self.scores[len(done)]
-
-    def report(self, model, directory):
-        return {}, None, {}
 
 
 class _Weights(keras.callbacks.Callback):
@@ -347,12 +333,6 @@ def _anneal_run(tmp_path, name, epochs, callbacks=(), **training):
     return runs.train(task, config, verbose=2, callbacks=list(callbacks))
 
 
-def _same(a, b):
-    import numpy as np
-
-    return len(a) == len(b) and all(np.array_equal(x, y) for x, y in zip(a, b))
-
-
 def test_annealing_goes_on_from_the_best_weights_at_a_lower_rate_then_stops(tmp_path, capsys):
     """Patience 2, one anneal: the dev score stalls after epoch 2, so after
     epoch 4 the learning rate halves and epoch 5 starts from epoch 2's
@@ -364,8 +344,8 @@ def test_annealing_goes_on_from_the_best_weights_at_a_lower_rate_then_stops(tmp_
     assert run.best_epoch == 5
     rates = [round(h["learning_rate"], 6) for h in run.history]
     assert rates == [0.01] * 4 + [0.005] * 3
-    assert _same(seen.begin[4], seen.end[1])  # epoch 5 starts from epoch 2's weights
-    assert not _same(seen.begin[4], seen.end[3])
+    assert same_weights(seen.begin[4], seen.end[1])  # epoch 5 starts from epoch 2's weights
+    assert not same_weights(seen.begin[4], seen.end[3])
     assert ("Annealing after epoch 4 (1 of 1): dev_f1 has not improved for 2 epochs; the "
             "learning rate is multiplied by 0.5 and training goes on from epoch 2's "
             "weights.") in out
@@ -374,7 +354,7 @@ def test_annealing_goes_on_from_the_best_weights_at_a_lower_rate_then_stops(tmp_
     # without restoring, epoch 5 goes on from epoch 4's weights
     seen = _Weights()
     _anneal_run(tmp_path, "kept", 5, [seen], restore_best=False)
-    assert _same(seen.begin[4], seen.end[3])
+    assert same_weights(seen.begin[4], seen.end[3])
 
 
 def test_a_run_resumed_after_an_anneal_ends_as_an_uninterrupted_one(tmp_path):
@@ -382,12 +362,6 @@ def test_a_run_resumed_after_an_anneal_ends_as_an_uninterrupted_one(tmp_path):
     _anneal_run(tmp_path, "cut", 4)  # stops right after the anneal is committed
     resumed = _anneal_run(tmp_path, "cut", 10)
     assert resumed.history == whole.history
-    assert _same(resumed.model.get_weights(), whole.model.get_weights())
-    assert _same(weights_of(tmp_path / "cut" / "last.keras"),
-                 weights_of(tmp_path / "whole" / "last.keras"))
-
-
-def weights_of(path):
-    from seqlab.saving import load_model
-
-    return load_model(path).get_weights()
+    assert same_weights(resumed.model.get_weights(), whole.model.get_weights())
+    assert same_weights(saved_weights(tmp_path / "cut" / "last.keras"),
+                 saved_weights(tmp_path / "whole" / "last.keras"))

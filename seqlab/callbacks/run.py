@@ -181,8 +181,7 @@ class DevCheckpoint(keras.callbacks.Callback):
                               + (f" and training goes on from epoch {state['best_epoch']}'s "
                                  f"weights." if self.restore_best else "."))
         elif self.patience and state["wait"] >= self.patience:
-            self.model.stop_training = True
-            annealed = state.get("anneals", 0)
+            self.model.stop_training = True  # not annealing: `annealed` is the count
             say(self.verbose, f"Stopping early after epoch {epoch + 1}: {self.task.score_name} "
                                f"has not improved for {state['wait']} epochs (patience "
                                f"{self.patience}" + (f", after {annealed} anneal"

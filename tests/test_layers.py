@@ -221,18 +221,21 @@ class _MaskedStack(StackedBidirectional):
         return ops.concatenate([forward, backward], axis=-1)
 
 
+@pytest.mark.parametrize("read_unmasked", [True, False])
 @pytest.mark.parametrize("cell", ["lstm", "gru", "elman", "irnn"])
-def test_unmasked_directions_give_every_real_position_the_masked_value(cell, rng, seed):
+def test_unmasked_directions_give_every_real_position_the_masked_value(cell, read_unmasked,
+                                                                       rng, seed):
     """On an accelerator the stack runs its recurrences without the mask
     (right padding: the backward direction reads each row's real steps
-    reversed), so Keras can take its fused kernels; at every real position,
-    two layers deep, the outputs and the gradients of a loss over real
-    positions equal the masked stack's."""
+    reversed), so Keras can take its fused kernels; on a CPU the forward
+    direction runs unmasked and the backward one masked. Either way, at
+    every real position, two layers deep, the outputs and the gradients of
+    a loss over real positions equal the masked stack's."""
     x = rng.normal(size=(4, 7, 3)).astype("float32")
     lengths = np.array([7, 4, 1, 0])
     mask = np.arange(7)[None, :] < lengths[:, None]
     ours, masked = StackedBidirectional(cell, units=5, depth=2), _MaskedStack(cell, units=5, depth=2)
-    ours.read_unmasked = True
+    ours.read_unmasked = read_unmasked
     ours(x, mask=mask)
     masked(x, mask=mask)
     masked.set_weights(ours.get_weights())

@@ -104,7 +104,12 @@ def row_settings(row, glove, changes=(), files=None):
                                            **settings}, overrides=list(changes))
         settings = {section: changed.dump()[section] for section in SECTIONS}
     if row.endswith("-glove"):
-        settings["model"]["pretrained"] = glove
+        # A candidate may give the vectors' options (``--set
+        # model.pretrained={path="...", trainable=false}``): the row's file
+        # replaces only the path.
+        given = settings["model"].get("pretrained")
+        settings["model"]["pretrained"] = ({**given, "path": glove} if isinstance(given, dict)
+                                           else glove)
     return settings
 
 

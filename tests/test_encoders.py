@@ -56,6 +56,36 @@ def test_char_encoders_give_unseen_words_their_own_vectors(seed):
     assert np.allclose(vectors[3:], 0.0)  # padding tokens
 
 
+@pytest.mark.parametrize("encoder", ["char_cnn", "char_lstm"])
+def test_per_token_char_encoders_give_the_same_scores_once_per_distinct_token(encoder, seed):
+    """Decoding runs a per-token character encoder once per distinct token
+    of a batch (`TokenEncoder.per_token`): the scores equal those of every
+    position encoded, padding included, and so do the tags."""
+    model = tagger(["word_embedding", encoder])
+    assert model.token_encoders[1].per_token
+    sentences = SENTENCES + [["Peter", "visited", "Peter", "."], ["Brussels", "Brussels"], []]
+    batches = seqlab.data.SequenceBatches(model.encode_inputs(sentences), batch_size=8)
+    (x,), order = batches[0], list(batches.batches[0])
+    positions = x["chars"].reshape(-1, x["chars"].shape[-1])
+    rows, index = np.unique(positions, axis=0, return_inverse=True)
+    distinct = {"words": x["words"], "chars": rows,
+                "char_index": index.reshape(x["words"].shape).astype("int32")}
+    assert len(rows) < len(positions)
+    np.testing.assert_allclose(ops.convert_to_numpy(model(distinct)),
+                               ops.convert_to_numpy(model(x)), rtol=1e-6, atol=1e-6)
+    # Decoding builds its batches from a table of the distinct tokens:
+    # the tags of every position encoded from its own padded characters.
+    expected = ops.convert_to_numpy(model._decode(x))
+    tags = model.tag(sentences)
+    assert tags == [[model.tag_names[t] for t in expected[order.index(i), :len(s)]]
+                    for i, s in enumerate(sentences)]
+    type(model.token_encoders[1]).per_token = False  # every position encoded
+    try:
+        assert model.tag(sentences) == tags
+    finally:
+        type(model.token_encoders[1]).per_token = True
+
+
 def test_encoders_concatenate(seed):
     model = tagger(["word_embedding", {"name": "char_lstm", "units": 3}], embedding_dim=5)
     assert model.reads_chars

@@ -21,11 +21,18 @@ class TokenEncoder(keras.layers.Layer):
             saved config: the saved weights already hold what they gave.
         from_vectors: whether this encoder started from pretrained vectors
             (a tagger given vectors that no encoder reads refuses them).
+        per_token: for a ``"chars"`` encoder, whether a token's vector
+            depends on that token's characters alone (a character CNN or
+            LSTM; not on its neighbours nor on the batch). Decoding then
+            runs it once per distinct token of a batch (called with
+            ``(1, distinct tokens, chars)``) and copies the vectors to
+            their positions. Default False: every position is encoded.
     """
 
     input_name = "words"
     init_only_options = ()
     from_vectors = False
+    per_token = False
 
     @property
     def adds_losses(self):

@@ -13,6 +13,7 @@ class CharCNN(TokenEncoder):
     characters (Ma & Hovy 2016)."""
 
     input_name = "chars"
+    per_token = True  # each word's vector from its own characters (decoding reuses it)
 
     def __init__(self, input_size, dim=30, filters=50, width=3, **kwargs):
         super().__init__(**kwargs)

@@ -13,6 +13,7 @@ class CharLSTM(TokenEncoder):
     (Lample et al. 2016)."""
 
     input_name = "chars"
+    per_token = True  # each word's vector from its own characters (decoding reuses it)
 
     def __init__(self, input_size, dim=25, units=25, **kwargs):
         super().__init__(**kwargs)

@@ -171,14 +171,34 @@ def test_compiled_helpers_are_neither_saved_nor_kept_alive(tmp_path):
     assert all(ref() is None for ref in refs)
 
 
+def test_batches_capped_by_tokens_cover_every_sentence_once_within_the_cap():
+    from seqlab.data.batching import bucketed_batches
+
+    lengths = [5, 120, 7, 30, 31, 6, 29, 2, 64, 8]
+    batches = bucketed_batches(lengths, 4, max_tokens=100)
+    assert sorted(i for rows in batches for i in rows) == list(range(len(lengths)))
+    for rows in batches:
+        longest = max(lengths[i] for i in rows)
+        assert len(rows) <= 4 and (len(rows) * longest <= 100 or len(rows) == 1)
+    # sorted by length and cut from the longest end: 31 no longer pads the
+    # short ones, 64 and 120 come alone
+    assert [[lengths[i] for i in rows] for rows in batches] == \
+        [[2], [5, 6, 7, 8], [29, 30, 31], [64], [120]]
+    assert [list(r) for r in bucketed_batches(lengths, 4)] == \
+        [list(r) for r in bucketed_batches(lengths, 4, max_tokens=None)]
+
+
 @pytest.mark.backend
 def test_tagging_pads_as_little_as_the_backend_allows(seed):
     """Under TensorFlow (one trace with unknown sizes serves every shape)
     batches keep their own shapes: padding is work of the recurrent loops.
+    There a batch also holds at most batch_size x DECODE_ROW_TOKENS
+    positions, so the longest sentence does not pad a whole batch.
     Under JAX (a compile per shape) rows go up to a power of two and widths
     up to 8 x (1, 2, 3, 4, 6, 8, ...): few shapes, and the last batch is not
     padded to a whole batch_size (which cost a third of decoding time on
     CoNLL-2003)."""
+    from seqlab.models.tagger import DECODE_ROW_TOKENS
     from seqlab.data import Sentence, Vocabulary
 
     sentences = [["w"] * n for n in (1, 3, 9, 17, 25, 40, 41, 70)]
@@ -188,8 +208,12 @@ def test_tagging_pads_as_little_as_the_backend_allows(seed):
     model._decode = lambda x, *helper: shapes.append(x.shape) or decode(x, *helper)
     tags = model.tag(sentences, batch_size=4)
     exact = keras.backend.backend() == "tensorflow"
-    # rows 4 and 4; widths 17 -> 18 and 70 (even: never 1), JAX: 24 and 96
-    assert shapes == ([(4, 18), (4, 70)] if exact else [(4, 24), (4, 96)])
+    # TensorFlow: at most 4 x 24 positions a batch (cut from the longest
+    # end), widths even (never 1): 70 alone, 40 and 41, 9 to 25, 1 and 3.
+    # JAX: rows 4 and 4, widths 24 and 96.
+    assert DECODE_ROW_TOKENS == 24
+    assert shapes == ([(2, 4), (3, 26), (2, 42), (1, 70)] if exact
+                      else [(4, 24), (4, 96)])
     shapes.clear()
     assert model.tag(sentences[:3], batch_size=64) == tags[:3]
     assert shapes == ([(3, 10)] if exact else [(4, 16)])  # JAX: 3 rows -> 4, not 64

@@ -44,18 +44,34 @@ class Stream(list):
     the batch's width in tokens."""
 
 
-def bucketed_batches(lengths, batch_size, rng=None):
+def bucketed_batches(lengths, batch_size, rng=None, max_tokens=None):
     """Index batches of sentences of similar length.
 
     Sentences are sorted by length (ties broken at random when ``rng`` is
     given) and cut into batches; with ``rng`` the batch order is shuffled
     too, so an epoch sees every sentence once in a random order of batches
-    with little padding.
+    with little padding. With ``max_tokens``, a batch also ends before its
+    rows times its longest sentence would pass that many (a batch of one
+    sentence excepted): long sentences come in fewer rows, so one long
+    sentence no longer pads a whole batch of shorter ones.
     """
     lengths = np.asarray(lengths)
     tie_break = rng.random(len(lengths)) if rng is not None else np.arange(len(lengths))
     order = np.lexsort((tie_break, lengths))
-    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    if max_tokens is None:
+        batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    else:
+        # Cut from the longest end, so the short sentences fill whole rows.
+        batches, rows = [], []
+        for i in order[::-1]:
+            if rows and (len(rows) == batch_size
+                         or (len(rows) + 1) * lengths[rows[0]] > max_tokens):
+                batches.append(np.asarray(rows[::-1]))
+                rows = []
+            rows.append(i)
+        if rows:
+            batches.append(np.asarray(rows[::-1]))
+        batches.reverse()
     if rng is not None:
         rng.shuffle(batches)
     return batches
@@ -100,11 +116,14 @@ class SequenceBatches(keras.utils.PyDataset):
             splits evenly across replicas.
         share: a function from a padded batch to the part this process
             reads (`seqlab.distribution.Distribution.shard_batch`), or None.
+        max_tokens: at most this many rows times longest sentence per
+            batch (`bucketed_batches`), or None: ``batch_size`` rows each.
     """
 
     def __init__(self, inputs, targets=None, batch_size=32, shuffle=False,
                  seed=0, multiple=8, epoch=0, char_width=20, few_widths=False,
-                 repeat=False, steps_per_execution=1, full_rows=False, share=None):
+                 repeat=False, steps_per_execution=1, full_rows=False, share=None,
+                 max_tokens=None):
         super().__init__()
         if batch_size < 1:
             raise ConfigError(f"`batch_size` must be positive. Received: batch_size={batch_size}")
@@ -120,6 +139,7 @@ class SequenceBatches(keras.utils.PyDataset):
         self.few_widths = few_widths
         self.shuffle, self.seed, self.epoch = shuffle, seed, epoch
         self.repeat, self.full_rows, self.share = repeat, full_rows, share
+        self.max_tokens = max_tokens
         self._next_epoch = epoch
         self._bucketed = None
         self._bucket()
@@ -185,7 +205,8 @@ class SequenceBatches(keras.utils.PyDataset):
 
     def _order(self, epoch):
         rng = np.random.default_rng([self.seed, epoch]) if self.shuffle else None
-        batches = bucketed_batches([len(s) for s in self.inputs], self.batch_size, rng)
+        batches = bucketed_batches([len(s) for s in self.inputs], self.batch_size, rng,
+                                   self.max_tokens)
         # Keras's TensorFlow adapter infers the dataset's signature from
         # batches 0 and 1: if they pad to the same length, the time axis
         # is fixed and every other length fails. Put a differing one second.

@@ -22,6 +22,9 @@ from seqlab.layers.word_dropout import WordDropout
 from seqlab.models.base import SequenceModel, cached_helper, component_config
 
 MAX_WORD_CHARS = 20
+#: Decoding under TensorFlow: positions per batch, per row of ``batch_size``
+#: (`Tagger.tag`; benchmarks/README.md section 9).
+DECODE_ROW_TOKENS = 24
 
 
 @keras.saving.register_keras_serializable(package="seqlab")
@@ -255,7 +258,11 @@ class Tagger(SequenceModel):
             [['B-PER', 'I-PER', 'O', 'O', 'B-LOC', 'O'], ['B-PER', 'I-PER']]
         """
         scheme = check_scheme(scheme or self.output_scheme)
-        tokens = [item[2] for item in self._prepared(inputs)]
+        _check_inputs(inputs)
+        # Texts split by the tokenizer; token lists as they are (no offsets:
+        # a tuple per token, and Python's collector ran more often for them).
+        tokens = [[item[a:b] for a, b in token_spans(self.tokenizer, item)]
+                  if isinstance(item, str) else list(item) for item in inputs]
         return [tags if scheme == self.scheme else convert(tags, self.scheme, scheme)
                 for tags, *_ in self._decoded(tokens, batch_size, _Decoder)]
 
@@ -325,10 +332,14 @@ class Tagger(SequenceModel):
         # Under JAX every new shape is compiled: widths on a short ladder
         # and rows filled up to a power of two keep that to a few shapes
         # (without filling the last, widest batch to a whole batch_size).
+        # Under TensorFlow a batch also holds at most batch_size x
+        # DECODE_ROW_TOKENS positions: long sentences come in fewer rows, so
+        # the longest sentence of a split no longer pads a whole batch.
         exact = keras.backend.backend() == "tensorflow"
         inputs, table = self._encoded(sentences, char_table=True)
         batches = SequenceBatches(inputs, batch_size=batch_size,
-                                  few_widths=not exact, multiple=2 if exact else 8)
+                                  few_widths=not exact, multiple=2 if exact else 8,
+                                  max_tokens=batch_size * DECODE_ROW_TOKENS if exact else None)
         # Character encoders of one token's characters run once per
         # distinct token of a batch (a third of its positions on CoNLL-2003's
         # test split: the character CNN took 139 ms of a 0.85 s pass, 53

@@ -352,3 +352,23 @@ def test_ner_seed_list_runs_only_the_named_seeds(tmp_path, small_tagger_run, cap
         with pytest.raises(SystemExit):
             ner_conll2003.main(["--seed-list", wrong])
         assert "is not a comma-separated list of distinct seeds" in capsys.readouterr().err
+
+
+def test_decode_passes_times_each_pass_and_can_lift_the_token_cap(tmp_path, small_tagger_run,
+                                                                   capsys, monkeypatch):
+    import json
+
+    import decode_passes
+    import seqlab.models.tagger as tagger_module
+
+    # (the script sets the module's cap; put it back for the other tests)
+    monkeypatch.setattr(tagger_module, "DECODE_ROW_TOKENS", tagger_module.DECODE_ROW_TOKENS)
+
+    run, sentences = small_tagger_run
+    test = tmp_path / "test.txt"
+    test.write_text("\n\n".join("\n".join(f"{t} O" for t in s) for s in sentences) + "\n")
+    decode_passes.main([os.path.join(run.output, "best.keras"), "--test", str(test),
+                        "--passes", "2", "--row-tokens", "100000"])
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert len(result["sentences_per_s"]) == 2 and result["median"] > 0
+    assert result["sentences"] == len(sentences) and result["row_tokens"] == 100000

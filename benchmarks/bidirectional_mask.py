@@ -1,6 +1,7 @@
 """Decoding with `StackedBidirectional` read masked or unmasked, in one
-process, interleaved: the measurement behind its device rule (masked on a
-CPU, unmasked on a GPU or TPU).
+process, interleaved: the measurement behind its device rule (on a CPU
+the backward direction masked and the forward one not; on a GPU or TPU
+both unmasked). "masked" below is the CPU's way.
 
     python benchmarks/bidirectional_mask.py MODEL --test ../shared/data/conll2003/test.txt
         [--rounds 6]

@@ -61,7 +61,8 @@ def bucketed_batches(lengths, batch_size, rng=None, max_tokens=None):
     if max_tokens is None:
         batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
     else:
-        # Cut from the longest end, so the short sentences fill whole rows.
+        # Cut from the longest end: the long sentences get batches of
+        # their own size, the remainder is a batch of the shortest.
         batches, rows = [], []
         for i in order[::-1]:
             if rows and (len(rows) == batch_size

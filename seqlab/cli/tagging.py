@@ -261,4 +261,4 @@ def demo(output, epochs, seed, quiet):
           "never seen in training included):")
     print(presentation.scores_report(run.test, f"test (best epoch {run.best_epoch})"))
     print(f"{time.time() - start:.0f} s. Model: {run.output}/best.keras. Try: "
-          f"echo 'Anna Chen flew to Oslo .' | {this_command()} tag {run.output}/best.keras")
+          f"echo 'Anna Chen will visit Oslo next week .' | {this_command()} tag {run.output}/best.keras")

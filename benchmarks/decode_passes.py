@@ -13,7 +13,10 @@ To compare two versions of seqlab, run each from a folder holding its
 ``seqlab/`` and ``plugins/`` (``git archive COMMIT seqlab plugins | tar -x
 -C DIR``), processes alternating, nothing else running::
 
-    (cd DIR && PYTHONPATH=DIR/plugins python /work/main/benchmarks/decode_passes.py ...)
+    (cd DIR && PYTHONPATH=DIR/plugins python REPO/benchmarks/decode_passes.py ...)
+
+(REPO: this checkout, absolute, since the command runs from DIR; so are
+MODEL and the ``--test`` file.)
 
 On this 2-core machine a process's passes differ by up to 25% (one pass in
 four or five meets a full collection of Python's garbage collector), and

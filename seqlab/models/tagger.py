@@ -201,31 +201,25 @@ class Tagger(SequenceModel):
             return inputs, None
         # Each distinct token's characters are looked up once: most tokens
         # of a text repeat, and the lookup was a quarter of decoding time.
-        known = {}
-        if char_table:
-            table = [[0] * MAX_WORD_CHARS]
+        known, found = {}, [[]]  # found[0]: padding, no characters
 
-            def row(token):
-                index = known.get(token)
-                if index is None:
-                    index = known[token] = len(table)
-                    ids = self.char_vocabulary.ids(token[:MAX_WORD_CHARS]) or [1]
-                    table.append(ids + [0] * (MAX_WORD_CHARS - len(ids)))
-                return index
+        def kind(token):
+            index = known.get(token)
+            if index is None:
+                index = known[token] = len(found)
+                found.append(self.char_vocabulary.ids(token[:MAX_WORD_CHARS]) or [1])
+            return index
 
-            # (An empty sentence: one token without characters, read as [1].)
-            inputs["char_types"] = [[row(t) for t in tokens] or [row("")]
-                                    for tokens in sentences]
-            return inputs, np.asarray(table, dtype="int32")
-
-        def char_ids(token):
-            ids = known.get(token)
-            if ids is None:
-                ids = known[token] = self.char_vocabulary.ids(token[:MAX_WORD_CHARS]) or [1]
-            return ids
-
-        inputs["chars"] = [[char_ids(t) for t in tokens] or [[1]] for tokens in sentences]
-        return inputs, None
+        # (An empty sentence: one token without characters, read as [1].)
+        kinds = [[kind(t) for t in tokens] or [kind("")] for tokens in sentences]
+        if not char_table:
+            inputs["chars"] = [[found[k] for k in row] for row in kinds]
+            return inputs, None
+        table = np.zeros((len(found), MAX_WORD_CHARS), dtype="int32")
+        for k in range(1, len(found)):
+            table[k, :len(found[k])] = found[k]
+        inputs["char_types"] = kinds
+        return inputs, table
 
     @property
     def tokenizer(self):
@@ -345,7 +339,7 @@ class Tagger(SequenceModel):
         # test split: the character CNN took 139 ms of a 0.85 s pass, 53
         # ms so). Only where shapes cost nothing: JAX would compile every
         # new count of distinct tokens.
-        distinct = exact and self.reads_chars and all(
+        distinct = exact and all(
             e.per_token for e in self.token_encoders if e.input_name == "chars")
         names = np.asarray(self.tag_names, dtype=object)
         results = [None] * len(sentences)

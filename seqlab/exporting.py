@@ -100,6 +100,13 @@ def export(model, path, format="savedmodel", force=False, quantize=None):
     text_encoders = [] if not isinstance(model, Tagger) else [
         name for name, e in zip(model.encoder_names, model.token_encoders)
         if e.input_name == "text"]
+    columns = [name for name, e in zip(model.encoder_names, model.token_encoders)
+               if e.reads_columns] if isinstance(model, Tagger) else []
+    if columns:
+        raise ConfigError(
+            f"This tagger's {columns[0]!r} reads other columns of each token's line (a "
+            f"part-of-speech column, say); seqlab exports taggers of words and characters "
+            f"only. Tag CoNLL files with seqlab tag (or Tagger.tag) instead.")
     if text_encoders:
         # Their inputs (a character stream per sentence and positions into
         # it) are made in Python by the encoder; a loader without seqlab

@@ -78,6 +78,10 @@ class EncoderContext:
         vectors_trainable: whether word vectors are updated in training
             (``[model] pretrained = {trainable = false}`` freezes them), for an
             encoder whose spec does not say.
+        sentences: the training `seqlab.data.Sentence` list where the
+            tagger is built for training (``Tagger(train_sentences=...)``),
+            for an encoder that counts what it reads (``column_embedding``);
+            None for a tagger rebuilt from its saved config.
     """
 
     words: object
@@ -85,6 +89,7 @@ class EncoderContext:
     vectors: object = None
     embedding_dim: int = None
     vectors_trainable: bool = True
+    sentences: object = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -159,6 +159,14 @@ def create_app(model, limits=None, model_path=None):
     from seqlab.models import LanguageModel, Tagger
 
     limits = limits or Limits()
+    columns = [name for name, e in zip(getattr(model, "encoder_names", ()),
+                                       getattr(model, "token_encoders", ()))
+               if getattr(e, "reads_columns", False)]
+    if columns:  # requests carry texts and token lists, not a file's other columns
+        raise ConfigError(
+            f"This tagger's {columns[0]!r} reads other columns of each token's line (a "
+            f"part-of-speech column, say), which requests do not carry; seqlab serve takes "
+            f"taggers of words and characters. Tag CoNLL files with seqlab tag instead.")
     if isinstance(model, Tagger):
         kind, path, other = "tagger", "/tag", "/score"
 

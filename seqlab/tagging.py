@@ -67,7 +67,7 @@ def evaluate_tagger(model, sentences, scheme, predictions_path=None):
 
 
 def _predict(model, sentences, scheme):
-    return model.tag([s.tokens for s in sentences], scheme=scheme)
+    return model.tag(sentences, scheme=scheme)  # Sentences: their columns too
 
 
 #: ``training.metric`` values (`seqlab.config.TAGGER_METRICS`, a test keeps
@@ -159,7 +159,8 @@ class TaggerTask(runs.Task):
                        char_vocabulary=Vocabulary.characters(self.train),
                        scheme=self.model_scheme, pretrained=vectors,
                        tokenizer=self.config.data.tokenizer,
-                       output_scheme=self.config.data.scheme, **options)
+                       output_scheme=self.config.data.scheme, train_sentences=self.train,
+                       **options)
         if vectors is not None and not any(e.from_vectors for e in model.token_encoders):
             raise ConfigError(
                 "model.pretrained gives word vectors, but model.encoders has no "
@@ -168,7 +169,7 @@ class TaggerTask(runs.Task):
                 "model.pretrained.")
         # Built here, in the caller's distribution scope, rather than in the
         # first (replicated) training step: the same weights on any device count.
-        (x,) = SequenceBatches(model.encode_inputs([self.train[0].tokens or ["."]]))[0]
+        (x,) = SequenceBatches(model.encode_inputs(self.train[:1]))[0]
         model(x)
         model.compile(**runs.compile_options(self.config.training))
         return model
@@ -217,7 +218,7 @@ class TaggerTask(runs.Task):
                 f"or on one device.")
         tag_index = {t: i for i, t in enumerate(model.tag_names)}
         self._check_tags_known(tag_index)
-        x = model.encode_inputs([s.tokens for s in self.train])
+        x = model.encode_inputs(self.train)
         y = [[tag_index[t] for t in tags] for tags in self.train_tags]
         training = self.config.training
         # One endless, seeded stream of epochs: what a step reads depends on

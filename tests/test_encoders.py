@@ -24,25 +24,29 @@ def tagger(encoders, **kwargs):
 
 @pytest.mark.parametrize("name", [c.name for c in registry.components("token_encoders")])
 def test_encoder_contract(name, seed, tmp_path, request):
-    spec = name
+    spec, inputs, kwargs = name, SENTENCES, {}
     if name == "lm_embeddings":  # the one built-in that needs options: its models
         forward, backward = request.getfixturevalue("char_lms")
         spec = {"name": name, "forward": forward, "backward": backward}
-    model = tagger([spec])
+    if name == "column_embedding":  # reads a column: rows of fields, and counts them
+        inputs = [[(t, "NNP" if t[0].isupper() else "NN") for t in s] for s in SENTENCES]
+        kwargs = {"train_sentences": [Sentence(s, columns=rows)
+                                      for s, rows in zip(SENTENCES, inputs)]}
+    model = tagger([spec], **kwargs)
     (encoder,) = model.token_encoders
     assert isinstance(encoder, TokenEncoder)
     assert encoder.input_name in ("words", "chars", "text")
-    batches = seqlab.data.SequenceBatches(model.encode_inputs(SENTENCES), batch_size=3)
+    batches = seqlab.data.SequenceBatches(model.encode_inputs(inputs), batch_size=3)
     (x,) = batches[0]
     read = ({k: x[k] for k in encoder.input_keys} if encoder.input_name == "text"
             else x[encoder.input_name] if isinstance(x, dict) else x)
     vectors = ops.convert_to_numpy(encoder(read))
     assert vectors.shape[:2] == (3, 8) and vectors.ndim == 3
-    tags = model.tag(SENTENCES)
+    tags = model.tag(inputs)
     assert [len(t) for t in tags] == [len(s) for s in SENTENCES]
     model.save(tmp_path / "model.keras")
     loaded = seqlab.load_model(tmp_path / "model.keras")
-    assert loaded.tag(SENTENCES) == tags
+    assert loaded.tag(inputs) == tags
     np.testing.assert_allclose(ops.convert_to_numpy(loaded.predict_on_batch(x)),
                                ops.convert_to_numpy(model.predict_on_batch(x)), rtol=1e-5, atol=1e-6)
 

@@ -207,9 +207,10 @@ def tag(model, input, input_format, output_format, scheme, tokenizer, confidence
     # grow with the input. A writer of one document gets everything at once.
     size = TAG_CHUNK if writer.streams else None
     while piece := list(itertools.islice(sentences, size)):
-        tokens = [s.tokens for s in piece]
+        # In process, the sentences themselves: a CoNLL file's other columns too.
+        items = [s.tokens for s in piece] if remote else piece
         if server_splits or confidence:
-            annotations = tagger.annotate([s.text for s in piece] if server_splits else tokens,
+            annotations = tagger.annotate([s.text for s in piece] if server_splits else items,
                                           scheme=scheme)
             for sentence, annotation in zip(piece, annotations):
                 if server_splits:
@@ -219,7 +220,7 @@ def tag(model, input, input_format, output_format, scheme, tokenizer, confidence
                                             for e in annotation.entities}
             tagged = [a.tags for a in annotations]
         else:
-            tagged = tagger.tag(tokens, scheme=scheme)
+            tagged = tagger.tag(items, scheme=scheme)
         writer.write(sys.stdout, piece, tagged, scheme)
         sys.stdout.flush()
 

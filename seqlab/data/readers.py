@@ -39,6 +39,10 @@ class Sentence:
         confidences: ``{(token_start, token_end): probability}`` of each
             predicted entity, where the tagger was asked for them
             (``seqlab tag --confidence``); writers that can, write them.
+        columns: each token's line split into its fields (token and tag
+            included, in the file's order), where the file has columns
+            (CoNLL files): what ``column_embedding`` reads (a POS column,
+            say). Not compared by ``==``.
     """
 
     tokens: list
@@ -49,6 +53,7 @@ class Sentence:
     text: str = None
     offsets: list = None
     confidences: dict = None
+    columns: list = dataclasses.field(default=None, compare=False, repr=False)
 
     def line_of(self, position):
         """The file line of the token at ``position``."""
@@ -237,7 +242,8 @@ def _check_columns(path, number, width, token_column, tag_column):
 def _sentence(rows, document, token_column, tag_column):
     tokens = [fields[token_column] for _, fields in rows]
     tags = None if tag_column is None else [fields[tag_column] for _, fields in rows]
-    return Sentence(tokens, tags, rows[0][0], document, [number for number, _ in rows])
+    return Sentence(tokens, tags, rows[0][0], document, [number for number, _ in rows],
+                    columns=[tuple(fields) for _, fields in rows])
 
 
 def validate_tags(path, sentences, scheme, repair=False):

@@ -27,12 +27,17 @@ class TokenEncoder(keras.layers.Layer):
             runs it once per distinct token of a batch (called with
             ``(1, distinct tokens, chars)``) and copies the vectors to
             their positions. Default False: every position is encoded.
+        reads_columns: for a ``"text"`` encoder, whether `encode` reads
+            the other fields of each token's line (a POS column): it is
+            then called with ``rows`` too, and the tagger refuses texts and
+            token lists, which have none.
     """
 
     input_name = "words"
     init_only_options = ()
     from_vectors = False
     per_token = False
+    reads_columns = False
 
     @property
     def adds_losses(self):
@@ -49,7 +54,9 @@ class TokenEncoder(keras.layers.Layer):
         """A ``"text"`` encoder's inputs for tokenised sentences: a dict from
         each of `input_keys` to one id sequence per sentence, either one id
         per token (padded like the words) or a `seqlab.data.Stream`
-        (padded to its own length). Runs in Python, once per sentence."""
+        (padded to its own length). Runs in Python, once per sentence.
+        An encoder that `reads_columns` takes ``encode(sentences, rows)``:
+        each sentence's tokens' fields (tuples of strings)."""
         raise NotImplementedError(f"{type(self).__name__} reads {self.input_name!r}; "
                                   f"only 'text' encoders encode.")
 

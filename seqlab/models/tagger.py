@@ -9,6 +9,7 @@ from keras import ops
 from seqlab import registry
 from seqlab.backend_logs import quiet
 from seqlab.data.batching import SequenceBatches
+from seqlab.data.readers import Sentence
 from seqlab.data.annotations import Annotation, Entity
 from seqlab.data.schemes import check_scheme, convert, spans
 from seqlab.data.tokenizers import token_spans, tokenizer_for
@@ -77,6 +78,9 @@ class Tagger(SequenceModel):
             word encoders start from (see `seqlab.embeddings`); words without a
             vector start random. Not part of the saved config: the saved
             weights hold the vectors.
+        train_sentences: the training `seqlab.data.Sentence` list, for
+            encoders that count what they read (``column_embedding``). Not
+            part of the saved config either.
 
     Example:
         >>> tagger = seqlab.Tagger(vocab_size=20000, num_tags=9, cell="lstm",
@@ -92,7 +96,7 @@ class Tagger(SequenceModel):
                  recurrent_initializer=None, vocabulary=None, tag_names=None,
                  scheme="iob2", word_dropout=0.0, encoders=None,
                  char_vocabulary=None, pretrained=None, vectors_trainable=True,
-                 tokenizer="treebank", output_scheme="iob2", **kwargs):
+                 tokenizer="treebank", output_scheme="iob2", train_sentences=None, **kwargs):
         vocabulary = _vocabulary(vocabulary)
         vocab_size = _size("vocab_size", vocab_size, vocabulary, "vocabulary")
         num_tags = _size("num_tags", num_tags, tag_names, "tag_names")
@@ -121,7 +125,7 @@ class Tagger(SequenceModel):
             raise ConfigError("`encoders` must name at least one token encoder.")
         self.vectors_trainable = bool(vectors_trainable)
         context = EncoderContext(words, self.char_vocabulary, pretrained, embedding_dim,
-                                 self.vectors_trainable)
+                                 self.vectors_trainable, train_sentences)
         self.token_encoders = [registry.create("token_encoders", spec, context)
                                for spec in self.encoder_specs]
         _check_input_keys(self.token_encoders)
@@ -172,17 +176,23 @@ class Tagger(SequenceModel):
         return super().padding_mask(_words(inputs))
 
     def encode_inputs(self, sentences):
-        """Model inputs (unpadded) for tokenised sentences: word id lists, or
-        a dict with ``"words"``, ``"chars"`` when an encoder reads
-        characters, and the inputs of ``"text"`` encoders (`TokenEncoder.encode`)."""
-        return self._encoded(sentences)[0]
+        """Model inputs (unpadded) for tokenised sentences (token lists, rows
+        of fields, or `seqlab.data.Sentence` objects, as `tag` takes them but
+        texts): word id lists, or a dict with ``"words"``, ``"chars"`` when
+        an encoder reads characters, and the inputs of ``"text"`` encoders
+        (`TokenEncoder.encode`)."""
+        _check_inputs(sentences, texts=False)
+        tokens, rows = _tokens_and_rows(sentences)
+        return self._encoded(tokens, rows=rows)[0]
 
-    def _encoded(self, sentences, char_table=False):
+    def _encoded(self, sentences, char_table=False, rows=None):
         """`encode_inputs`, and None; or with ``char_table``, ``"char_types"``
         instead of ``"chars"`` (each token's row, padded like the words)
         and the table of those rows: ``(distinct tokens + 1, MAX_WORD_CHARS)``
         character ids, row 0 (padding) empty. Decoding builds each batch's
-        characters from it, never position by position."""
+        characters from it, never position by position. ``rows``: each
+        sentence's tokens' fields, or None (for each sentence, or all),
+        for encoders that `reads_columns`."""
         if self.vocabulary is None or self.tag_names is None:
             raise ConfigError(
                 "This tagger has no vocabulary or tag names, so it can only "
@@ -196,7 +206,14 @@ class Tagger(SequenceModel):
         # An empty sentence is read as the one unknown word it is given.
         texts = [tokens or ["<unk>"] for tokens in sentences] if text_encoders else ()
         for encoder in text_encoders:
-            inputs.update(encoder.encode(texts))
+            if encoder.reads_columns:
+                if rows is None or any(r is None for r in rows):
+                    name = self.encoder_names[self.token_encoders.index(encoder)]
+                    raise ConfigError(_needs_columns(name))
+                # (An empty sentence's stand-in token has no fields.)
+                inputs.update(encoder.encode(texts, [r or [None] for r in rows]))
+            else:
+                inputs.update(encoder.encode(texts))
         if not self.reads_chars:
             return inputs, None
         # Each distinct token's characters are looked up once: most tokens
@@ -233,8 +250,12 @@ class Tagger(SequenceModel):
 
         Args:
             inputs: a list whose items are texts (strings, split into tokens
-                by the model's `tokenizer`) or token lists
-                (``["Maria", "Garcia"]``). Unknown words map to ``<unk>``.
+                by the model's `tokenizer`), token lists (``["Maria",
+                "Garcia"]``), rows of fields, token first (``[("He", "PRP"),
+                ("reckons", "VBZ")]``, for encoders that read other columns,
+                as ``column_embedding`` does) or `seqlab.data.Sentence`
+                objects (their rows where a CoNLL file gave them). Unknown
+                words map to ``<unk>``.
             batch_size: sentences per batch (batches are bucketed by length).
             scheme: the scheme of the tags returned (``"iob1"``, ``"iob2"``,
                 ``"iobes"``); default `output_scheme`, the training data's.
@@ -244,8 +265,9 @@ class Tagger(SequenceModel):
 
         Raises:
             ConfigError: the model was built without a vocabulary and tag
-                names, or ``inputs`` is not a list of texts and token lists
-                (a single string, say: pass ``[text]``).
+                names, ``inputs`` is not a list of texts and token lists
+                (a single string, say: pass ``[text]``), or the model reads
+                other columns and an item has none.
 
         Example:
             >>> tagger.tag(["Maria Garcia flew to Tokyo.", ["Peter", "Blackburn"]])
@@ -255,10 +277,11 @@ class Tagger(SequenceModel):
         _check_inputs(inputs)
         # Texts split by the tokenizer; token lists as they are (no offsets:
         # a tuple per token, and Python's collector ran more often for them).
-        tokens = [[item[a:b] for a, b in token_spans(self.tokenizer, item)]
-                  if isinstance(item, str) else list(item) for item in inputs]
+        tokens, rows = _tokens_and_rows(
+            [[item[a:b] for a, b in token_spans(self.tokenizer, item)]
+             if isinstance(item, str) else item for item in inputs])
         return [tags if scheme == self.scheme else convert(tags, self.scheme, scheme)
-                for tags, *_ in self._decoded(tokens, batch_size, _Decoder)]
+                for tags, *_ in self._decoded(tokens, batch_size, _Decoder, rows)]
 
     @quiet
     def annotate(self, inputs, batch_size=128, scheme=None):
@@ -281,7 +304,8 @@ class Tagger(SequenceModel):
         """
         scheme = check_scheme(scheme or self.output_scheme)
         prepared = self._prepared(inputs)
-        decoded = self._decoded([item[2] for item in prepared], batch_size, _Annotator)
+        _, rows = _tokens_and_rows([[] if isinstance(i, str) else i for i in inputs])
+        decoded = self._decoded([item[2] for item in prepared], batch_size, _Annotator, rows)
         results = []
         for (text, offsets, tokens), (tags, first, step, last) in zip(prepared, decoded):
             entities = []
@@ -305,16 +329,17 @@ class Tagger(SequenceModel):
                 offsets = token_spans(self.tokenizer, item)
                 prepared.append((item, offsets, [item[a:b] for a, b in offsets]))
             else:
-                tokens, offsets, start = list(item), [], 0
+                tokens, offsets, start = _tokens_and_rows([item])[0][0], [], 0
                 for token in tokens:  # (plain Python: numpy per sentence cost 7% of tag)
                     offsets.append((start, start + len(token)))
                     start += len(token) + 1
                 prepared.append((" ".join(tokens), offsets, tokens))
         return prepared
 
-    def _decoded(self, sentences, batch_size, helper):
+    def _decoded(self, sentences, batch_size, helper, rows=None):
         """Each sentence's tag names (in the model's scheme), then the
-        helper's other outputs, cut to the sentence's length."""
+        helper's other outputs, cut to the sentence's length (``rows``: as
+        for `_encoded`)."""
         # Under TensorFlow batches keep their own shapes: Keras traces the
         # predict step with reduce_retracing, so after the first shapes one
         # trace with unknown sizes serves them all, and every padded
@@ -330,7 +355,7 @@ class Tagger(SequenceModel):
         # DECODE_ROW_TOKENS positions: long sentences come in fewer rows, so
         # the longest sentence of a split no longer pads a whole batch.
         exact = keras.backend.backend() == "tensorflow"
-        inputs, table = self._encoded(sentences, char_table=True)
+        inputs, table = self._encoded(sentences, char_table=True, rows=rows)
         batches = SequenceBatches(inputs, batch_size=batch_size,
                                   few_widths=not exact, multiple=2 if exact else 8,
                                   max_tokens=batch_size * DECODE_ROW_TOKENS if exact else None)
@@ -473,20 +498,53 @@ def _words(inputs):
     return inputs["words"] if isinstance(inputs, dict) else inputs
 
 
-def _check_inputs(inputs):
-    example = '["Maria Garcia flew to Tokyo.", ["Peter", "Blackburn"]]'
+def _check_inputs(inputs, texts=True):
+    example = ('["Maria Garcia flew to Tokyo.", ["Peter", "Blackburn"]]' if texts
+               else '[["Peter", "Blackburn"]]')
+    kinds = "texts or token lists" if texts else "token lists"
     if isinstance(inputs, str) or not isinstance(inputs, (list, tuple)):
         raise ConfigError(
-            f"Expected a list of texts or token lists, e.g. {example}. Received: "
+            f"Expected a list of {kinds}, e.g. {example}. Received: "
             f"{type(inputs).__name__} {str(inputs)[:40]!r}"
-            + (" (one text: pass [text])." if isinstance(inputs, str) else "."))
+            + (" (one text: pass [text])." if isinstance(inputs, str) and texts else "."))
     for i, item in enumerate(inputs):
-        if isinstance(item, str):
+        if isinstance(item, Sentence) or (texts and isinstance(item, str)):
             continue
-        if not isinstance(item, (list, tuple)) or not all(isinstance(t, str) for t in item):
-            raise ConfigError(
-                f"Item {i} must be a text (a string) or a list of tokens (strings), "
-                f"e.g. {example}. Received: {type(item).__name__} {item!r:.40}.")
+        if isinstance(item, (list, tuple)) and (
+                all(isinstance(t, str) for t in item)
+                or all(isinstance(r, (list, tuple)) and r and all(isinstance(f, str) for f in r)
+                       for r in item)):
+            continue
+        raise ConfigError(
+            f"Item {i} must be {'a text (a string) or ' if texts else ''}a list of tokens "
+            f"(strings), e.g. {example}, or of rows of fields, token first "
+            f"([(\"He\", \"PRP\"), ...]). Received: {type(item).__name__} {item!r:.40}.")
+
+
+def _tokens_and_rows(items):
+    """Each tokenised item's tokens, and each one's rows of fields (None
+    for an item without; None for all when no item has any): items are
+    token lists, rows of fields (token first) or `Sentence` objects."""
+    tokens, rows = [], []
+    for item in items:
+        if isinstance(item, Sentence):
+            tokens.append(item.tokens)
+            rows.append(item.columns)
+        elif item and not isinstance(item[0], str):  # rows of fields
+            tokens.append([row[0] for row in item])
+            rows.append([tuple(row) for row in item])
+        else:
+            tokens.append(list(item))
+            rows.append(None)
+    return tokens, (rows if any(r is not None for r in rows) else None)
+
+
+def _needs_columns(name):
+    return (f"Token encoder {name!r} reads other fields of each token's line "
+            f"(a column of the training data, such as the part of speech), which texts "
+            f"and token lists do not have: tag a CoNLL file with those columns "
+            f"(seqlab tag --input-format conll), or give each sentence as rows of "
+            f"fields, token first, e.g. [(\"He\", \"PRP\"), (\"reckons\", \"VBZ\")].")
 
 
 def _vocabulary(vocabulary):

@@ -215,10 +215,10 @@ scheme = "{scheme}"            # {scheme_why}{repair_line}
 [model]
 # Pretrained word vectors raise entity F1 by several points (docs/tagging.md,
 # "Pretrained vectors"). GloVe 6B 50d: https://nlp.stanford.edu/projects/glove/
-# pretrained = "glove.6B.50d.txt"
-# Everything else defaults to the best configuration measured on CoNLL-2003
-# (benchmarks/README.md): word embeddings + character CNN, one BiLSTM layer
-# of 200 units, a CRF.
+# pretrained = "glove.6B.50d.txt"{columns_lines}
+# Everything else defaults to the configuration chosen across five datasets
+# (benchmarks/README.md, section 8): word embeddings + character CNN, one
+# BiLSTM layer of 200 units, a CRF.
 
 [training]
 # time_budget = 1800           # seconds; no epoch starts that would overrun it
@@ -260,8 +260,28 @@ def write_config(path, guess, dev, test=None, output=None):
         scheme_why=guess.scheme_why if "(--scheme)" in guess.scheme_why
         else f"guessed: {guess.scheme_why}",
         repair_line="\nrepair = true                  # tags that break the scheme read as "
-                    "conlleval does" if data.get("repair") else ""))
+                    "conlleval does" if data.get("repair") else "",
+        columns_lines=_columns_lines(guess)))
     return checked
+
+
+def _columns_lines(guess):
+    """Commented lines offering the file's other columns as features."""
+    rows = next((s.columns for s in guess.sentences if s.columns), None)
+    if not rows or guess.data.get("format") != "conll":
+        return ""
+    width = len(rows[0])
+    used = {guess.data["token_column"] % width, guess.data["tag_column"] % width}
+    other = [i for i in range(width) if i not in used]
+    if not other:
+        return ""
+    listed = f"column {other[0]}" if len(other) == 1 else \
+        f"columns {', '.join(map(str, other))}"
+    return (f"\n# Besides tokens and tags the file has {listed}. A tagger can read one\n"
+            f"# as a feature, a part of speech say (tagging then needs it too; see\n"
+            f"# docs/tagging.md, \"Features from other columns\"):\n"
+            f"# encoders = [\"word_embedding\", \"char_cnn\", "
+            f"{{ name = \"column_embedding\", column = {other[0]} }}]")
 
 
 def _format(data):

@@ -63,6 +63,17 @@ def test_init_on_a_folder_writes_a_config_that_trains(tmp_path, capsys):
     assert "# pretrained = " in config.read_text()
     assert main(["train", str(config), "--quiet", "--set", "training.epochs=1",
                  "--set", "model.units=4"]) == 0
+    # The other columns are offered as features, and the offered line trains.
+    text = config.read_text()
+    assert "# Besides tokens and tags the file has columns 1, 2. A tagger" in text
+    (offered,) = [line for line in text.splitlines() if line.startswith("# encoders = ")]
+    assert 'name = "column_embedding", column = 1 }' in offered
+    with_pos = tmp_path / "pos.toml"
+    with_pos.write_text(text.replace(offered, offered[2:]))
+    assert main(["train", str(with_pos), "--quiet", "--set", "training.epochs=1",
+                 "--set", "model.units=4", "--output", str(tmp_path / "pos")]) == 0
+    assert load_config(with_pos).model.encoders[2] == {"name": "column_embedding",
+                                                       "column": 1}
     # an existing config is not overwritten, and a dev file that breaks the guess is named
     assert main(["init", str(data), "-o", str(config)]) == 2
     assert "exists; choose another --output or add --force" in capsys.readouterr().err
@@ -77,3 +88,12 @@ def test_init_finds_splits_or_says_what_is_missing(tmp_path, capsys):
     assert "no dev file (a name starting with dev or valid or val)" in capsys.readouterr().err
     assert main(["init", str(tmp_path / "train.conll")]) == 2
     assert "needs --dev DEV" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("text, offered", [
+    (IOB1, "columns 1, 2"), (IOB2, None), ("EU I-ORG 7\nrejects O 8\n", "column 2"),
+    ('{"tokens": ["EU", "rejects"], "tags": ["B-ORG", "O"]}\n', None)])
+def test_only_files_with_other_columns_are_offered_them(tmp_path, text, offered):
+    (tmp_path / "train.txt").write_text(text)
+    lines = starter._columns_lines(starter.inspect(tmp_path / "train.txt"))
+    assert (f"the file has {offered}." in lines) if offered else lines == ""

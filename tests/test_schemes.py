@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from seqlab.data.schemes import SchemeError, check_scheme, convert, encode, spans, validate
+from seqlab.data.schemes import (IdConverter, SchemeError, check_scheme, convert, encode, spans,
+                                 validate)
+from seqlab.errors import ConfigError
 
 
 @pytest.mark.parametrize("scheme, tags", [
@@ -61,3 +63,20 @@ def test_scheme_names():
     assert check_scheme("BIO") == "iob2" and check_scheme("IOB-2") == "iob2"
     with pytest.raises(ValueError, match="Unknown tag scheme 'bilou'"):
         check_scheme("bilou")
+
+
+@pytest.mark.parametrize("target", ["iob1", "iob2"])
+def test_id_converter_equals_convert_on_every_sequence(target):
+    """Decoding converts IOBES tag ids batch by batch (`IdConverter`): every
+    row equals `convert` of its tags, ill-formed rows (an E- after O, a
+    kind change inside an entity, a name that is not a tag) included."""
+    names = ["O", "B-LOC", "B-PER", "E-LOC", "E-PER", "I-LOC", "I-PER", "S-LOC", "S-PER",
+             "junk"]
+    converter = IdConverter(names, target)
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        ids = rng.integers(0, len(names), size=(4, int(rng.integers(1, 12))))
+        for row, converted in zip(ids, converter(ids)):
+            assert list(converted) == convert([names[i] for i in row], "iobes", target)
+    with pytest.raises(ConfigError, match="IOB1 or IOB2"):
+        IdConverter(names, "iobes")

@@ -130,3 +130,61 @@ def encode(entity_spans, length, scheme):
 def convert(tags, source, target):
     """Re-encode a tag sequence from one scheme to another (through spans)."""
     return encode(spans(tags, source), len(tags), target)
+
+
+class IdConverter:
+    """`convert` from IOBES to IOB1 or IOB2 for whole matrices of tag ids at
+    once (a decoded batch, rows of sentences), with `convert`'s lenient
+    reading: each row's tags equal ``convert(row, "iobes", target)``.
+
+    Args:
+        tag_names: the IOBES tag of each id (an id whose name is not a tag
+            reads as ``O``, as `spans` reads it).
+        target: ``"iob1"`` or ``"iob2"``.
+
+    Example:
+        >>> converter = IdConverter(["O", "B-PER", "E-PER"], "iob2")
+        >>> converter(np.array([[1, 2, 0]]))
+        array([['B-PER', 'I-PER', 'O']], dtype=object)
+    """
+
+    def __init__(self, tag_names, target):
+        import numpy as np
+
+        self.target = check_scheme(target)
+        if self.target not in ("iob1", "iob2"):
+            raise ConfigError(f"IdConverter converts to IOB1 or IOB2, not {target!r}.")
+        kinds, prefixes, kind_ids = [], [], []
+        for name in tag_names:
+            prefix, kind = split_tag(name)
+            if prefix not in ("B", "I", "E", "S"):
+                prefix, kind = "O", ""
+            if kind and kind not in kinds:
+                kinds.append(kind)
+            prefixes.append(prefix)
+            kind_ids.append(kinds.index(kind) if kind else -1)
+        self.prefix = np.array(["OBIES".index(p) for p in prefixes], dtype=np.int8)
+        self.kind = np.array(kind_ids, dtype=np.int32)
+        # Output id 0 is O; 1 + 2k is B-kind, 2 + 2k I-kind.
+        self.names = np.array(["O"] + [f"{p}-{k}" for k in kinds for p in "BI"], dtype=object)
+
+    def __call__(self, ids):
+        """The target scheme's tag names of an integer matrix of tag ids."""
+        import numpy as np
+
+        prefix, kind = self.prefix[ids], self.kind[ids]
+        before_prefix = np.zeros_like(prefix)
+        before_prefix[:, 1:] = prefix[:, :-1]
+        before_kind = np.full_like(kind, -1)
+        before_kind[:, 1:] = kind[:, :-1]
+        same_kind = kind == before_kind
+        # spans(): an I or E tag continues the entity a B or I tag opened
+        # before it, if of its kind; every other entity tag starts one.
+        continues = (prefix >= 2) & (prefix <= 3) & (before_prefix >= 1) & (before_prefix <= 2) \
+            & same_kind
+        entity = prefix > 0
+        first = entity & ~continues
+        if self.target == "iob1":  # B- only where an entity of its kind ends just before
+            first &= (before_prefix > 0) & same_kind
+        out = np.where(entity, np.where(first, 1 + 2 * kind, 2 + 2 * kind), 0)
+        return self.names[out]

@@ -11,7 +11,7 @@ from seqlab.backend_logs import quiet
 from seqlab.data.batching import SequenceBatches
 from seqlab.data.readers import Sentence
 from seqlab.data.annotations import Annotation, Entity
-from seqlab.data.schemes import check_scheme, convert, spans
+from seqlab.data.schemes import IdConverter, check_scheme, convert, spans
 from seqlab.data.tokenizers import token_spans, tokenizer_for
 from seqlab.data.vocabulary import Vocabulary
 from seqlab.embeddings import Vectors
@@ -280,8 +280,13 @@ class Tagger(SequenceModel):
         tokens, rows = _tokens_and_rows(
             [[item[a:b] for a, b in token_spans(self.tokenizer, item)]
              if isinstance(item, str) else item for item in inputs])
-        return [tags if scheme == self.scheme else convert(tags, self.scheme, scheme)
-                for tags, *_ in self._decoded(tokens, batch_size, _Decoder, rows)]
+        # IOBES (the default) to the data's IOB1 or IOB2: converted batch by
+        # batch in numpy, as `convert` would sentence by sentence.
+        converter = (IdConverter(self.tag_names, scheme)
+                     if self.scheme == "iobes" and scheme in ("iob1", "iob2") else None)
+        return [tags if scheme == self.scheme or converter else
+                convert(tags, self.scheme, scheme)
+                for tags, *_ in self._decoded(tokens, batch_size, _Decoder, rows, converter)]
 
     @quiet
     def annotate(self, inputs, batch_size=128, scheme=None):
@@ -336,10 +341,10 @@ class Tagger(SequenceModel):
                 prepared.append((" ".join(tokens), offsets, tokens))
         return prepared
 
-    def _decoded(self, sentences, batch_size, helper, rows=None):
-        """Each sentence's tag names (in the model's scheme), then the
-        helper's other outputs, cut to the sentence's length (``rows``: as
-        for `_encoded`)."""
+    def _decoded(self, sentences, batch_size, helper, rows=None, converter=None):
+        """Each sentence's tag names (in the model's scheme, or the names an
+        `IdConverter` gives the best tag ids), then the helper's other
+        outputs, cut to the sentence's length (``rows``: as for `_encoded`)."""
         # Under TensorFlow batches keep their own shapes: Keras traces the
         # predict step with reduce_retracing, so after the first shapes one
         # trace with unknown sizes serves them all, and every padded
@@ -385,7 +390,8 @@ class Tagger(SequenceModel):
             outputs = self._decode(_fill_rows(x, filled), helper)
             outputs = [ops.convert_to_numpy(o) for o in (
                 outputs if isinstance(outputs, (list, tuple)) else [outputs])]
-            best = names[outputs[0]]  # tag names, looked up in one numpy call
+            # tag names, looked up in one numpy call
+            best = converter(outputs[0]) if converter else names[outputs[0]]
             for row, i in enumerate(rows):
                 n = len(sentences[i])
                 results[i] = (best[row, :n].tolist(), *(o[row, :n] for o in outputs[1:]))

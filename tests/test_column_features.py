@@ -181,3 +181,18 @@ def test_a_tagger_built_by_hand_needs_its_training_sentences():
     tagger = seqlab.Tagger(train_sentences=sentences, **kwargs)
     assert tagger.token_encoders[1].values == ["NN", "VB"]
     assert [len(t) for t in tagger.tag(sentences)] == [2]
+
+
+def test_a_column_that_is_the_tags_but_for_a_few_repairs_is_refused():
+    from seqlab_builtins.encoders.column_embedding import _count
+
+    tags = ["B-X", "I-X", "O", "O"] * 50
+    nearly = tags[:-1] + ["I-X"]  # one token of 200 differs (a repaired tag)
+    half = [t if i % 2 else "NN" for i, t in enumerate(tags)]
+    for column, refused in ((nearly, True), (half, False)):
+        sentence = Sentence(["w"] * 200, tags, columns=[("w", c, t) for c, t in zip(column, tags)])
+        if refused:
+            with pytest.raises(seqlab.ConfigError, match="holds the training data's tags"):
+                _count([sentence], 1, 1)
+        else:
+            assert set(_count([sentence], 1, 1)) == {"NN", "I-X", "O"}

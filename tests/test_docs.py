@@ -115,7 +115,7 @@ def test_tagging_guide_config_is_valid(tmp_path):
     from seqlab.config import load_config
 
     text = (DOCS / "tagging.md").read_text()
-    six_lines, full = re.findall(r"```toml\n(.*?)```", text, re.S)
+    six_lines, columns, full = re.findall(r"```toml\n(.*?)```", text, re.S)
     path = tmp_path / "ner.toml"
     path.write_text(full)
     config = load_config(path)
@@ -123,6 +123,10 @@ def test_tagging_guide_config_is_valid(tmp_path):
     assert len(six_lines.strip().splitlines()) == 7  # six keys, one section line more
     path.write_text(six_lines)
     short = load_config(path)
+    # "Features from other columns": its [model] lines, under the six lines' [model]
+    path.write_text(six_lines + columns.replace("[model]\n", ""))
+    assert load_config(path).model.encoders[2] == {"name": "column_embedding", "column": 1,
+                                                   "dim": 20}
     # the full listing spells out the defaults the six lines get
     for section in ("vocabulary", "model", "training"):
         listed = {k: v for k, v in getattr(config, section) if k not in ("embedding_dim", "encoders")}

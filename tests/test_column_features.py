@@ -2,6 +2,7 @@
 column read in training, decoding and `seqlab tag`, and refused where it
 cannot be had."""
 
+import json
 import random
 
 import numpy as np
@@ -130,6 +131,11 @@ def test_seqlab_tag_reads_the_columns_of_a_conll_file(pos_run, tmp_path, capsys)
     written = [line.split() for line in capsys.readouterr().out.splitlines() if line]
     gold = [line.split() for line in open(corpus["test"]) if line.strip()]
     assert [w[-1] for w in written] == [g[-1] for g in gold]
+    main(["tag", str(model), corpus["test"], "--input-format", "conll",
+          "--output-format", "spans_jsonl", "--confidence"])
+    spans = [json.loads(line)["spans"] for line in capsys.readouterr().out.splitlines()]
+    assert sum(len(s) for s in spans) == sum(g[-1] == "B-V" for g in gold)
+    assert all(0 < span["confidence"] <= 1 for s in spans for span in s)
     text = tmp_path / "raw.txt"
     text.write_text("beta gamma\n")
     assert main(["tag", str(model), str(text)]) != 0

@@ -286,7 +286,7 @@ class Tagger(SequenceModel):
                      if self.scheme == "iobes" and scheme in ("iob1", "iob2") else None)
         return [tags if scheme == self.scheme or converter else
                 convert(tags, self.scheme, scheme)
-                for tags, *_ in self._decoded(tokens, batch_size, _Decoder, rows, converter)]
+                for tags in self._decoded(tokens, batch_size, _Decoder, rows, converter)]
 
     @quiet
     def annotate(self, inputs, batch_size=128, scheme=None):
@@ -343,8 +343,9 @@ class Tagger(SequenceModel):
 
     def _decoded(self, sentences, batch_size, helper, rows=None, converter=None):
         """Each sentence's tag names (in the model's scheme, or the names an
-        `IdConverter` gives the best tag ids), then the helper's other
-        outputs, cut to the sentence's length (``rows``: as for `_encoded`)."""
+        `IdConverter` gives the best tag ids), cut to the sentence's length;
+        for a helper with more outputs, a tuple of the names and its other
+        outputs (``rows``: as for `_encoded`)."""
         # Under TensorFlow batches keep their own shapes: Keras traces the
         # predict step with reduce_retracing, so after the first shapes one
         # trace with unknown sizes serves them all, and every padded
@@ -394,7 +395,10 @@ class Tagger(SequenceModel):
             best = converter(outputs[0]) if converter else names[outputs[0]]
             for row, i in enumerate(rows):
                 n = len(sentences[i])
-                results[i] = (best[row, :n].tolist(), *(o[row, :n] for o in outputs[1:]))
+                # (No tuple where there is nothing to pair: a pass's objects
+                # live until it ends, and Python's collector counts them.)
+                results[i] = (best[row, :n].tolist() if len(outputs) == 1 else
+                              (best[row, :n].tolist(), *(o[row, :n] for o in outputs[1:])))
         return results
 
     def predict_tags(self, token_ids, batch_size=64):
@@ -539,8 +543,8 @@ def _tokens_and_rows(items):
         elif item and not isinstance(item[0], str):  # rows of fields
             tokens.append([row[0] for row in item])
             rows.append([tuple(row) for row in item])
-        else:
-            tokens.append(list(item))
+        else:  # (a list is read, not copied: fewer objects for the collector)
+            tokens.append(item if isinstance(item, list) else list(item))
             rows.append(None)
     return tokens, (rows if any(r is not None for r in rows) else None)
 

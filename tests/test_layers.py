@@ -250,6 +250,25 @@ def test_unmasked_directions_give_every_real_position_the_masked_value(cell, rea
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
 
 
+def test_training_on_a_cpu_gives_the_masked_values_too(rng, seed):
+    """In training as in decoding (the CPU's way: the forward direction
+    unmasked, the backward one masked), every real position gets the
+    masked stack's value."""
+    x = rng.normal(size=(3, 6, 3)).astype("float32")
+    mask = np.arange(6)[None, :] < np.array([6, 2, 0])[:, None]
+    ours, masked = StackedBidirectional("lstm", units=4, depth=2), _MaskedStack("lstm", units=4,
+                                                                                depth=2)
+    ours(x, mask=mask)
+    masked(x, mask=mask)
+    masked.set_weights(ours.get_weights())
+    assert ours.read_unmasked is False  # a CPU
+    real = mask[:, :, None]
+    for training in (True, False):
+        np.testing.assert_allclose(
+            ops.convert_to_numpy(ours(x, mask=mask, training=training)) * real,
+            ops.convert_to_numpy(masked(x, mask=mask)) * real, rtol=1e-5, atol=1e-6)
+
+
 def test_reverse_padded_reverses_each_rows_real_steps_only():
     from seqlab.layers.stacked import reverse_padded
 

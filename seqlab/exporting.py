@@ -100,8 +100,7 @@ def export(model, path, format="savedmodel", force=False, quantize=None):
     text_encoders = [] if not isinstance(model, Tagger) else [
         name for name, e in zip(model.encoder_names, model.token_encoders)
         if e.input_name == "text"]
-    columns = [name for name, e in zip(model.encoder_names, model.token_encoders)
-               if e.reads_columns] if isinstance(model, Tagger) else []
+    columns = model.column_readers if isinstance(model, Tagger) else []
     if columns:
         raise ConfigError(
             f"This tagger's {columns[0]!r} reads other columns of each token's line (a "

@@ -159,9 +159,7 @@ def create_app(model, limits=None, model_path=None):
     from seqlab.models import LanguageModel, Tagger
 
     limits = limits or Limits()
-    columns = [name for name, e in zip(getattr(model, "encoder_names", ()),
-                                       getattr(model, "token_encoders", ()))
-               if getattr(e, "reads_columns", False)]
+    columns = model.column_readers if isinstance(model, Tagger) else []
     if columns:  # requests carry texts and token lists, not a file's other columns
         raise ConfigError(
             f"This tagger's {columns[0]!r} reads other columns of each token's line (a "

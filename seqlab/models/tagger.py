@@ -150,6 +150,13 @@ class Tagger(SequenceModel):
         return [registry.parse_spec(spec, "token_encoders")[0] for spec in self.encoder_specs]
 
     @property
+    def column_readers(self):
+        """The registered names of the encoders that read other fields of
+        each token's line (`TokenEncoder.reads_columns`)."""
+        return [name for name, e in zip(self.encoder_names, self.token_encoders)
+                if e.reads_columns]
+
+    @property
     def text_encoders(self):
         """The encoders that make their own inputs from the tokens (``"text"``)."""
         return [e for e in self.token_encoders if e.input_name == "text"]

@@ -215,8 +215,7 @@ class Tagger(SequenceModel):
         for encoder in text_encoders:
             if encoder.reads_columns:
                 if rows is None or any(r is None for r in rows):
-                    name = self.encoder_names[self.token_encoders.index(encoder)]
-                    raise ConfigError(_needs_columns(name))
+                    raise ConfigError(_needs_columns(self.column_readers[0]))
                 # (An empty sentence's stand-in token has no fields.)
                 inputs.update(encoder.encode(texts, [r or [None] for r in rows]))
             else:

@@ -9,18 +9,19 @@ sentences/s, the time inside the compiled step and the median, then one
 JSON line. ``--row-tokens`` overrides `seqlab.models.tagger.DECODE_ROW_TOKENS`
 (the cap on positions per batch under TensorFlow; 100000 turns it off).
 
-To compare two versions of seqlab, run each from a folder holding its
-``seqlab/`` and ``plugins/`` (``git archive COMMIT seqlab plugins | tar -x
--C DIR``), processes alternating, nothing else running::
+To compare two versions of seqlab, put the other's ``seqlab/`` and
+``plugins/`` in a folder (``git archive COMMIT seqlab plugins | tar -x -C
+DIR``) and run it first on the path, processes alternating, nothing else
+running (the JSON line's ``seqlab`` names the copy that was imported)::
 
-    (cd DIR && PYTHONPATH=DIR/plugins python REPO/benchmarks/decode_passes.py ...)
+    PYTHONPATH=DIR:DIR/plugins .venv/bin/python benchmarks/decode_passes.py ...
 
-(REPO: this checkout, absolute, since the command runs from DIR; so are
-MODEL and the ``--test`` file.)
+(``cd DIR`` alone does not do it: a script's own folder, not the working
+one, goes on the path.)
 
-On this 2-core machine a process's passes differ by up to 25% (one pass in
-four or five meets a full collection of Python's garbage collector), and
-processes differ by as much, so compare medians over several processes.
+On this 2-core machine a process's passes differ by up to 25% (about one
+pass in ten meets a full collection of Python's garbage collector, 0.23 s),
+and processes differ by as much, so compare medians over several processes.
 """
 
 import argparse

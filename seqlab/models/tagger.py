@@ -314,8 +314,7 @@ class Tagger(SequenceModel):
             ...     print(entity.label, entity.start, entity.end, entity.text, entity.confidence)
         """
         scheme = check_scheme(scheme or self.output_scheme)
-        prepared = self._prepared(inputs)
-        _, rows = _tokens_and_rows([[] if isinstance(i, str) else i for i in inputs])
+        prepared, rows = self._prepared(inputs)
         decoded = self._decoded([item[2] for item in prepared], batch_size, _Annotator, rows)
         results = []
         for (text, offsets, tokens), (tags, first, step, last) in zip(prepared, decoded):
@@ -332,20 +331,22 @@ class Tagger(SequenceModel):
         return results
 
     def _prepared(self, inputs):
-        """``(text, offsets, tokens)`` of each input (texts tokenised)."""
+        """``(text, offsets, tokens)`` of each input (texts tokenised), and
+        the inputs' rows of fields as `_tokens_and_rows` gives them."""
         _check_inputs(inputs)
+        tokenised, rows = _tokens_and_rows([[] if isinstance(i, str) else i for i in inputs])
         prepared = []
-        for item in inputs:
+        for item, tokens in zip(inputs, tokenised):
             if isinstance(item, str):
                 offsets = token_spans(self.tokenizer, item)
                 prepared.append((item, offsets, [item[a:b] for a, b in offsets]))
             else:
-                tokens, offsets, start = _tokens_and_rows([item])[0][0], [], 0
+                offsets, start = [], 0
                 for token in tokens:  # (plain Python: numpy per sentence cost 7% of tag)
                     offsets.append((start, start + len(token)))
                     start += len(token) + 1
                 prepared.append((" ".join(tokens), offsets, tokens))
-        return prepared
+        return prepared, rows
 
     def _decoded(self, sentences, batch_size, helper, rows=None, converter=None):
         """Each sentence's tag names (in the model's scheme, or the names an

@@ -7,14 +7,35 @@ global gradient norm, lets a registered `GradientClipper` rewrite the
 gradients, records whether clipping fired, and passes the result on. No
 backend-specific code is needed, and the statistics are optimizer variables
 that callbacks can read after each step.
+
+Every optimizer variable is an array that each compiled step takes in and
+gives back (under JAX, one more argument of every call, about a microsecond
+each on a CPU), so the statistics are kept in two small vectors, not six
+scalars, and the wrapper has no step counter or learning rate of its own
+(the inner optimizer's serve).
 """
 
+import warnings
+
 import keras
+import numpy as np
 from keras import ops
 
 from seqlab import registry
 from seqlab.distribution import all_reduce_sum
 from seqlab.errors import ConfigError
+
+
+#: What ``GradientClippingOptimizer.statistics`` holds, in order (float32).
+STATISTICS = ("gradient_norm", "clipped_norm", "gradient_norm_sum", "gradient_norm_max")
+#: What ``GradientClippingOptimizer.counters`` holds, in order (int32).
+COUNTERS = ("clipped_steps", "nonfinite_step")
+# How a checkpoint saved before 2026-12-07 held them: the base class's step
+# counter and learning rate, then these six scalars, then the clipper's and
+# the inner optimizer's variables.
+_OLD_ORDER = ("gradient_norm", "clipped_norm", "clipped_steps", "gradient_norm_sum",
+              "gradient_norm_max", "nonfinite_step")
+_OLD_EXTRA = 2 + len(_OLD_ORDER) - 2
 
 
 def global_norm(grads):
@@ -61,9 +82,11 @@ class GradientClippingOptimizer(keras.optimizers.Optimizer):
         clipper: a gradient-clipper spec: ``"global_norm"``,
             ``{"name": "value", "threshold": 1.0}``, ...
 
-    Every attribute below is a variable updated inside the compiled step, so
-    reading them costs nothing between steps; `seqlab.callbacks.TrainingMonitor`
-    reads the counters once per epoch.
+    Every attribute below is read from two variables updated inside the
+    compiled step (``statistics``: float32, ``counters``: int32), so reading
+    them costs nothing between steps; `seqlab.callbacks.TrainingMonitor`
+    reads the counters once per epoch. Each is a scalar tensor:
+    ``float(optimizer.gradient_norm)``, ``int(optimizer.clipped_steps)``.
 
     Attributes:
         gradient_norm: global gradient norm of the last step, before clipping.
@@ -106,15 +129,30 @@ class GradientClippingOptimizer(keras.optimizers.Optimizer):
         if self.built:
             return
         add = self._add_state
-        self.gradient_norm = add("gradient_norm")
-        self.clipped_norm = add("clipped_norm")
-        self.clipped_steps = add("clipped_steps", dtype="int32")
-        self.gradient_norm_sum = add("gradient_norm_sum")
-        self.gradient_norm_max = add("gradient_norm_max")
-        self.nonfinite_step = add("nonfinite_step", dtype="int32")
+        self.statistics = add("statistics", shape=(len(STATISTICS),))
+        self.counters = add("counters", shape=(len(COUNTERS),), dtype="int32")
         self.clipper.build(add)
         self.inner_optimizer.build(var_list)
         super().build(var_list)
+
+    gradient_norm = property(lambda self: self._read("gradient_norm"))
+    clipped_norm = property(lambda self: self._read("clipped_norm"))
+    gradient_norm_sum = property(lambda self: self._read("gradient_norm_sum"))
+    gradient_norm_max = property(lambda self: self._read("gradient_norm_max"))
+    clipped_steps = property(lambda self: self._read("clipped_steps"))
+    nonfinite_step = property(lambda self: self._read("nonfinite_step"))
+
+    def _read(self, name):
+        if name in STATISTICS:
+            return self.statistics.value[STATISTICS.index(name)]
+        return self.counters.value[COUNTERS.index(name)]
+
+    def reset_gradient_norm_max(self):
+        """Forget the largest gradient norm seen (`TrainingMonitor` does so
+        at each epoch's start)."""
+        values = np.array(ops.convert_to_numpy(self.statistics.value))
+        values[STATISTICS.index("gradient_norm_max")] = 0.0
+        self.statistics.assign(values)
 
     def _add_state(self, name, shape=(), dtype="float32", initializer="zeros"):
         # Every replica computes the same values from the all-reduced gradient.
@@ -124,7 +162,35 @@ class GradientClippingOptimizer(keras.optimizers.Optimizer):
 
     @property
     def variables(self):
-        return self._variables + self.inner_optimizer.variables
+        # The base class's step counter and learning rate are never read
+        # (`iterations` and `learning_rate` are the inner optimizer's):
+        # leaving them out spares every step two arrays.
+        unused = (self._iterations, self._learning_rate)
+        own = [v for v in self._variables if not any(v is u for u in unused)]
+        return own + self.inner_optimizer.variables
+
+    def load_own_variables(self, store):
+        """Load the saved state, also as seqlab before 2026-12-07 saved it
+        (the base class's step counter and learning rate, then the six
+        statistics as scalars), so older checkpoints resume exactly."""
+        variables = self.variables
+        if self.built and len(store.keys()) == len(variables) + _OLD_EXTRA:
+            old = [np.asarray(store[str(i)]) for i in range(len(store.keys()))]
+            named = dict(zip(_OLD_ORDER, old[2:2 + len(_OLD_ORDER)]))
+            values = [np.asarray([named[n] for n in STATISTICS], "float32"),
+                      np.asarray([named[n] for n in COUNTERS], "int32"),
+                      *old[2 + len(_OLD_ORDER):]]
+            for variable, value in zip(variables, values):
+                variable.assign(value)
+            return
+        if len(store.keys()) != len(variables):
+            warnings.warn(
+                f"Skipping variable loading for optimizer '{self.name}', because it "
+                f"has {len(variables)} variables whereas the saved optimizer has "
+                f"{len(store.keys())} variables.", stacklevel=2)
+            return
+        for i, variable in enumerate(variables):
+            variable.assign(store[str(i)])
 
     def apply(self, grads, trainable_variables=None):
         if not self.built:
@@ -136,24 +202,26 @@ class GradientClippingOptimizer(keras.optimizers.Optimizer):
         grads = all_reduce_sum(grads)
         norm = global_norm(grads)
         clipped = list(self.clipper(grads, norm))
-        clipped_norm = self.clipper.clipped_norm(clipped, norm)
-        self.gradient_norm.assign(norm)
-        self.clipped_norm.assign(clipped_norm)
-        fired = ops.less(clipped_norm, norm * (1.0 - 1e-6))
-        self.clipped_steps.assign_add(ops.cast(fired, "int32"))
-        self._count(norm)
+        clipped_norm = ops.cast(self.clipper.clipped_norm(clipped, norm), "float32")
+        self._count(norm, clipped_norm)
         self.inner_optimizer.apply(clipped, trainable_variables)
 
-    def _count(self, norm):
+    def _count(self, norm, clipped_norm):
         """Statistics and the first non-finite step, kept on the device."""
         finite = ops.isfinite(norm)
         finite_norm = ops.where(finite, norm, 0.0)
-        self.gradient_norm_sum.assign_add(finite_norm)
-        self.gradient_norm_max.assign(ops.maximum(self.gradient_norm_max.value, finite_norm))
+        before = self.statistics.value
+        # in the order of STATISTICS
+        self.statistics.assign(ops.stack([
+            norm, clipped_norm, before[2] + finite_norm,
+            ops.maximum(before[3], finite_norm)]))
+        fired = ops.less(clipped_norm, norm * (1.0 - 1e-6))
+        counts = self.counters.value
         step = ops.cast(self.iterations, "int32") + 1
-        first = ops.logical_and(ops.logical_not(finite),
-                                ops.equal(self.nonfinite_step.value, 0))
-        self.nonfinite_step.assign(ops.where(first, step, self.nonfinite_step.value))
+        first = ops.logical_and(ops.logical_not(finite), ops.equal(counts[1], 0))
+        # in the order of COUNTERS
+        self.counters.assign(ops.stack([
+            counts[0] + ops.cast(fired, "int32"), ops.where(first, step, counts[1])]))
 
     @property
     def learning_rate(self):

@@ -160,3 +160,50 @@ def test_learning_rate_is_the_inner_optimizers():
     optimizer.learning_rate = 0.25
     assert float(ops.convert_to_numpy(
         optimizer.inner_optimizer.learning_rate)) == pytest.approx(0.25)
+
+
+def test_each_step_carries_two_arrays_of_statistics_and_no_spare_counter(batch):
+    # Every optimizer variable is an argument of every compiled step (JAX:
+    # about a microsecond each): the six statistics live in two vectors, and
+    # the wrapper's own step counter and learning rate (never read) are left out.
+    model, _ = sgd_updates({"name": "global_norm", "threshold": 1.0}, *batch)
+    optimizer = model.optimizer
+    own = [v.name for v in optimizer.variables[:2]]
+    assert own == ["statistics", "counters"]
+    assert len(optimizer.variables) == 2 + len(optimizer.inner_optimizer.variables)
+    assert optimizer.iterations is optimizer.inner_optimizer.iterations
+    assert int(optimizer.iterations) == 1
+    norm_ = float(optimizer.gradient_norm)
+    assert float(optimizer.gradient_norm_sum) == pytest.approx(norm_)
+    assert float(optimizer.gradient_norm_max) == pytest.approx(norm_)
+    assert int(optimizer.nonfinite_step) == 0
+    optimizer.reset_gradient_norm_max()
+    assert float(optimizer.gradient_norm_max) == 0.0
+    assert float(optimizer.gradient_norm) == pytest.approx(norm_)
+
+
+def test_a_checkpoint_saved_with_scalar_statistics_still_loads_exactly(batch):
+    # Before 2026-12-07 the wrapper saved the base class's step counter and
+    # learning rate, then six scalars, then the clipper's and the inner
+    # optimizer's variables: such a store loads into the new layout.
+    spec = {"name": "adaptive_norm", "factor": 0.5, "decay": 0.9}
+    model, _ = sgd_updates(spec, *batch, steps=2)
+    optimizer = model.optimizer
+    clipper_and_inner = [np.array(ops.convert_to_numpy(v)) for v in optimizer.variables[2:]]
+    old = [np.asarray(7, "int64"), np.asarray(0.0, "float32"),
+           np.float32(3.5), np.float32(2.0), np.int32(4), np.float32(30.0),
+           np.float32(9.0), np.int32(6)] + [a + 1 for a in clipper_and_inner]
+    store = {str(i): value for i, value in enumerate(old)}
+    fresh, _ = sgd_updates(spec, *batch, steps=1)
+    fresh.optimizer.load_own_variables(store)
+    loaded = fresh.optimizer
+    assert (float(loaded.gradient_norm), float(loaded.clipped_norm),
+            int(loaded.clipped_steps), float(loaded.gradient_norm_sum),
+            float(loaded.gradient_norm_max), int(loaded.nonfinite_step)) == (
+                3.5, 2.0, 4, 30.0, 9.0, 6)
+    for variable, expected in zip(loaded.variables[2:], clipper_and_inner):
+        np.testing.assert_array_equal(ops.convert_to_numpy(variable), expected + 1)
+    # A store of neither layout is refused with Keras's warning, loading nothing.
+    with pytest.warns(UserWarning, match="Skipping variable loading"):
+        loaded.load_own_variables({"0": np.float32(1.0)})
+    assert int(loaded.clipped_steps) == 4

@@ -50,7 +50,7 @@ class TrainingMonitor(keras.callbacks.Callback):
         optimizer = self._optimizer()
         if optimizer is not None:
             if optimizer.built:
-                optimizer.gradient_norm_max.assign(0.0)
+                optimizer.reset_gradient_norm_max()
             self._start = self._counters(optimizer)
 
     def on_epoch_end(self, epoch, logs=None):

@@ -73,7 +73,7 @@ class GradientStatistics(keras.callbacks.Callback):
         optimizer = self._optimizer()
         if not optimizer.built:
             optimizer.build(self.model.trainable_variables)
-        self._clipped_before = int(np.asarray(optimizer.clipped_steps.value))
+        self._clipped_before = int(np.asarray(optimizer.clipped_steps))
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
@@ -87,12 +87,12 @@ class GradientStatistics(keras.callbacks.Callback):
         if (self._seen - 1) % self.every:
             return
         optimizer = self._optimizer()
-        clipped_steps = int(np.asarray(optimizer.clipped_steps.value))
+        clipped_steps = int(np.asarray(optimizer.clipped_steps))
         loss = (logs or {}).get("loss")
         record = {
             "step": self._seen, "epoch": self.epoch + 1,
-            "gradient_norm": float(np.asarray(optimizer.gradient_norm.value)),
-            "clipped_norm": float(np.asarray(optimizer.clipped_norm.value)),
+            "gradient_norm": float(np.asarray(optimizer.gradient_norm)),
+            "clipped_norm": float(np.asarray(optimizer.clipped_norm)),
             "clipped": clipped_steps > self._clipped_before if self.every == 1
             else self._step_clipped(optimizer),
             "loss": None if loss is None else float(loss)}
@@ -107,8 +107,8 @@ class GradientStatistics(keras.callbacks.Callback):
     @staticmethod
     def _step_clipped(optimizer):
         # Sampled steps: did this step's clipper change the gradients?
-        norm = float(np.asarray(optimizer.gradient_norm.value))
-        return float(np.asarray(optimizer.clipped_norm.value)) < norm * (1.0 - 1e-6)
+        norm = float(np.asarray(optimizer.gradient_norm))
+        return float(np.asarray(optimizer.clipped_norm)) < norm * (1.0 - 1e-6)
 
     def on_epoch_end(self, epoch, logs=None):
         epoch_steps = self.steps[self._epoch_start:]
@@ -119,7 +119,7 @@ class GradientStatistics(keras.callbacks.Callback):
             if self.every == 1:
                 logs["clipped_fraction"] = float(np.mean([s["clipped"] for s in epoch_steps]))
             else:
-                clipped = int(np.asarray(self._optimizer().clipped_steps.value))
+                clipped = int(np.asarray(self._optimizer().clipped_steps))
                 logs["clipped_fraction"] = ((clipped - self._epoch_clipped)
                                             / max(1, self._epoch_steps))
                 self._clipped_before = clipped

@@ -17,33 +17,38 @@ class LossTracker(keras.metrics.Mean):
 
     Keras resets its metrics at each epoch's start, so `steps` counts the
     epoch's steps and `first_nonfinite` is 1-based within the epoch (0:
-    none). `seqlab.callbacks.TrainingMonitor` reads it at the epoch's end.
-    Under ``tf.distribute`` every replica counts the same steps and learns
-    of a non-finite loss on any replica, so the first replica's copy is read.
+    none); both live in one int32 variable (``counters``: one array less
+    for every compiled step to carry). `seqlab.callbacks.TrainingMonitor`
+    reads it at the epoch's end. Under ``tf.distribute`` every replica
+    counts the same steps and learns of a non-finite loss on any replica, so
+    the first replica's copy is read.
     """
 
     def __init__(self, name="loss", **kwargs):
         super().__init__(name=name, **kwargs)
-        self.steps = self.add_variable(shape=(), initializer="zeros", dtype="int32",
-                                       name="steps", aggregation="only_first_replica")
-        self.first_nonfinite = self.add_variable(
-            shape=(), initializer="zeros", dtype="int32", name="first_nonfinite",
-            aggregation="only_first_replica")
+        self.counters = self.add_variable(shape=(2,), initializer="zeros", dtype="int32",
+                                          name="counters", aggregation="only_first_replica")
+
+    @property
+    def steps(self):
+        return self.counters.value[0]
+
+    @property
+    def first_nonfinite(self):
+        return self.counters.value[1]
 
     def update_state(self, values, sample_weight=None):
         super().update_state(values, sample_weight=sample_weight)
-        step = self.steps.value + 1
-        self.steps.assign(step)
+        counters = self.counters.value
+        step = counters[0] + 1
         bad = all_reduce_sum(ops.cast(ops.logical_not(ops.all(ops.isfinite(values))),
                                       "float32"))
-        first = ops.logical_and(ops.greater(bad, 0.0),
-                                ops.equal(self.first_nonfinite.value, 0))
-        self.first_nonfinite.assign(ops.where(first, step, self.first_nonfinite.value))
+        first = ops.logical_and(ops.greater(bad, 0.0), ops.equal(counters[1], 0))
+        self.counters.assign(ops.stack([step, ops.where(first, step, counters[1])]))
 
     def reset_state(self):
         super().reset_state()
-        self.steps.assign(0)
-        self.first_nonfinite.assign(0)
+        self.counters.assign(ops.zeros((2,), "int32"))
 
 
 class SequenceModel(keras.Model):

@@ -2,8 +2,8 @@
 models of the same shape, in one process, timed in interleaved rounds.
 
     python benchmarks/throughput.py [--quick] [--rows tagger_2x100_b32,lm_2x650_b20]
-        [--rounds 3] [--seconds 6] [--peer-mask] [--per-step-read] [--no-torch]
-        [--results out.json]
+        [--rounds 3] [--seconds 6] [--peer-mask] [--seqlab-unmasked] [--per-step-read]
+        [--no-torch] [--results out.json]
 
 The backend is Keras's (KERAS_BACKEND=tensorflow or jax). seqlab trains as
 `seqlab train` does: its own compile (Adam wrapped in
@@ -12,17 +12,27 @@ statistics) and its run pipeline's `TrainingMonitor`. The Keras peer
 is Keras's own layers with Adam(global_clipnorm=5); the PyTorch peer (if
 torch is installed: `pip install -e ".[peer]"`) is the same shape with
 `clip_grad_norm_(5)`. Data are random ids without padding. Each round times
-every model for about `--seconds` of steps after a warm-up, in turn; the
-figure is the median over rounds, in tokens per second (sequences per
-second x length for the ReLU rows), and the ratio of the fastest rounds
-beside it (interference only slows a round down). The last line is JSON
-with every figure and the ratios seqlab / peer.
+every model for about `--seconds` of steps after a warm-up, in turn (in an
+order drawn afresh each round, so that no model always follows the same
+one); the figure is the median over rounds, in tokens per second (sequences
+per second x length for the ReLU rows), and the ratio of the fastest rounds
+beside it (interference only slows a round down). The JSON's
+`ratio_keras_paired` is the median over rounds of each round's ratio: the
+two models of a round ran seconds apart, so a slow spell of the machine
+moves both. The last line is JSON with every figure and the ratios seqlab /
+peer.
+
+Small rows under JAX are best timed on one core (`taskset -c 1`): the
+rounds then differ by a few percent instead of 20-45%. Not TensorFlow,
+whose thread pools on one core make a step of `tiny` take 6-9 ms instead of
+about 4 and the rounds differ by up to 60%.
 """
 
 import argparse
 import json
 import os
 import platform
+import random
 import statistics
 import sys
 import time
@@ -226,8 +236,17 @@ def calibrate(runner, seconds):
     return max(runner.steps, int(seconds / max(per_step, 1e-6)))
 
 
+def unmasked_seqlab_model(row):
+    """seqlab's tagger reading both directions unmasked, as on a GPU or TPU
+    (`StackedBidirectional.read_unmasked`): each row's real steps reversed
+    for the backward direction, instead of Keras's masked loop."""
+    model = seqlab_model(row)
+    model.encoder.read_unmasked = True
+    return model
+
+
 def measure(name, row, rounds, seconds, steps, with_torch, per_step_read=False,
-            peer_mask=False):
+            peer_mask=False, seqlab_unmasked=False):
     import keras
 
     keras.utils.set_random_seed(0)
@@ -235,6 +254,9 @@ def measure(name, row, rounds, seconds, steps, with_torch, per_step_read=False,
                "keras": KerasRunner(keras_model(row), row, steps)}
     if peer_mask and row["kind"] != "relu":
         runners["keras_masked"] = KerasRunner(keras_model(row, mask=True), row, steps)
+    if seqlab_unmasked and row["kind"] == "tagger":
+        runners["seqlab_unmasked"] = KerasRunner(unmasked_seqlab_model(row), row, steps,
+                                                 seqlab_callbacks(row))
     if per_step_read:
         runners["seqlab_per_step_read"] = KerasRunner(
             seqlab_model(row), row, steps, seqlab_callbacks(row) + [step_loss_reader()])
@@ -245,9 +267,12 @@ def measure(name, row, rounds, seconds, steps, with_torch, per_step_read=False,
         # batch shapes, so nothing compiles again
         runner.resize(calibrate(runner, seconds))
     times = {key: [] for key in runners}
+    order = random.Random(0)
     for _ in range(rounds):
-        for key, runner in runners.items():
-            times[key].append(runner.run())
+        keys = list(runners)
+        order.shuffle(keys)
+        for key in keys:
+            times[key].append(runners[key].run())
     tokens = {key: runners[key].steps * row["batch"] * row["length"] for key in runners}
     speed = {key: tokens[key] / statistics.median(times[key]) for key in runners}
     # The fastest round of each model: on a shared machine interference only
@@ -259,6 +284,9 @@ def measure(name, row, rounds, seconds, steps, with_torch, per_step_read=False,
               "torch": round(speed["torch"]) if "torch" in speed else None,
               "ratio_keras": round(speed["seqlab"] / speed["keras"], 3),
               "ratio_keras_best": round(best["seqlab"] / best["keras"], 3),
+              "ratio_keras_paired": round(statistics.median(
+                  [k / s for k, s in zip(times["keras"], times["seqlab"])])
+                  * runners["seqlab"].steps / runners["keras"].steps, 3),
               "ratio_torch_best": (round(best["seqlab"] / best["torch"], 3)
                                    if "torch" in best else None),
               "ratio_torch": (round(speed["seqlab"] / speed["torch"], 3)
@@ -267,6 +295,12 @@ def measure(name, row, rounds, seconds, steps, with_torch, per_step_read=False,
               **({"keras_masked": round(speed["keras_masked"]),
                   "ratio_keras_masked": round(speed["seqlab"] / speed["keras_masked"], 3)}
                  if "keras_masked" in speed else {}),
+              **({"seqlab_unmasked": round(speed["seqlab_unmasked"]),
+                  "ratio_keras_unmasked": round(speed["seqlab_unmasked"] / speed["keras"], 3),
+                  "ratio_keras_unmasked_paired": round(statistics.median(
+                      [k / s for k, s in zip(times["keras"], times["seqlab_unmasked"])])
+                      * runners["seqlab_unmasked"].steps / runners["keras"].steps, 3)}
+                 if "seqlab_unmasked" in speed else {}),
               **({"seqlab_per_step_read": round(speed["seqlab_per_step_read"]),
                   "per_step_read_slowdown": round(
                       speed["seqlab"] / speed["seqlab_per_step_read"], 3)}
@@ -274,10 +308,14 @@ def measure(name, row, rounds, seconds, steps, with_torch, per_step_read=False,
               "spread": {k: round(max(v) / min(v) - 1, 3) for k, v in times.items()}}
     print(f"{name:18s} {result['backend']:10s} seqlab {result['seqlab']:>9,}  keras "
           f"{result['keras']:>9,}  torch {result['torch'] or 0:>9,}  "
-          f"x keras {result['ratio_keras']:.2f} (best rounds {result['ratio_keras_best']:.2f})"
+          f"x keras {result['ratio_keras']:.2f} (best rounds {result['ratio_keras_best']:.2f}, "
+          f"paired {result['ratio_keras_paired']:.2f})"
           + (f"  x torch {result['ratio_torch']:.2f}" if result["torch"] else "")
           + (f"  keras masked {result['keras_masked']:,} (x {result['ratio_keras_masked']:.2f})"
              if "keras_masked" in result else "")
+          + (f"  seqlab unmasked {result['seqlab_unmasked']:,} (x keras "
+             f"{result['ratio_keras_unmasked']:.2f}, paired {result['ratio_keras_unmasked_paired']:.2f})"
+             if "seqlab_unmasked" in result else "")
           + (f"  per-step read: {result['seqlab_per_step_read']:,} "
              f"({result['per_step_read_slowdown']:.2f}x slower)" if per_step_read else ""),
           flush=True)
@@ -312,6 +350,9 @@ def main(argv=None):
     parser.add_argument("--peer-mask", action="store_true",
                         help="also time the plain Keras peer with mask_zero=True, as "
                              "seqlab masks padding")
+    parser.add_argument("--seqlab-unmasked", action="store_true",
+                        help="also time seqlab's taggers reading both directions unmasked, "
+                             "as on a GPU or TPU")
     parser.add_argument("--per-step-read", action="store_true",
                         help="also time seqlab with a callback that reads the loss after "
                              "every step, as its NaN check did before 2026-11-27")
@@ -335,8 +376,10 @@ def main(argv=None):
     for name in names:
         row = dict(ROWS[name], **(QUICK_SHRINK.get(name, {}) if args.quick else {}))
         rows.append(measure(name, row, args.rounds, args.seconds, 5, with_torch,
-                            args.per_step_read, args.peer_mask))
+                            args.per_step_read, args.peer_mask, args.seqlab_unmasked))
     summary = {"benchmark": "throughput", "rows": rows, "rounds": args.rounds,
+               "cpus_allowed": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else os.cpu_count(),
                "seconds": args.seconds, "quick": args.quick, "machine": machine(),
                "wall_time_s": round(time.time() - start, 1),
                "date": time.strftime("%Y-%m-%d")}

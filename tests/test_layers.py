@@ -287,3 +287,29 @@ def test_the_stack_reads_masked_on_a_cpu_and_unmasked_on_an_accelerator(monkeypa
         layer = StackedBidirectional("elman", units=2)
         layer(x, mask=mask)
         assert layer.read_unmasked is accelerator
+
+
+def test_the_gradient_of_reverse_padded_is_the_same_permutation(rng):
+    """Reversing each row's real steps is its own inverse: the gradient of
+    ``sum(w * reverse_padded(x))`` is ``reverse_padded(w)``."""
+    from seqlab.layers.stacked import reverse_padded
+
+    x = rng.normal(size=(3, 5, 2)).astype("float32")
+    w = rng.normal(size=(3, 5, 2)).astype("float32")
+    lengths = np.array([5, 2, 0])
+    if keras.backend.backend() == "jax":
+        import jax
+
+        gradient = np.asarray(jax.grad(lambda v: ops.sum(w * reverse_padded(v, lengths)))(x))
+    else:
+        import tensorflow as tf
+
+        v = tf.constant(x)
+        with tf.GradientTape() as tape:
+            tape.watch(v)
+            total = ops.sum(w * reverse_padded(v, lengths))
+        gradient = tape.gradient(total, v).numpy()
+    expected = w.copy()
+    expected[0] = w[0, ::-1]
+    expected[1, :2] = w[1, 1::-1]
+    np.testing.assert_array_equal(gradient, expected)

@@ -41,13 +41,28 @@ def reverse_padded(x, lengths):
     """Each row of ``x`` (``(batch, time, ...)``) with its first ``lengths``
     steps in reverse order and the rest where they were, as
     ``tf.reverse_sequence`` does: position ``t < length`` takes position
-    ``length - 1 - t``."""
+    ``length - 1 - t``.
+
+    The permutation is its own inverse, so its gradient is the same gather
+    of the incoming gradient, not the scatter-add that the gradient of a
+    gather is in general (serial on a CPU, atomic on a GPU)."""
     steps = ops.arange(ops.shape(x)[1], dtype="int32")[None, :]
     lengths = ops.cast(lengths, "int32")[:, None]
     index = ops.where(steps < lengths, lengths - 1 - steps, steps)
     for _ in range(len(x.shape) - 2):
         index = ops.expand_dims(index, -1)
-    return ops.take_along_axis(x, index, axis=1)
+
+    @ops.custom_gradient
+    def permute(values):
+        def gradient(*upstream, **kwargs):
+            # TensorFlow passes the incoming gradient as an argument, JAX
+            # as `upstream=`.
+            incoming = kwargs.get("upstream", upstream[0] if upstream else None)
+            return ops.take_along_axis(incoming, index, axis=1)
+
+        return ops.take_along_axis(values, index, axis=1), gradient
+
+    return permute(x)
 
 
 class _Stack(keras.layers.Layer):

@@ -25,7 +25,8 @@ peer.
 Small rows under JAX are best timed on one core (`taskset -c 1`): the
 rounds then differ by a few percent instead of 20-45%. Not TensorFlow,
 whose thread pools on one core make a step of `tiny` take 6-9 ms instead of
-about 4 and the rounds differ by up to 60%.
+about 3, and whose ratios then moved between 0.6 and 1.6 from one run to
+the next.
 """
 
 import argparse

@@ -32,10 +32,10 @@ STATISTICS = ("gradient_norm", "clipped_norm", "gradient_norm_sum", "gradient_no
 COUNTERS = ("clipped_steps", "nonfinite_step")
 # How a checkpoint saved before 2026-12-07 held them: the base class's step
 # counter and learning rate, then these six scalars, then the clipper's and
-# the inner optimizer's variables.
+# the inner optimizer's variables (now: the two vectors, then the same).
 _OLD_ORDER = ("gradient_norm", "clipped_norm", "clipped_steps", "gradient_norm_sum",
               "gradient_norm_max", "nonfinite_step")
-_OLD_EXTRA = 2 + len(_OLD_ORDER) - 2
+_OLD_EXTRA = (2 + len(_OLD_ORDER)) - 2  # the old layout's own arrays less the new one's
 
 
 def global_norm(grads):

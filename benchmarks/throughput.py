@@ -280,14 +280,19 @@ def measure(name, row, rounds, seconds, steps, with_torch, per_step_read=False,
     # slows a round down, so the best rounds compare the undisturbed speeds
     # (TensorFlow's rounds of one model on 2 cores differed by up to 114%).
     best = {key: tokens[key] / min(times[key]) for key in runners}
+
+    def paired(key):
+        # The median of each round's own speed ratio, key / plain Keras.
+        return round(statistics.median(
+            [k / t for k, t in zip(times["keras"], times[key])])
+            * runners[key].steps / runners["keras"].steps, 3)
+
     result = {"name": name, "backend": keras.backend.backend(),
               "seqlab": round(speed["seqlab"]), "keras": round(speed["keras"]),
               "torch": round(speed["torch"]) if "torch" in speed else None,
               "ratio_keras": round(speed["seqlab"] / speed["keras"], 3),
               "ratio_keras_best": round(best["seqlab"] / best["keras"], 3),
-              "ratio_keras_paired": round(statistics.median(
-                  [k / s for k, s in zip(times["keras"], times["seqlab"])])
-                  * runners["seqlab"].steps / runners["keras"].steps, 3),
+              "ratio_keras_paired": paired("seqlab"),
               "ratio_torch_best": (round(best["seqlab"] / best["torch"], 3)
                                    if "torch" in best else None),
               "ratio_torch": (round(speed["seqlab"] / speed["torch"], 3)
@@ -298,9 +303,7 @@ def measure(name, row, rounds, seconds, steps, with_torch, per_step_read=False,
                  if "keras_masked" in speed else {}),
               **({"seqlab_unmasked": round(speed["seqlab_unmasked"]),
                   "ratio_keras_unmasked": round(speed["seqlab_unmasked"] / speed["keras"], 3),
-                  "ratio_keras_unmasked_paired": round(statistics.median(
-                      [k / s for k, s in zip(times["keras"], times["seqlab_unmasked"])])
-                      * runners["seqlab_unmasked"].steps / runners["keras"].steps, 3)}
+                  "ratio_keras_unmasked_paired": paired("seqlab_unmasked")}
                  if "seqlab_unmasked" in speed else {}),
               **({"seqlab_per_step_read": round(speed["seqlab_per_step_read"]),
                   "per_step_read_slowdown": round(

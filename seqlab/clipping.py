@@ -15,8 +15,6 @@ scalars, and the wrapper has no step counter or learning rate of its own
 (the inner optimizer's serve).
 """
 
-import warnings
-
 import keras
 import numpy as np
 from keras import ops
@@ -183,14 +181,9 @@ class GradientClippingOptimizer(keras.optimizers.Optimizer):
             for variable, value in zip(variables, values):
                 variable.assign(value)
             return
-        if len(store.keys()) != len(variables):
-            warnings.warn(
-                f"Skipping variable loading for optimizer '{self.name}', because it "
-                f"has {len(variables)} variables whereas the saved optimizer has "
-                f"{len(store.keys())} variables.", stacklevel=2)
-            return
-        for i, variable in enumerate(variables):
-            variable.assign(store[str(i)])
+        # Keras's own: checks the count (a warning, nothing loaded) and
+        # assigns `self.variables` in order.
+        super().load_own_variables(store)
 
     def apply(self, grads, trainable_variables=None):
         if not self.built:
